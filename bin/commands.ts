@@ -1,0 +1,131 @@
+// The subcommands and their help: grade, list, doctor, init, self-test, bench. Each parses its options,
+// calls the harness, prints, and sets process.exitCode; bin/gauntlet.ts does the exiting.
+
+import type { Command, Option as OptionClass } from 'commander';
+import chalk from 'chalk';
+import path from 'node:path';
+import { grade, exitCodeOf, PROFILES, DEFAULT_INSTANCES } from '../harness/index.ts';
+import { renderTerminal } from '../harness/reporters/terminal.ts';
+import { createProgress } from '../harness/reporters/progress.ts';
+import { challenges } from '../challenges/index.ts';
+import { UsageError } from '../harness/errors.ts';
+import type { ProfileName } from '../harness/types.ts';
+
+interface Helpers {
+  intArg(name: string, min: number, max: number): (v: string) => number;
+  Option: typeof OptionClass;
+}
+
+const GRADE_EXAMPLES = `
+Examples:
+  $ gauntlet grade ./my-solution                         grade every challenge (standard profile)
+  $ gauntlet grade ./my-solution --profile quick         a fast practice run (~10 s per challenge)
+  $ gauntlet grade ./my-solution --challenge seat-reservation --seed 42
+                                                         one challenge, reproducibly
+  $ gauntlet grade ./sub --json --min-score 60 > r.json  for CI: exit 1 below 60 or on a red flag
+
+Exit status: 0 graded (not below --min-score, no red flag) · 1 rejected or below --min-score ·
+2 usage error · 3 no database could be had. Every run is stored under --out (default .gauntlet/runs):
+config, each scenario's history (JSONL), instance logs and result.json.`;
+
+export function registerCommands(program: Command, { intArg, Option }: Helpers): void {
+  program
+    .command('grade')
+    .description('grade a submission folder: run each challenge\'s scenarios against it and check the history')
+    .argument('<submission>', 'folder with seat-reservation.ts, payment-webhook.ts, subscription.ts (any of them)')
+    .option('--challenge <ids>', `comma-separated challenge ids (${challenges.map((c) => c.id).join(', ')})`)
+    .option('--scenario <ids>', 'comma-separated scenario ids to run (default: all of the chosen challenges)')
+    .option('--instances <n>', `app instances per scenario, each its own process (default ${DEFAULT_INSTANCES})`, intArg('--instances', 1, 16))
+    .option('--seed <n>', 'seed for every random choice; the same seed reproduces the run (default: random, printed)', intArg('--seed', 0, 2 ** 31 - 1))
+    .addOption(new Option('--profile <name>', 'how hard to push: quick (practice, CI), standard, thorough').choices(PROFILES).default('standard'))
+    .option('--json', 'print the result document (CONTRACT §7) on stdout and nothing else there')
+    .addOption(new Option('--report <format>', 'also write a report file into the run folder').choices(['html', 'md', 'junit']))
+    .option('--out <dir>', 'where run folders are written', '.gauntlet/runs')
+    .option('--min-score <n>', 'exit 1 when the total score is below n (0-100)', intArg('--min-score', 0, 100))
+    .option('--keep', 'keep each scenario\'s database after the run, for inspection')
+    .option('--teach', 'explain each failed check: why it matters and a hint toward the fix')
+    .option('--quiet', 'no progress on stderr')
+    .addHelpText('after', GRADE_EXAMPLES)
+    .action(async (submission: string, opts) => {
+      if (opts.report) throw new UsageError(`--report ${opts.report} is not available in this version yet`, 'use --json, or the terminal summary');
+      const progress = createProgress(process.stderr, !!opts.quiet);
+      let result;
+      try {
+        result = await grade({
+          submission,
+          challenges: opts.challenge ? String(opts.challenge).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
+          scenarios: opts.scenario ? String(opts.scenario).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
+          instances: opts.instances,
+          seed: opts.seed,
+          profile: opts.profile as ProfileName,
+          outDir: opts.out,
+          keep: !!opts.keep,
+          minScore: opts.minScore,
+          onProgress: progress.onProgress,
+        });
+      } finally {
+        progress.stop();
+      }
+      if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      else process.stdout.write(renderTerminal(result, { teach: !!opts.teach || opts.profile === 'quick' }) + '\n');
+      process.exitCode = exitCodeOf(result, opts.minScore);
+    });
+
+  program
+    .command('list')
+    .description('list the challenges, their scenarios, and what each check asserts')
+    .option('--json', 'as JSON')
+    .action((opts) => {
+      if (opts.json) {
+        const doc = challenges.map((c) => ({ id: c.id, title: c.title, file: c.file, scenarios: c.scenarios.map((s) => ({ id: s.id, description: s.description, checks: s.checkers.map((k) => k.id), requires: s.requires ?? [], params: s.params })), checks: c.checks }));
+        process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+        return;
+      }
+      const out: string[] = [];
+      for (const c of challenges) {
+        out.push(chalk.bold(`${c.id}`) + chalk.dim(`  ${c.title}  (file: ${c.file}.ts|.mts|.js|.mjs)`));
+        out.push('  scenarios:');
+        for (const s of c.scenarios) out.push(`    ${chalk.cyan(s.id.padEnd(14))} ${s.description}${s.requires ? chalk.dim(` (needs ${s.requires.join(', ')})`) : ''}\n    ${' '.repeat(14)} ${chalk.dim('checks: ' + ['loads', ...s.checkers.map((k) => k.id), 'no-crash'].join(', '))}`);
+        out.push('  checks:');
+        for (const k of c.checks) out.push(`    ${chalk.yellow(k.id.padEnd(22))} ${k.summary}`);
+        out.push('');
+      }
+      process.stdout.write(out.join('\n') + '\n');
+    });
+
+  program
+    .command('doctor')
+    .description('say which PostgreSQL and Redis gauntlet would use, their versions, and how to fix what is missing')
+    .option('--try-embedded', 'also start the embedded PostgreSQL once to prove it works')
+    .action(async (opts) => {
+      const { diagnose, formatDoctorReport } = await import('../harness/infra/index.ts');
+      const report = await diagnose({ tryEmbedded: !!opts.tryEmbedded });
+      process.stdout.write(formatDoctorReport(report) + '\n');
+      process.exitCode = report.ok ? 0 : 3;
+    });
+
+  program
+    .command('init')
+    .description('write a candidate starter kit: one stub per challenge, the contract\'s types, and a README')
+    .argument('<dir>', 'folder to create (must be empty or not exist)')
+    .action(async (dir: string) => {
+      const { writeStarterKit } = await import('../harness/starter-kit.ts');
+      const files = writeStarterKit(path.resolve(dir));
+      process.stdout.write(`Wrote a starter kit to ${path.resolve(dir)}:\n${files.map((f) => `  ${f}`).join('\n')}\nNext: implement seat-reservation.ts, then run  npx gauntlet grade ${dir} --profile quick\n`);
+    });
+
+  program
+    .command('self-test')
+    .description('grade every reference (must pass) and every fixture (must fail its named check) through the real pipeline')
+    .option('--seed <n>', 'seed (default 1)', intArg('--seed', 0, 2 ** 31 - 1))
+    .option('--seeds <n>', 'run each on this many consecutive seeds', intArg('--seeds', 1, 50), 1)
+    .addOption(new Option('--profile <name>', 'profile').choices(PROFILES).default('quick'))
+    .option('--only <names>', 'comma-separated reference/fixture names to run')
+    .option('--json', 'print the table as JSON')
+    .action(async (opts) => {
+      const { runSelfTest, renderSelfTest } = await import('../harness/self-test.ts');
+      const rows = await runSelfTest({ seed: opts.seed ?? 1, seeds: opts.seeds, profile: opts.profile, only: opts.only ? String(opts.only).split(',') : undefined, log: (m) => process.stderr.write(m + '\n') });
+      process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : renderSelfTest(rows)) + '\n');
+      process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
+    });
+}

@@ -1,0 +1,53 @@
+// Helpers the seat scenarios share: seeded round-robin instance choice, user names, and the final reads
+// (every seat from every instance, then from one instance started fresh).
+
+import type { ScenarioContext } from '../../../harness/scenario.ts';
+import type { Rng } from '../../../harness/seed.ts';
+import { read } from '../operations.ts';
+
+export interface SeatFinal {
+  seats: string[];
+  freshInstance: number | null;
+}
+
+/** Round-robin over the instances from a seeded starting point: each instance gets its share of every burst. */
+export function roundRobin(rng: Rng, size: number): () => number {
+  let next = rng.int(0, Math.max(0, size - 1));
+  return () => {
+    const i = next;
+    next = (next + 1) % size;
+    return i;
+  };
+}
+
+export const userName = (i: number) => `user-${String(i).padStart(4, '0')}`;
+
+/** Read every given seat from every instance, then from a freshly started instance. */
+export async function readAllSeats(ctx: ScenarioContext, seats: string[]): Promise<SeatFinal> {
+  const calls = [];
+  for (let i = 0; i < ctx.cluster.size; i++) for (const seat of seats) calls.push(read('final-read', i, seat, 'final'));
+  await runLimited(calls.map((c) => () => ctx.client.call(c)), 32);
+  let freshInstance: number | null = null;
+  try {
+    freshInstance = await ctx.cluster.startFresh();
+    const fresh = freshInstance;
+    await runLimited(seats.map((seat) => () => ctx.client.call(read('final-read', fresh, seat, 'final'))), 32);
+  } catch (err) {
+    ctx.progress(`could not start a fresh instance for final reads: ${(err as Error).message}`);
+  }
+  return { seats, freshInstance };
+}
+
+/** Run async tasks with at most `limit` at once. */
+export async function runLimited<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  return results;
+}

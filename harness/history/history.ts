@@ -1,0 +1,87 @@
+// The history of a scenario: every call's invoke and completion, in order, with instance and µs timestamps.
+// Kept in memory for the checkers and appended as JSONL (one line per invoke, one per completion) to the run
+// folder, so a checker can be re-run offline on exactly what happened.
+
+import fs from 'node:fs';
+import type { Op, OpType } from '../types.ts';
+
+export interface InvokeRecord {
+  process: string;
+  instance: number;
+  f: string;
+  args: Record<string, unknown>;
+  phase: string;
+}
+
+export interface Completion {
+  type: OpType;
+  value?: unknown;
+  code?: string;
+  error?: string;
+  status?: number;
+}
+
+export class History {
+  readonly ops: Op[] = [];
+  private out: fs.WriteStream | null = null;
+  private readonly origin: bigint;
+
+  constructor(file?: string, origin: bigint = process.hrtime.bigint()) {
+    this.origin = origin;
+    if (file) this.out = fs.createWriteStream(file, { flags: 'a' });
+  }
+
+  /** Monotonic µs since the scenario started. */
+  nowUs(): number {
+    return Number((process.hrtime.bigint() - this.origin) / 1000n);
+  }
+
+  /** Record an invocation; the op is pending (`type: 'info'`, `endUs: -1`) until completed. */
+  invoke(rec: InvokeRecord, atUs: number = this.nowUs()): Op {
+    const op: Op = { index: this.ops.length, ...rec, startUs: atUs, endUs: -1, type: 'info' };
+    this.ops.push(op);
+    this.write({ event: 'invoke', index: op.index, process: op.process, instance: op.instance, f: op.f, args: op.args, phase: op.phase, timeUs: atUs });
+    return op;
+  }
+
+  complete(op: Op, c: Completion, atUs: number = this.nowUs()): Op {
+    op.endUs = atUs;
+    op.type = c.type;
+    if (c.value !== undefined) op.value = c.value;
+    if (c.code !== undefined) op.code = c.code;
+    if (c.error !== undefined) op.error = c.error;
+    if (c.status !== undefined) op.status = c.status;
+    this.write({ event: c.type, index: op.index, process: op.process, instance: op.instance, f: op.f, timeUs: atUs, value: c.value, code: c.code, error: c.error, status: c.status });
+    return op;
+  }
+
+  /** Append a non-call event (fault started, instance killed ...) to the JSONL file. */
+  note(event: string, detail: Record<string, unknown>): void {
+    this.write({ event, timeUs: this.nowUs(), ...detail });
+  }
+
+  private write(line: Record<string, unknown>): void {
+    this.out?.write(JSON.stringify(line) + '\n');
+  }
+
+  async close(): Promise<void> {
+    const out = this.out;
+    this.out = null;
+    if (out) await new Promise<void>((resolve) => out.end(resolve));
+  }
+}
+
+/** Rebuild ops from a JSONL history file (for re-running checkers offline). */
+export function readHistory(file: string): Op[] {
+  const ops: Op[] = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const e = JSON.parse(line);
+    if (e.event === 'invoke') {
+      ops[e.index] = { index: e.index, process: e.process, instance: e.instance, f: e.f, args: e.args, phase: e.phase, startUs: e.timeUs, endUs: -1, type: 'info' };
+    } else if ((e.event === 'ok' || e.event === 'fail' || e.event === 'info') && ops[e.index]) {
+      Object.assign(ops[e.index], { type: e.event, endUs: e.timeUs, value: e.value, code: e.code, error: e.error, status: e.status });
+    }
+  }
+  return ops.filter(Boolean);
+}

@@ -1,0 +1,173 @@
+// The programmatic API: grade(options) → GradeResult, the `--json` document of CONTRACT §7. Options in, a
+// serialisable result out; the run folder keeps the config, every scenario's history and the result, so a
+// run can be inspected and its checkers re-run offline.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { challenges as registry } from '../challenges/index.ts';
+import type { ChallengeDef } from './scenario.ts';
+import type { ChallengeResult, GradeResult, ProfileName, ScenarioResult } from './types.ts';
+import { acquireInfra, type Infra } from './infra/index.ts';
+import { bundleInstance } from './instances/bundle.ts';
+import { assertSubmissionDir, findModule, readSubmissionConfig } from './submission.ts';
+import { scoreChallenges } from '../rubric/score.ts';
+import { runScenario } from './scenario-runner.ts';
+import { UsageError } from './errors.ts';
+import { fail } from './checkers/verdict.ts';
+
+export interface GradeOptions {
+  submission: string;
+  /** Challenge ids to grade; all by default. */
+  challenges?: string[];
+  /** Scenario ids to run (within the chosen challenges); all by default. */
+  scenarios?: string[];
+  instances?: number;
+  seed?: number;
+  profile?: ProfileName;
+  /** Where run folders go; `.gauntlet/runs` by default. */
+  outDir?: string;
+  /** Keep each scenario's database after the run (for inspection). */
+  keep?: boolean;
+  minScore?: number;
+  /** Reuse an already acquired infrastructure (tests, self-test); otherwise acquired and released here. */
+  infra?: Infra;
+  callTimeoutMs?: number;
+  onProgress?(event: ProgressEvent): void;
+}
+
+export type ProgressEvent =
+  | { kind: 'infra'; message: string }
+  | { kind: 'scenario-start'; challenge: string; scenario: string; index: number; total: number }
+  | { kind: 'scenario-progress'; challenge: string; scenario: string; message: string }
+  | { kind: 'scenario-end'; challenge: string; scenario: string; result: ScenarioResult };
+
+export const PROFILES: ProfileName[] = ['quick', 'standard', 'thorough'];
+export const DEFAULT_INSTANCES = 4;
+
+export function validateOptions(o: GradeOptions): Required<Pick<GradeOptions, 'instances' | 'seed' | 'profile'>> & { challenges: ChallengeDef[] } {
+  const profile = o.profile ?? 'standard';
+  if (!PROFILES.includes(profile)) throw new UsageError(`unknown profile "${profile}"`, `use one of: ${PROFILES.join(', ')}`);
+  const instances = o.instances ?? DEFAULT_INSTANCES;
+  if (!Number.isInteger(instances) || instances < 1 || instances > 16) throw new UsageError(`--instances must be a whole number from 1 to 16, got ${instances}`);
+  const seed = o.seed ?? crypto.randomInt(1, 2 ** 31 - 1);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative whole number, got ${seed}`);
+  const ids = o.challenges ?? registry.map((c) => c.id);
+  const chosen = ids.map((id) => {
+    const c = registry.find((x) => x.id === id);
+    if (!c) throw new UsageError(`unknown challenge "${id}"`, `known challenges: ${registry.map((x) => x.id).join(', ')}`);
+    return c;
+  });
+  if (o.scenarios) {
+    const known = chosen.flatMap((c) => c.scenarios.map((s) => s.id));
+    const bad = o.scenarios.filter((s) => !known.includes(s));
+    if (bad.length) throw new UsageError(`unknown scenario ${bad.join(', ')}`, `scenarios of the chosen challenges: ${known.join(', ')}`);
+  }
+  if (o.minScore !== undefined && !(o.minScore >= 0 && o.minScore <= 100)) throw new UsageError(`--min-score must be from 0 to 100, got ${o.minScore}`);
+  return { instances, seed, profile, challenges: chosen };
+}
+
+export async function grade(o: GradeOptions): Promise<GradeResult> {
+  const started = Date.now();
+  const opts = validateOptions(o);
+  const submission = assertSubmissionDir(o.submission);
+  const config = readSubmissionConfig(submission);
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${opts.seed}-${crypto.randomBytes(3).toString('hex')}`;
+  const runDir = path.resolve(o.outDir ?? '.gauntlet/runs', runId);
+  fs.mkdirSync(runDir, { recursive: true });
+  const progress = o.onProgress ?? (() => {});
+  const modules = opts.challenges.map((c) => ({ challenge: c, file: findModule(submission, c, config) }));
+  fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ submission, ...opts, challenges: opts.challenges.map((c) => c.id), scenarios: o.scenarios, startedAt: new Date(started).toISOString() }, null, 2));
+
+  const ownInfra = !o.infra && modules.some((m) => m.file);
+  const infra = o.infra ?? (ownInfra ? await acquireInfra({ log: (message) => progress({ kind: 'infra', message }) }) : null);
+  const results: ChallengeResult[] = [];
+  try {
+    const plan = modules.flatMap((m) => (m.file ? m.challenge.scenarios.filter((s) => !o.scenarios || o.scenarios.includes(s.id)).map((s) => ({ m, s })) : []));
+    let index = 0;
+    for (const { challenge, file } of modules) {
+      if (!file) {
+        results.push({ id: challenge.id, status: 'not-attempted', scenarios: [] });
+        continue;
+      }
+      if (config.mode === 'http') {
+        results.push({ id: challenge.id, status: 'error', file, error: 'HTTP mode (gauntlet.json "mode": "http") is not supported by this version yet; submit modules instead', scenarios: [] });
+        continue;
+      }
+      const bundleFile = path.join(runDir, challenge.id, 'instance.bundle.mjs');
+      const bundled = await bundleInstance(file, challenge.routesModule, bundleFile);
+      const scenarios: ScenarioResult[] = [];
+      for (const { s } of plan.filter((p) => p.m.challenge === challenge)) {
+        index++;
+        progress({ kind: 'scenario-start', challenge: challenge.id, scenario: s.id, index, total: plan.length });
+        const result: ScenarioResult = !bundled.ok
+          ? { id: s.id, status: 'error', error: `the module does not compile:\n${bundled.error}`, checks: [fail('loads', `the module does not compile: ${bundled.error!.split('\n')[0]}`, { error: bundled.error })], metrics: { operations: 0, ok: 0, fail: 0, indeterminate: 0, p50Ms: 0, p99Ms: 0, throughputPerS: 0, maxInFlight: 0 } }
+          : await runScenario({
+              infra: infra!,
+              challenge,
+              scenario: s,
+              bundle: bundleFile,
+              runDir,
+              seed: opts.seed,
+              profile: opts.profile,
+              instances: opts.instances,
+              keep: !!o.keep,
+              callTimeoutMs: o.callTimeoutMs ?? 10_000,
+              startTimeoutMs: 15_000,
+              settleMs: 300,
+              scenarioTimeoutMs: 120_000,
+              progress: (message) => progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: s.id, message }),
+            });
+        scenarios.push(result);
+        progress({ kind: 'scenario-end', challenge: challenge.id, scenario: s.id, result });
+      }
+      results.push({ id: challenge.id, status: challengeStatus(scenarios), file, scenarios, ...(bundled.ok ? {} : { error: 'the module does not compile' }) });
+    }
+  } finally {
+    if (ownInfra && infra) await infra.close();
+  }
+
+  const { rubric, score, redFlags } = scoreChallenges(results);
+  const attempted = results.filter((c) => c.status !== 'not-attempted');
+  const verdict: GradeResult['verdict'] = redFlags.length
+    ? 'reject'
+    : attempted.length && attempted.every((c) => c.status === 'passed') && (o.minScore === undefined || score.total >= o.minScore)
+      ? 'pass'
+      : 'fail';
+  const result: GradeResult = {
+    schemaVersion: 1,
+    tool: 'gauntlet',
+    submission,
+    seed: opts.seed,
+    profile: opts.profile,
+    verdict,
+    score,
+    redFlags,
+    challenges: results,
+    rubric,
+    runId,
+    runDir,
+    instances: opts.instances,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    ...(infra ? { infrastructure: { postgres: `${infra.postgres.source} (PostgreSQL ${infra.postgres.version})`, redis: infra.redis ? `${infra.redis.source} (Redis ${infra.redis.version})` : `none: ${infra.redisProblem ?? ''}` } } : {}),
+  };
+  fs.writeFileSync(path.join(runDir, 'result.json.tmp'), JSON.stringify(result, null, 2));
+  fs.renameSync(path.join(runDir, 'result.json.tmp'), path.join(runDir, 'result.json'));
+  return result;
+}
+
+function challengeStatus(scenarios: ScenarioResult[]): ChallengeResult['status'] {
+  if (scenarios.some((s) => s.status === 'error')) return 'error';
+  if (scenarios.some((s) => s.status === 'failed')) return 'failed';
+  return 'passed';
+}
+
+/** Exit status per CONTRACT §7: 1 when rejected or below --min-score, else 0. */
+export function exitCodeOf(result: GradeResult, minScore?: number): 0 | 1 {
+  if (result.redFlags.length) return 1;
+  if (minScore !== undefined && result.score.total < minScore) return 1;
+  return 0;
+}
+
+export type { GradeResult } from './types.ts';

@@ -1,0 +1,82 @@
+// A scenario's own, empty PostgreSQL database, owned by a fresh unprivileged login role that no other
+// scenario's role can connect to; dropped with its role on drop(), on Infra.close() or on cleanup.
+
+import { randomBytes } from 'node:crypto';
+import { InfraError } from '../errors.ts';
+import { onCleanup } from '../cleanup.ts';
+import type { Infra, ScenarioDatabase } from './types.ts';
+import { track } from './infra-registry.ts';
+import { ident, literal, pgErrorText, serverInfo, withPg } from './pg-admin.ts';
+import { dropDatabaseAndRole } from './pg-drop.ts';
+import { ownerComment } from './stale-sweep.ts';
+import { redactUrl, withUrlParts } from './url-util.ts';
+
+let counter = 0;
+
+/** A fresh lower-case name, `gauntlet_<pid>_<counter>_<random>`, used for both the role and the database. */
+export function scenarioName(): string {
+  counter += 1;
+  return `gauntlet_${process.pid}_${counter}_${randomBytes(4).toString('hex')}`;
+}
+
+export async function createScenarioDatabase(infra: Infra, label: string): Promise<ScenarioDatabase> {
+  const name = scenarioName();
+  const password = randomBytes(18).toString('hex');
+  const adminUrl = infra.postgres.adminUrl;
+  const comment = ownerComment(label);
+  const versionNum = await withPg(adminUrl, async (client) => {
+    const info = await serverInfo(client);
+    try {
+      // Role and its comment together, so a crash never leaves an unattributed role behind.
+      await client.query('BEGIN');
+      await client.query(
+        `CREATE ROLE ${ident(name)} LOGIN PASSWORD ${literal(password)} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION`,
+      );
+      await client.query(`COMMENT ON ROLE ${ident(name)} IS ${literal(comment)}`);
+      await client.query('COMMIT');
+      // A non-superuser admin must be a member of the role to make it a database owner (and to end its sessions).
+      if (!info.superuser) await client.query(`GRANT ${ident(name)} TO CURRENT_USER`).catch(() => undefined);
+      // template0: nothing anyone added to template1 leaks in, and no "source database is being accessed" races.
+      await client.query(`CREATE DATABASE ${ident(name)} OWNER ${ident(name)} TEMPLATE template0`);
+      await client.query(`COMMENT ON DATABASE ${ident(name)} IS ${literal(comment)}`);
+      // Only the owner (and admins) may connect: other scenarios' roles get "permission denied".
+      await client.query(`REVOKE ALL ON DATABASE ${ident(name)} FROM PUBLIC`);
+      return info.versionNum;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await dropDatabaseAndRole(client, name, info.versionNum).catch(() => undefined);
+      throw new InfraError(`could not create a scenario database on ${redactUrl(adminUrl)}: ${pgErrorText(err)}`);
+    }
+  }).catch((err) => {
+    throw err instanceof InfraError ? err : new InfraError(`could not reach PostgreSQL at ${redactUrl(adminUrl)}: ${pgErrorText(err)}`);
+  });
+
+  let dropping: Promise<void> | null = null;
+  let dropped = false;
+  const drop = (): Promise<void> => {
+    if (dropped) return Promise.resolve();
+    dropping ??= withPg(adminUrl, (client) => dropDatabaseAndRole(client, name, versionNum), { queryTimeoutMs: 60_000 })
+      .then(() => {
+        dropped = true;
+        unregister();
+        untrack();
+      })
+      .finally(() => {
+        dropping = null; // a failed drop may be retried (by the caller, Infra.close or the cleanup registry)
+      });
+    return dropping;
+  };
+  const unregister = onCleanup(drop);
+  const untrack = track(infra, drop);
+
+  return {
+    url: withUrlParts(adminUrl, { user: name, password, path: name }),
+    host: infra.postgres.host,
+    port: infra.postgres.port,
+    database: name,
+    role: name,
+    password,
+    adminUrl: withUrlParts(adminUrl, { path: name }),
+    drop,
+  };
+}

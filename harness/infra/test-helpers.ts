@@ -1,0 +1,58 @@
+// Helpers for the infra tests (not a test file): dead pids, a process's children, polling with a deadline,
+// and a listing of this process's scenario databases and roles on the local server.
+
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { LOCAL_POSTGRES_URL } from './postgres-source.ts';
+import { withPg } from './pg-admin.ts';
+import { pidAlive, sleep } from './process-util.ts';
+
+/** A pid that existed a moment ago and is now dead (a finished child). */
+export function deadPid(): number {
+  const run = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const pid = Number(run.stdout);
+  if (pidAlive(pid)) throw new Error('expected the finished child to be gone');
+  return pid;
+}
+
+/** Pids whose parent is `pid` (Linux /proc). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+/** The parent pid of `pid` (Linux /proc). */
+export function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(stepMs);
+  }
+  return check();
+}
+
+/** Databases and roles on the local server whose names carry `pid` (default: this test process). */
+export async function leftovers(pid = process.pid, url = LOCAL_POSTGRES_URL): Promise<string[]> {
+  return withPg(url, async (c) => {
+    const { rows } = await c.query<{ name: string }>(
+      `SELECT datname AS name FROM pg_database WHERE datname LIKE $1 UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE $1`,
+      [`gauntlet\\_${pid}\\_%`],
+    );
+    return rows.map((r) => r.name);
+  });
+}

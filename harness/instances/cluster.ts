@@ -1,0 +1,134 @@
+// The N candidate instances of one scenario: starts them in parallel, records every start, kill, crash and
+// restart as instance events, restarts dead ones for final reads, and stops all of them at the end.
+
+import path from 'node:path';
+import type { ClusterHandle } from '../scenario.ts';
+import type { InstanceEvent } from '../types.ts';
+import { InstanceProcess, type InstanceEnv, type StartOutcome } from './instance-process.ts';
+import { httpCall, targetOf } from '../generator/http-client.ts';
+
+export interface ClusterOptions {
+  bundle: string;
+  size: number;
+  env: InstanceEnv;
+  runDir: string;
+  startTimeoutMs: number;
+  nowUs(): number;
+  onLog?(instance: number, message: string): void;
+}
+
+export class Cluster implements ClusterHandle {
+  readonly events: InstanceEvent[] = [];
+  private procs: InstanceProcess[] = [];
+  /** Log lines candidates wrote through ctx.log, counted per scenario (monitoring evidence). */
+  logCount = 0;
+
+  constructor(private readonly opts: ClusterOptions) {}
+
+  get size(): number {
+    return this.opts.size;
+  }
+
+  /** Run the module's `setup` once in its own process. */
+  async runSetup(): Promise<StartOutcome> {
+    const p = this.makeProcess(-1, 'setup');
+    const outcome = await p.start();
+    await p.stop(500);
+    return outcome;
+  }
+
+  /** Start every instance; resolves with the first failure, if any. */
+  async start(): Promise<StartOutcome> {
+    const outcomes = await Promise.all(Array.from({ length: this.opts.size }, (_, i) => this.startOne(i)));
+    return outcomes.find((o) => !o.ok) ?? outcomes[0];
+  }
+
+  capabilities(): string[] {
+    return this.procs.find((p) => p)?.capabilities ?? [];
+  }
+
+  private makeProcess(index: number, mode: 'serve' | 'setup'): InstanceProcess {
+    const name = index < 0 ? 'setup' : `instance-${index}`;
+    return new InstanceProcess(
+      {
+        bundle: this.opts.bundle,
+        index: Math.max(0, index),
+        env: this.opts.env,
+        mode,
+        logFile: path.join(this.opts.runDir, `${name}.log`),
+        startTimeoutMs: this.opts.startTimeoutMs,
+        onLog: () => {
+          this.logCount++;
+        },
+      },
+      (proc, detail) => {
+        if (mode === 'setup' || proc !== this.procs[index]) return;
+        if (!proc.expectedExit) {
+          this.events.push({ instance: index, atUs: this.opts.nowUs(), kind: 'exited', detail, faultInduced: false, errorCode: proc.lastFatal?.code });
+        }
+      },
+    );
+  }
+
+  private async startOne(index: number): Promise<StartOutcome> {
+    const proc = this.makeProcess(index, 'serve');
+    this.procs[index] = proc;
+    const outcome = await proc.start();
+    this.events.push(outcome.ok ? { instance: index, atUs: this.opts.nowUs(), kind: 'started' } : { instance: index, atUs: this.opts.nowUs(), kind: 'load-error', detail: outcome.message });
+    return outcome;
+  }
+
+  baseUrl(instance: number): string {
+    const p = this.procs[instance];
+    return `http://127.0.0.1:${p?.port ?? 1}`;
+  }
+
+  isUp(instance: number): boolean {
+    return !!this.procs[instance]?.alive;
+  }
+
+  async kill(instance: number): Promise<void> {
+    const p = this.procs[instance];
+    if (!p) return;
+    this.events.push({ instance, atUs: this.opts.nowUs(), kind: 'killed' });
+    await p.killNow();
+  }
+
+  async restart(instance: number): Promise<void> {
+    const old = this.procs[instance];
+    if (old) await old.stop(500);
+    const outcome = await this.startOne(instance);
+    this.events[this.events.length - 1].kind = outcome.ok ? 'restarted' : 'load-error';
+  }
+
+  /** Restart every instance that is not running (after a crash or a kill), for the final reads. */
+  async restartDead(): Promise<void> {
+    await Promise.all(this.procs.map((p, i) => (p && !p.alive ? this.restart(i) : Promise.resolve())));
+  }
+
+  async startFresh(): Promise<number> {
+    const index = this.procs.length;
+    const outcome = await this.startOne(index);
+    if (!outcome.ok) throw new Error(`a fresh instance did not start: ${outcome.message}`);
+    return index;
+  }
+
+  async stats(): Promise<{ instance: number; inFlight: number; maxInFlight: number }[]> {
+    return Promise.all(
+      this.procs.slice(0, this.opts.size).map(async (p, i) => {
+        const res = p?.alive ? await httpCall(targetOf(this.baseUrl(i)), { method: 'GET', path: '/__gauntlet/stats' }, 2000) : null;
+        const body = (res?.body ?? {}) as { inFlight?: number; maxInFlight?: number };
+        return { instance: i, inFlight: body.inFlight ?? 0, maxInFlight: body.maxInFlight ?? 0 };
+      }),
+    );
+  }
+
+  async resetStats(): Promise<void> {
+    await Promise.all(this.procs.map((p, i) => (p?.alive ? httpCall(targetOf(this.baseUrl(i)), { method: 'POST', path: '/__gauntlet/stats' }, 2000) : null)));
+  }
+
+  /** Stop every process (graceful, then SIGKILL). */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p?.stop()));
+  }
+}

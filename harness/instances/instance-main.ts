@@ -1,0 +1,221 @@
+// Runs inside each candidate instance process (bundled together with the candidate's module): builds the
+// AppContext, calls `setup` (setup mode) or `create`, serves the challenge's routes (CONTRACT §6) and reports
+// to the harness over IPC. Candidate failures become messages to the harness, never silent exits.
+
+import http from 'node:http';
+import fs from 'node:fs';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { matchRoute, type RouteTable } from './routes.ts';
+
+type Msg =
+  | { type: 'ready'; port: number; capabilities: string[] }
+  | { type: 'setup-done' }
+  | { type: 'load-error'; stage: 'import' | 'create' | 'setup'; message: string }
+  | { type: 'fatal'; message: string; code?: string }
+  | { type: 'log'; message: string; fields?: Record<string, unknown> };
+
+function send(msg: Msg): void {
+  try {
+    process.send?.(msg);
+  } catch {
+    // the harness is gone; nothing to tell
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return `${err.name}${code ? ` [${String(code)}]` : ''}: ${err.message}${err.stack ? '\n' + err.stack.split('\n').slice(1, 6).join('\n') : ''}`;
+  }
+  return String(err);
+}
+
+/** The harness gives no Redis: every use says so, as an environment problem (not the candidate's fault). */
+function missingRedis(reason: string): Redis {
+  const fail = () => {
+    throw Object.assign(new Error(`Redis is not available in this grading environment (${reason}). Install redis-server or set REDIS_URL, then grade again.`), { code: 'GAUNTLET_NO_REDIS' });
+  };
+  return new Proxy({}, { get: (_t, prop) => (prop === 'then' ? undefined : prop === 'on' || prop === 'once' ? () => undefined : fail) }) as unknown as Redis;
+}
+
+async function buildContext() {
+  const env = process.env;
+  const instance = Number(env.GAUNTLET_INSTANCE ?? 0);
+  const databaseUrl = env.DATABASE_URL ?? '';
+  const redisUrl = env.REDIS_URL ?? '';
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: Number(env.GAUNTLET_PG_POOL_MAX ?? 10) });
+  // CONTRACT §8: every client the pool creates has an 'error' listener, so a killed backend never crashes the process.
+  pool.on('connect', (client) => client.on('error', (err) => send({ type: 'log', message: 'pg client error (connection lost)', fields: { error: err.message } })));
+  pool.on('error', () => {});
+  let redis: Redis;
+  if (redisUrl) {
+    redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 3000 });
+    redis.on('error', () => {});
+    try {
+      await redis.connect();
+    } catch (err) {
+      redis = missingRedis(`cannot connect to ${redisUrl}: ${(err as Error).message}`);
+    }
+  } else {
+    redis = missingRedis(env.GAUNTLET_REDIS_PROBLEM || 'no Redis server found');
+  }
+  let scenario: Record<string, unknown> = {};
+  if (env.GAUNTLET_SCENARIO) scenario = JSON.parse(fs.readFileSync(env.GAUNTLET_SCENARIO, 'utf8'));
+  const ctx = {
+    instance,
+    databaseUrl,
+    redisUrl,
+    pg: pool,
+    redis,
+    services: { payments: env.PAYMENTS_URL ?? '', notifications: env.NOTIFICATIONS_URL ?? '', inventory: env.INVENTORY_URL ?? '' },
+    webhookSecret: env.WEBHOOK_SECRET ?? '',
+    log(message: string, fields?: Record<string, unknown>) {
+      send({ type: 'log', message: String(message), fields });
+    },
+  };
+  return { ctx, scenario };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+function installCrashReporting(): void {
+  process.on('uncaughtException', (err) => {
+    send({ type: 'fatal', message: describe(err), code: (err as { code?: string }).code });
+    process.exit(70);
+  });
+  process.on('unhandledRejection', (err) => {
+    send({ type: 'fatal', message: `unhandled promise rejection: ${describe(err)}`, code: (err as { code?: string })?.code });
+    process.exit(70);
+  });
+  // The harness went away (killed, crashed): never outlive it.
+  process.on('disconnect', () => process.exit(0));
+}
+
+export async function runInstance(loadModule: () => Promise<Record<string, any>>, table: RouteTable): Promise<void> {
+  installCrashReporting();
+  const mode = process.env.GAUNTLET_MODE ?? 'serve';
+  const loadTimeoutMs = Number(process.env.GAUNTLET_LOAD_TIMEOUT_MS ?? 15000);
+  let mod: Record<string, any>;
+  try {
+    mod = await loadModule();
+  } catch (err) {
+    send({ type: 'load-error', stage: 'import', message: describe(err) });
+    process.exit(1);
+  }
+  const { ctx, scenario } = await buildContext();
+
+  if (mode === 'setup') {
+    try {
+      if (typeof mod.setup === 'function') await withTimeout(Promise.resolve(mod.setup({ ...ctx, scenario })), loadTimeoutMs, 'setup(ctx)');
+      send({ type: 'setup-done' });
+      await ctx.pg.end().catch(() => {});
+      process.exit(0);
+    } catch (err) {
+      send({ type: 'load-error', stage: 'setup', message: describe(err) });
+      process.exit(1);
+    }
+  }
+
+  let service: Record<string, any>;
+  try {
+    if (typeof mod.default !== 'function') throw new Error('the module has no default export: it must `export default async function create(ctx)` returning the service');
+    service = await withTimeout(Promise.resolve(mod.default(ctx)), loadTimeoutMs, 'create(ctx)');
+    if (!service || typeof service !== 'object') throw new Error(`create(ctx) resolved to ${String(service)}, not a service object`);
+  } catch (err) {
+    send({ type: 'load-error', stage: 'create', message: describe(err) });
+    process.exit(1);
+  }
+
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = http.createServer((req, res) => {
+    inFlight++;
+    if (inFlight > maxInFlight) maxInFlight = inFlight;
+    let counted = true;
+    const done = () => {
+      if (counted) inFlight--;
+      counted = false;
+    };
+    res.on('finish', done);
+    res.on('close', done);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void handle(req, res, Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.requestTimeout = 0;
+
+  const reply = (res: http.ServerResponse, status: number, body: unknown) => {
+    if (res.headersSent || res.destroyed) return;
+    const text = body === undefined ? '' : JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, rawBody: string): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://instance');
+    if (url.pathname === '/__gauntlet/stats') {
+      if (req.method === 'POST') maxInFlight = inFlight - 1;
+      return reply(res, 200, { inFlight: inFlight - 1, maxInFlight });
+    }
+    const match = matchRoute(table, req.method ?? 'GET', url.pathname);
+    if (!match) return reply(res, 404, { code: 'NO_SUCH_ROUTE', error: `no route ${req.method} ${url.pathname}` });
+    const fn = service[match.route.call];
+    if (typeof fn !== 'function') return reply(res, 501, { code: 'NOT_IMPLEMENTED', error: `the service has no ${match.route.call}() method` });
+    let body: unknown = undefined;
+    if (rawBody) {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        body = undefined;
+      }
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v ?? '');
+    try {
+      const args = match.route.args({ params: match.params, query: Object.fromEntries(url.searchParams), body, rawBody, headers });
+      const result = await fn.apply(service, args);
+      if (match.route.respond) {
+        const r = match.route.respond(result);
+        return reply(res, r.status, r.body);
+      }
+      return reply(res, 200, result === undefined ? null : result);
+    } catch (err) {
+      const code = (err as { code?: unknown })?.code;
+      if (typeof code === 'string' && code === 'GAUNTLET_NO_REDIS') return reply(res, 503, { code, error: (err as Error).message });
+      if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) && isContractCode(code)) {
+        return reply(res, table.codeStatus[code] ?? 409, { code, error: (err as Error).message });
+      }
+      // Any other rejection is indeterminate (CONTRACT §3): it may or may not have taken effect.
+      return reply(res, 500, { error: describe(err).split('\n')[0], ...(typeof code === 'string' ? { rawCode: code } : {}) });
+    }
+  }
+
+  function isContractCode(code: string): boolean {
+    return code in table.codeStatus;
+  }
+
+  const port = Number(process.env.PORT ?? 0);
+  server.listen(port, '127.0.0.1', () => {
+    const addr = server.address();
+    const capabilities = Object.keys(service).concat(Object.getOwnPropertyNames(Object.getPrototypeOf(service) ?? {})).filter((k) => k !== 'constructor' && typeof service[k] === 'function');
+    send({ type: 'ready', port: typeof addr === 'object' && addr ? addr.port : port, capabilities: [...new Set(capabilities)] });
+  });
+
+  process.on('SIGTERM', () => {
+    server.close();
+    const closing = typeof mod.close === 'function' ? withTimeout(Promise.resolve(mod.close(service)), 2000, 'close(service)') : Promise.resolve();
+    void closing.catch(() => {}).finally(() => process.exit(0));
+  });
+}

@@ -1,0 +1,66 @@
+// The human summary printed after a grade: each scenario, each check ✓/✗ with its one-line reason and a
+// counterexample excerpt, key metrics, red flags, the score and how to reproduce the run.
+
+import chalk from 'chalk';
+import type { GradeResult, ScenarioResult } from '../types.ts';
+import { challenges as registry } from '../../challenges/index.ts';
+
+const mark = (passed: boolean | null) => (passed === true ? chalk.green('✓') : passed === false ? chalk.red('✗') : chalk.yellow('?'));
+
+function excerpt(value: unknown, max = 300): string {
+  if (value === undefined) return '';
+  const text = JSON.stringify(value);
+  return text.length > max ? text.slice(0, max) + '…' : text;
+}
+
+function metricsLine(s: ScenarioResult): string {
+  const m = s.metrics;
+  const parts = [`${m.operations} ops`, `${m.ok} ok`, `${m.fail} fail`, `${m.indeterminate} indeterminate`, `p50 ${m.p50Ms} ms`, `p99 ${m.p99Ms} ms`, `${m.throughputPerS}/s`, `peak in flight ${m.maxInFlight}`];
+  if (m.releaseSkewMs !== undefined) parts.push(`release skew ${m.releaseSkewMs} ms`);
+  if (m.loadThroughputPerS !== undefined) parts.push(`load ${m.loadThroughputPerS} req/s`);
+  if (m.referenceThroughputPerS) parts.push(`reference ${m.referenceThroughputPerS} req/s`);
+  return parts.join(' · ');
+}
+
+export interface TerminalOptions {
+  /** Add "why it matters" and a hint for each failed check (practice runs). */
+  teach?: boolean;
+}
+
+export function renderTerminal(r: GradeResult, opts: TerminalOptions = {}): string {
+  const out: string[] = [];
+  out.push(chalk.bold(`gauntlet · ${r.submission}`));
+  out.push(chalk.dim(`profile ${r.profile} · seed ${r.seed} · ${r.instances ?? '?'} instances${r.infrastructure ? ` · ${r.infrastructure.postgres} · ${r.infrastructure.redis}` : ''}`));
+  for (const ch of r.challenges) {
+    out.push('');
+    const status = ch.status === 'passed' ? chalk.green(ch.status) : ch.status === 'not-attempted' ? chalk.dim(ch.status) : chalk.red(ch.status);
+    out.push(`${chalk.bold(ch.id)}  ${status}${ch.file ? chalk.dim(`  ${ch.file}`) : ''}`);
+    const info = registry.find((c) => c.id === ch.id);
+    for (const s of ch.scenarios) {
+      const st = s.skipped ? chalk.dim('skipped') : s.status === 'passed' ? chalk.green('passed') : chalk.red(s.status);
+      out.push(`  ${chalk.bold(s.id)}  ${st}${s.durationMs !== undefined ? chalk.dim(`  ${(s.durationMs / 1000).toFixed(1)} s`) : ''}`);
+      if (s.skipped) out.push(chalk.dim(`    ${s.skipped}`));
+      if (s.error) out.push(chalk.red(`    ${s.error.split('\n').slice(0, 6).join('\n    ')}`));
+      for (const c of s.checks) {
+        out.push(`    ${mark(c.passed)} ${c.id.padEnd(22)} ${c.passed ? chalk.dim(c.message) : c.message}`);
+        if (c.passed === false && c.counterexample !== undefined) out.push(chalk.dim(`        counterexample: ${excerpt(c.counterexample)}`));
+        if (c.passed === false && opts.teach) {
+          const ci = info?.checks.find((x) => x.id === c.id);
+          if (ci) out.push(chalk.cyan(`        why it matters: ${ci.why}\n        hint: ${ci.hint}`));
+        }
+      }
+      if (!s.skipped && s.metrics.operations) out.push(chalk.dim(`    ${metricsLine(s)}`));
+    }
+  }
+  out.push('');
+  if (r.redFlags.length) {
+    out.push(chalk.red.bold('Red flags (immediate rejection):'));
+    for (const f of r.redFlags) out.push(chalk.red(`  ✗ ${f.id} (${f.check}): ${f.evidence}`));
+    out.push('');
+  }
+  const verdict = r.verdict === 'pass' ? chalk.green.bold('PASS') : r.verdict === 'reject' ? chalk.red.bold('REJECT') : chalk.red.bold('FAIL');
+  out.push(`${verdict}  automated ${r.score.automated}/${r.score.automatedMax}` + (r.score.manual === null ? chalk.dim(` · manual items (${r.score.manualMax} points) await an interviewer: gauntlet score`) : ` · manual ${r.score.manual}/${r.score.manualMax} · total ${r.score.total}/100`));
+  if (r.runDir) out.push(chalk.dim(`run folder: ${r.runDir}`));
+  out.push(chalk.dim(`reproduce: gauntlet grade ${r.submission} --seed ${r.seed} --profile ${r.profile}${r.instances && r.instances !== 4 ? ` --instances ${r.instances}` : ''}`));
+  return out.join('\n');
+}

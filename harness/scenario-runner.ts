@@ -1,0 +1,252 @@
+// Runs one scenario end to end: a fresh database and Redis namespace, a fault proxy in front of PostgreSQL,
+// the candidate's setup, N instances, the workload with its faults, healing, settling, final reads, then the
+// checkers over the history. Always tears everything down, whatever happened.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ChallengeDef, CheckInput, ScenarioContext, ScenarioDef } from './scenario.ts';
+import type { CheckResult, InstanceEvent, Op, ProfileName, ScenarioResult, FaultWindow } from './types.ts';
+import { createRng } from './seed.ts';
+import { History } from './history/history.ts';
+import { createClient } from './generator/client.ts';
+import { Cluster } from './instances/cluster.ts';
+import { createScenarioDatabase, createRedisNamespace, type Infra } from './infra/index.ts';
+import { createNemesis, startFaultProxy } from './nemesis/index.ts';
+import { latencySummary } from './history/latency.ts';
+import { pass, fail, unknown } from './checkers/verdict.ts';
+import { InfraError } from './errors.ts';
+
+export interface ScenarioRunOptions {
+  infra: Infra;
+  challenge: ChallengeDef;
+  scenario: ScenarioDef;
+  bundle: string;
+  runDir: string;
+  seed: number;
+  profile: ProfileName;
+  instances: number;
+  keep: boolean;
+  callTimeoutMs: number;
+  startTimeoutMs: number;
+  /** Quiet period before final reads. */
+  settleMs: number;
+  /** Hard budget for the workload; past it the scenario ends as `error`. */
+  scenarioTimeoutMs: number;
+  progress(message: string): void;
+  signal?: AbortSignal;
+}
+
+const NO_METRICS = { operations: 0, ok: 0, fail: 0, indeterminate: 0, p50Ms: 0, p99Ms: 0, throughputPerS: 0, maxInFlight: 0 };
+
+/** Connection errors an instance can die of when the harness itself broke its database connections (CONTRACT §8). */
+const DB_CONNECTION_ERROR = /ECONNRESET|EPIPE|57P01|57P02|57P03|Connection terminated|terminating connection|Client has encountered a connection error|server closed the connection/i;
+
+export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult> {
+  const started = Date.now();
+  const { challenge, scenario } = o;
+  const dir = path.join(o.runDir, challenge.id, scenario.id);
+  fs.mkdirSync(dir, { recursive: true });
+  const rng = createRng(o.seed).fork(`${challenge.id}/${scenario.id}`);
+  const params = { ...scenario.params[o.profile] };
+  const data = scenario.data(rng.fork('data'), params);
+  const historyFile = path.join(dir, 'history.jsonl');
+  const history = new History(historyFile);
+  const teardown: (() => Promise<unknown>)[] = [];
+  const extra: Record<string, number | string | null> = {};
+  const base = (status: ScenarioResult['status'], checks: CheckResult[], more: Partial<ScenarioResult> = {}): ScenarioResult => ({
+    id: scenario.id,
+    status,
+    checks,
+    metrics: { ...NO_METRICS },
+    durationMs: Date.now() - started,
+    historyFile,
+    ...more,
+  });
+
+  try {
+    o.progress('creating database');
+    const db = await createScenarioDatabase(o.infra, `${challenge.id}-${scenario.id}`);
+    if (!o.keep) teardown.push(() => db.drop());
+    const ns = await createRedisNamespace(o.infra);
+    if (ns) teardown.push(() => ns.release());
+    const proxy = await startFaultProxy({ upstreamHost: db.host, upstreamPort: db.port });
+    teardown.push(() => proxy.close());
+    const viaProxy = new URL(db.url);
+    viaProxy.hostname = proxy.host;
+    viaProxy.port = String(proxy.port);
+    const scenarioFile = path.join(dir, 'scenario.json');
+    fs.writeFileSync(scenarioFile, JSON.stringify(data));
+    const cluster = new Cluster({
+      bundle: o.bundle,
+      size: o.instances,
+      env: {
+        DATABASE_URL: viaProxy.toString(),
+        REDIS_URL: ns?.url ?? '',
+        GAUNTLET_REDIS_PROBLEM: o.infra.redisProblem ?? '',
+        PAYMENTS_URL: '',
+        NOTIFICATIONS_URL: '',
+        INVENTORY_URL: '',
+        WEBHOOK_SECRET: '',
+        GAUNTLET_SCENARIO: scenarioFile,
+      },
+      runDir: dir,
+      startTimeoutMs: o.startTimeoutMs,
+      nowUs: () => history.nowUs(),
+    });
+    teardown.unshift(() => cluster.stopAll());
+
+    o.progress('running setup');
+    const setup = await cluster.runSetup();
+    if (!setup.ok) return base('error', [fail('loads', `setup(ctx) failed: ${firstLine(setup.message)}`, { stage: setup.stage, error: setup.message })], { error: `setup failed: ${setup.message}` });
+    o.progress(`starting ${o.instances} instances`);
+    const start = await cluster.start();
+    if (!start.ok) return base('error', [fail('loads', `${start.stage === 'import' ? 'the module does not load' : 'create(ctx) failed'}: ${firstLine(start.message)}`, { stage: start.stage, error: start.message })], { error: start.message });
+
+    const missing = (scenario.requires ?? []).filter((m) => !cluster.capabilities().includes(m));
+    if (missing.length) {
+      return { ...base('passed', []), skipped: `not implemented: ${missing.join(', ')} (optional; this scenario's checks score 0)` };
+    }
+
+    const nemesis = createNemesis({ proxy, adminUrl: db.adminUrl, role: db.role, nowUs: () => history.nowUs(), rng: rng.fork('nemesis') });
+    teardown.unshift(() => nemesis.healAll());
+    const client = createClient(history, cluster, o.callTimeoutMs);
+    const abort = new AbortController();
+    const ctx: ScenarioContext = {
+      challenge: challenge.id,
+      scenario: scenario.id,
+      seed: o.seed,
+      rng: rng.fork('workload'),
+      profile: o.profile,
+      params,
+      data,
+      cluster,
+      client,
+      nemesis,
+      history: () => history.ops,
+      nowUs: () => history.nowUs(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+      progress: o.progress,
+      metric: (name, value) => {
+        extra[name] = value;
+      },
+      capabilities: cluster.capabilities(),
+      signal: abort.signal,
+    };
+
+    const workloadStartUs = history.nowUs();
+    try {
+      await withBudget(scenario.run(ctx), o.scenarioTimeoutMs, abort);
+    } catch (err) {
+      return base('error', [], { error: `the scenario did not finish: ${(err as Error).message}` });
+    }
+    const workloadEndUs = history.nowUs();
+    await nemesis.healAll();
+    o.progress('healing and settling');
+    await cluster.restartDead();
+    await ctx.sleep(o.settleMs);
+    const final = await scenario.finalReads(ctx);
+
+    if (history.ops.some((op) => op.code === 'GAUNTLET_NO_REDIS')) {
+      const msg = `this submission uses Redis, but no Redis server is available here (${o.infra.redisProblem ?? 'none found'}). Install redis-server (Debian: apt-get install redis-server) or set REDIS_URL, then grade again. This is not held against the submission.`;
+      return base('error', [], { error: msg, environmentError: true });
+    }
+
+    const faults = nemesis.windows.map((w) => ({ ...w }));
+    classifyCrashes(cluster.events, faults);
+    const input: CheckInput = { ops: history.ops, final, faults, instanceEvents: cluster.events, params, data };
+    const checks: CheckResult[] = [pass('loads', `the module loaded and create(ctx) resolved on all ${o.instances} instances`)];
+    for (const checker of scenario.checkers) checks.push(safeCheck(checker.id, () => checker.check(input)));
+    checks.push(noCrash(cluster.events));
+
+    const metrics = computeMetrics(history.ops, workloadStartUs, workloadEndUs);
+    Object.assign(metrics, extra, scenario.metrics?.(history.ops, params) ?? {});
+    if (typeof extra.maxInFlight === 'number') metrics.maxInFlight = extra.maxInFlight;
+    metrics.ctxLogLines = cluster.logCount;
+    const status = checks.some((c) => c.passed === null) ? 'error' : checks.every((c) => c.passed) ? 'passed' : 'failed';
+    return { ...base(status, checks), metrics, faults };
+  } catch (err) {
+    if (err instanceof InfraError) throw err;
+    return base('error', [], { error: `gauntlet could not run this scenario: ${(err as Error).message}` });
+  } finally {
+    o.progress('cleaning up');
+    for (const step of teardown) {
+      try {
+        await step();
+      } catch (err) {
+        o.progress(`cleanup: ${(err as Error).message}`);
+      }
+    }
+    await history.close();
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0];
+}
+
+function withBudget(p: Promise<void>, ms: number, abort: AbortController): Promise<void> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<void>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new Error(`the workload took longer than ${ms} ms`));
+      }, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** A checker that throws yields "unknown", never a pass. */
+function safeCheck(id: string, run: () => CheckResult): CheckResult {
+  try {
+    return run();
+  } catch (err) {
+    return unknown(id, `the checker could not decide (a gauntlet bug): ${(err as Error).message}`);
+  }
+}
+
+/** An instance that died of a database connection error while the harness was breaking connections was killed by us. */
+function classifyCrashes(events: InstanceEvent[], faults: FaultWindow[]): void {
+  for (const e of events) {
+    if (e.kind !== 'exited') continue;
+    const nearFault = faults.some((w) => w.fault !== 'db-latency' && e.atUs >= w.startUs - 500_000 && e.atUs <= w.endUs + 2_000_000);
+    if (nearFault && DB_CONNECTION_ERROR.test(`${e.errorCode ?? ''} ${e.detail ?? ''}`)) e.faultInduced = true;
+  }
+}
+
+function noCrash(events: InstanceEvent[]): CheckResult {
+  const crashes = events.filter((e) => e.kind === 'exited' && !e.faultInduced);
+  if (!crashes.length) {
+    const excusedCount = events.filter((e) => e.kind === 'exited' && e.faultInduced).length;
+    return pass('no-crash', excusedCount ? `no instance died on its own (${excusedCount} death(s) from a broken database connection during an injected fault are not counted, CONTRACT §8)` : 'no instance died on its own');
+  }
+  const c = crashes[0];
+  return fail('no-crash', `instance ${c.instance} died on its own at ${Math.round(c.atUs / 1000)} ms: ${c.detail}${crashes.length > 1 ? ` (${crashes.length} deaths in all)` : ''}`, crashes.slice(0, 5), crashes.length);
+}
+
+function computeMetrics(ops: Op[], fromUs: number, toUs: number) {
+  const work = ops.filter((op) => op.phase !== 'final');
+  const lat = latencySummary(work.filter((op) => op.endUs >= 0).map((op) => op.endUs - op.startUs));
+  let maxInFlight = 0;
+  const edges: [number, number][] = [];
+  for (const op of work) edges.push([op.startUs, 1], [op.endUs < 0 ? toUs : op.endUs, -1]);
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let cur = 0;
+  for (const [, d] of edges) {
+    cur += d;
+    if (cur > maxInFlight) maxInFlight = cur;
+  }
+  const seconds = Math.max(1e-3, (toUs - fromUs) / 1e6);
+  return {
+    operations: work.length,
+    ok: work.filter((o) => o.type === 'ok').length,
+    fail: work.filter((o) => o.type === 'fail').length,
+    indeterminate: work.filter((o) => o.type === 'info').length,
+    p50Ms: lat.p50Ms,
+    p99Ms: lat.p99Ms,
+    throughputPerS: Math.round((work.length / seconds) * 10) / 10,
+    maxInFlight,
+  } as ScenarioResult['metrics'];
+}
+

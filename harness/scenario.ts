@@ -1,0 +1,147 @@
+// The shape of a challenge and its scenarios, and the context the pipeline hands a scenario while it runs.
+// A challenge folder implements these; nothing in harness/ knows any challenge by name.
+
+import type { CheckResult, FaultWindow, InstanceEvent, Op, ProfileName, ScenarioMetrics, ChallengeId } from './types.ts';
+import type { Rng } from './seed.ts';
+import type { HttpRequest, HttpResponse } from './generator/http-client.ts';
+import type { SteadyLoadResult } from './generator/steady-load.ts';
+
+/** What a scenario may do with the candidate's instances. */
+export interface ClusterHandle {
+  /** Number of instances (fixed for the scenario). */
+  readonly size: number;
+  /** The instance's current base URL (changes when it is restarted). */
+  baseUrl(instance: number): string;
+  /** True while the instance process is up. */
+  isUp(instance: number): boolean;
+  /** SIGKILL an instance (recorded as a harness kill, never against the candidate). */
+  kill(instance: number): Promise<void>;
+  /** Start a killed or dead instance again and wait until it serves. */
+  restart(instance: number): Promise<void>;
+  /** Start one more, fresh instance for final reads (e.g. `winner-durable`); returns its index. */
+  startFresh(): Promise<number>;
+  /** In-flight statistics the adapter of each instance measured since the last reset. */
+  stats(): Promise<{ instance: number; inFlight: number; maxInFlight: number }[]>;
+  resetStats(): Promise<void>;
+}
+
+/** Turns an HTTP answer into a history outcome; per challenge (its table of definite error codes). */
+export type Decode = (res: HttpResponse) => { type: 'ok' | 'fail' | 'info'; value?: unknown; code?: string; error?: string };
+
+export interface CallSpec {
+  process: string;
+  instance: number;
+  f: string;
+  args: Record<string, unknown>;
+  phase: string;
+  request: HttpRequest;
+  decode: Decode;
+  timeoutMs?: number;
+}
+
+export interface ClientHandle {
+  /** One call → one history entry (invoke, then ok | fail | info). Never throws. */
+  call(spec: CallSpec): Promise<Op>;
+  /** Many calls released together: connections are opened first, then every request is written at once. */
+  burst(specs: CallSpec[]): Promise<{ ops: Op[]; releaseSkewMs: number; connectMs: number }>;
+  /** Steady load (autocannon) against every instance for a duration; each answered request joins the history. */
+  steady(opts: { durationMs: number; connectionsPerInstance: number; make(seq: number, instance: number): CallSpec }): Promise<SteadyLoadResult>;
+}
+
+export interface NemesisHandle {
+  /** Added latency on every database packet, both directions, until healed. */
+  dbLatency(latencyMs: number, jitterMs?: number): () => Promise<void>;
+  /** Reset every open database connection now (a one-off fault, recorded as a short window). */
+  dbReset(): Promise<void>;
+  /** Stop forwarding database traffic (calls hang) until healed; healing resets the blackholed connections. */
+  dbBlackhole(): () => Promise<void>;
+  /** Terminate the candidate role's backends (pg_terminate_backend), mid-transaction where there are any. */
+  killBackends(): Promise<number>;
+  /** Heal everything still active. */
+  healAll(): Promise<void>;
+  readonly windows: FaultWindow[];
+}
+
+export interface ScenarioContext {
+  challenge: ChallengeId;
+  scenario: string;
+  seed: number;
+  rng: Rng;
+  profile: ProfileName;
+  params: Record<string, number>;
+  data: ScenarioData;
+  cluster: ClusterHandle;
+  client: ClientHandle;
+  nemesis: NemesisHandle;
+  /** The history recorded so far. */
+  history(): readonly Op[];
+  /** Monotonic µs since the scenario started (the history's clock). */
+  nowUs(): number;
+  sleep(ms: number): Promise<void>;
+  /** Progress line for the terminal (stderr). */
+  progress(message: string): void;
+  /** Extra figures for the scenario's metrics (burst skew, reference ratio ...). */
+  metric(name: string, value: number | string | null): void;
+  /** Everything the module exports, as detected by the adapter (`reserveSeat`, `holdSeat` ...). */
+  capabilities: string[];
+  signal: AbortSignal;
+}
+
+export type ScenarioData = Record<string, unknown>;
+
+export interface CheckInput<Final = unknown> {
+  ops: Op[];
+  final: Final;
+  faults: FaultWindow[];
+  instanceEvents: InstanceEvent[];
+  params: Record<string, number>;
+  data: ScenarioData;
+}
+
+export interface Checker<Final = unknown> {
+  id: string;
+  check(input: CheckInput<Final>): CheckResult;
+}
+
+export interface ScenarioDef<Final = unknown> {
+  id: string;
+  description: string;
+  /** Parameters per profile (numbers only, so they merge and print simply). */
+  params: Record<ProfileName, Record<string, number>>;
+  /** Scenario data handed to the candidate's `setup` (e.g. `{ seats }`). */
+  data(rng: Rng, params: Record<string, number>): ScenarioData;
+  /** Module methods the scenario needs; when missing, the scenario is skipped ("not implemented"). */
+  requires?: string[];
+  /** The workload with its faults. Faults still active afterwards are healed by the pipeline. */
+  run(ctx: ScenarioContext): Promise<void>;
+  /** Reads after faults healed and the system settled; recorded in the history under phase `final`. */
+  finalReads(ctx: ScenarioContext): Promise<Final>;
+  /** The checkers this scenario runs, in report order. `loads` and `no-crash` are added by the pipeline. */
+  checkers: Checker<Final>[];
+  /** Optional extra metrics computed from the history. */
+  metrics?(ops: Op[], params: Record<string, number>): Partial<ScenarioMetrics>;
+}
+
+export interface CheckInfo {
+  id: string;
+  /** One line: what the check asserts. */
+  summary: string;
+  /** Why it matters in production, for reports that teach. */
+  why: string;
+  /** A hint toward the fix, never the fix itself. */
+  hint: string;
+}
+
+export interface ChallengeDef {
+  id: ChallengeId;
+  title: string;
+  /** Module file base name in a submission (`seat-reservation` → seat-reservation.ts|.mts|.js|.mjs). */
+  file: string;
+  /** Absolute path of the module exporting `routeTable` (the HTTP routes the module adapter serves). */
+  routesModule: string;
+  /** Module methods every submission must export on its service object. */
+  requiredMethods: string[];
+  optionalMethods: string[];
+  checks: CheckInfo[];
+  scenarios: ScenarioDef<any>[];
+}

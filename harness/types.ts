@@ -1,0 +1,156 @@
+// Shared types of the grading pipeline: operations and history, fault windows, checks, scenarios, challenges
+// and the graded result (the `--json` document of CONTRACT §7). Every other module speaks in these terms.
+
+export type ChallengeId = 'seat-reservation' | 'payment-webhook' | 'subscription';
+export type ProfileName = 'quick' | 'standard' | 'thorough';
+
+/** One call as the history records it: invoked, then ok, fail (definitely did not happen) or info (may have). */
+export type OpType = 'ok' | 'fail' | 'info';
+
+export interface Op {
+  /** Position in the history, in invocation order. */
+  index: number;
+  /** The logical caller (a user, a provider delivery stream ...); free-form, used in counterexamples. */
+  process: string;
+  /** Which instance the call was sent to (-1 when not sent to an instance). */
+  instance: number;
+  /** Operation name, e.g. `reserve`, `get`, `hold`. */
+  f: string;
+  /** The arguments as sent. */
+  args: Record<string, unknown>;
+  /** Workload phase, e.g. `burst`, `rereserve`, `final`. */
+  phase: string;
+  /** Monotonic microseconds since the scenario started. */
+  startUs: number;
+  endUs: number;
+  type: OpType;
+  /** Parsed result for ok, or the error body for fail/info. */
+  value?: unknown;
+  /** Contract error code for fail (and for info when one came back that is not definite). */
+  code?: string;
+  /** Human-readable reason for fail/info (timeout, reset, status 500 ...). */
+  error?: string;
+  /** HTTP status, when a response arrived. */
+  status?: number;
+}
+
+/** A fault the nemesis had active, for timelines and for excusing calls the contract lets fail under it. */
+export interface FaultWindow {
+  fault: string;
+  startUs: number;
+  endUs: number;
+  detail?: Record<string, unknown>;
+}
+
+/** Something that happened to an instance process. */
+export interface InstanceEvent {
+  instance: number;
+  atUs: number;
+  kind: 'started' | 'exited' | 'killed' | 'restarted' | 'load-error';
+  /** For `exited`: exit code or signal, and the last error the process reported. */
+  detail?: string;
+  /** A crash provoked by the harness's own fault injection (CONTRACT §8): never counted against `no-crash`. */
+  faultInduced?: boolean;
+  /** The `code` of the uncaught error that ended the process, when it reported one. */
+  errorCode?: string;
+}
+
+export interface CheckResult {
+  id: string;
+  /** true: holds; false: violated (with a counterexample); null: could not be decided (never a pass). */
+  passed: boolean | null;
+  message: string;
+  counterexample?: unknown;
+  /** How many violations were found, when more than the counterexample shows. */
+  violations?: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+}
+
+export interface ScenarioMetrics {
+  operations: number;
+  ok: number;
+  fail: number;
+  indeterminate: number;
+  p50Ms: number;
+  p99Ms: number;
+  throughputPerS: number;
+  maxInFlight: number;
+  [extra: string]: number | string | null | undefined;
+}
+
+export interface ScenarioResult {
+  id: string;
+  status: 'passed' | 'failed' | 'error';
+  /** Set when the scenario did not run because the submission does not implement it (its checks score 0). */
+  skipped?: string;
+  /** Set for `error`: what went wrong, in words a candidate understands. */
+  error?: string;
+  /** The error is the grading environment's (e.g. no Redis), not the submission's. */
+  environmentError?: boolean;
+  checks: CheckResult[];
+  metrics: ScenarioMetrics;
+  faults?: FaultWindow[];
+  durationMs?: number;
+  /** Where this scenario's history (JSONL) was written. */
+  historyFile?: string;
+}
+
+export interface ChallengeResult {
+  id: ChallengeId;
+  status: 'passed' | 'failed' | 'error' | 'not-attempted';
+  file?: string;
+  error?: string;
+  scenarios: ScenarioResult[];
+}
+
+export interface RedFlag {
+  id: string;
+  check: string;
+  evidence: string;
+}
+
+export interface RubricLine {
+  section: string;
+  item: string;
+  points: number;
+  awarded: number | null;
+  source: 'auto' | 'manual';
+  evidence: string[];
+}
+
+export interface Score {
+  automated: number;
+  automatedMax: number;
+  manual: number | null;
+  manualMax: number;
+  total: number;
+  max: 100;
+}
+
+/** The `--json` document (CONTRACT §7). Extra fields are additive; the listed ones are fixed. */
+export interface GradeResult {
+  schemaVersion: 1;
+  tool: 'gauntlet';
+  submission: string;
+  seed: number;
+  profile: ProfileName;
+  verdict: 'pass' | 'fail' | 'reject';
+  score: Score;
+  redFlags: RedFlag[];
+  challenges: ChallengeResult[];
+  rubric: RubricLine[];
+  runId?: string;
+  runDir?: string;
+  instances?: number;
+  startedAt?: string;
+  durationMs?: number;
+  infrastructure?: { postgres: string; redis: string };
+}

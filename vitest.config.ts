@@ -1,0 +1,14 @@
+// Test runner configuration: real sockets and databases, so generous timeouts and no file-level parallelism
+// for the integration suites (the machine has two cores; parallel grades would distort timing).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['node_modules/**', '.gauntlet/**'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+    pool: 'forks',
+  },
+});
