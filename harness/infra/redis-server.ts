@@ -26,7 +26,7 @@ export interface SpawnedRedis {
 
 /** The redis-server binary on PATH and its version, or null. */
 export async function findRedisServer(env: NodeJS.ProcessEnv = process.env): Promise<{ path: string; version?: string } | null> {
-  const bin = findOnPath('redis-server', env);
+  const bin = findOnPath('redis-server', { PATH: env.PATH ?? process.env.PATH });
   if (!bin) return null;
   const run = await runBounded(bin, ['--version'], { timeoutMs: 5000 });
   return { path: bin, version: /v=(\S+)/.exec(run.stdout)?.[1] };
@@ -34,7 +34,8 @@ export async function findRedisServer(env: NodeJS.ProcessEnv = process.env): Pro
 
 /** Start redis-server on a free port; throws an Error saying why when it cannot. */
 export async function spawnRedisServer(opts: { env?: NodeJS.ProcessEnv; log?: (msg: string) => void } = {}): Promise<SpawnedRedis> {
-  const bin = findOnPath('redis-server', opts.env ?? process.env);
+  // PATH comes from `env` when it sets one (tests simulate a machine without redis-server), else from ours.
+  const bin = findOnPath('redis-server', { PATH: opts.env?.PATH ?? process.env.PATH });
   if (!bin) throw new Error('redis-server is not on PATH');
   opts.log?.('starting a private redis-server');
   const dir = await mkdtemp(path.join(tmpdir(), `${REDIS_DIR_PREFIX}${process.pid}-`));

@@ -209,8 +209,11 @@ export async function runInstance(loadModule: () => Promise<Record<string, any>>
   const port = Number(process.env.PORT ?? 0);
   server.listen(port, '127.0.0.1', () => {
     const addr = server.address();
-    const capabilities = Object.keys(service).concat(Object.getOwnPropertyNames(Object.getPrototypeOf(service) ?? {})).filter((k) => k !== 'constructor' && typeof service[k] === 'function');
-    send({ type: 'ready', port: typeof addr === 'object' && addr ? addr.port : port, capabilities: [...new Set(capabilities)] });
+    // Own methods and those of the service's class chain (not Object.prototype's).
+    const names = new Set<string>();
+    for (let o: object | null = service; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) for (const k of Object.getOwnPropertyNames(o)) names.add(k);
+    const capabilities = [...names].filter((k) => k !== 'constructor' && typeof service[k] === 'function');
+    send({ type: 'ready', port: typeof addr === 'object' && addr ? addr.port : port, capabilities });
   });
 
   process.on('SIGTERM', () => {

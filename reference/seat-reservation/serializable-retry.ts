@@ -87,20 +87,24 @@ export default async function create(ctx: AppContext): Promise<SeatService> {
   function run(kind: Kind, seatId: string, userId: string, ttlMs = 0): Promise<Claim | null> {
     // A hold can expire, and a released seat can be taken, between a lost attempt and its retry: after a lost
     // connection a rejection of those two is not definite (see withRetry).
-    return withRetry(ctx.log, kind, kind !== 'hold' && kind !== 'release', async () => {
-      const seen = plan(kind, seatId, (await query(pool, READ, [seatId])).rows[0], userId);
-      if ('answer' in seen) return seen.answer;
+    return withRetry(ctx.log, kind, kind !== 'hold' && kind !== 'release', () =>
+      // One client for the whole call: a caller that read "free" must not queue for the pool a second time,
+      // behind hundreds of fast-path reads, or the winner commits last and nobody's fast path helps.
+      withClient(pool, async (client, markBroken) => {
+        const seen = plan(kind, seatId, (await exec(client, READ, [seatId])).rows[0], userId);
+        if ('answer' in seen) return seen.answer;
 
-      return inTransaction(pool, 'BEGIN ISOLATION LEVEL SERIALIZABLE', async (client) => {
-        const row = (await exec(client, READ, [seatId])).rows[0];
-        const decided = plan(kind, seatId, row, userId);
-        if ('answer' in decided) return decided.answer;
-        const [text, values] = WRITES[decided.write](seatId, userId, ttlMs);
-        const written = (await exec(client, text, values)).rows[0];
-        if (!written) throw seatError('HOLD_EXPIRED', seatId); // only confirm can miss: its hold expired just now
-        return decided.write === 'clear' ? null : toClaim(written);
-      });
-    });
+        return inTransaction(client, markBroken, 'BEGIN ISOLATION LEVEL SERIALIZABLE', async () => {
+          const row = (await exec(client, READ, [seatId])).rows[0];
+          const decided = plan(kind, seatId, row, userId);
+          if ('answer' in decided) return decided.answer;
+          const [text, values] = WRITES[decided.write](seatId, userId, ttlMs);
+          const written = (await exec(client, text, values)).rows[0];
+          if (!written) throw seatError('HOLD_EXPIRED', seatId); // only confirm can miss: its hold expired just now
+          return decided.write === 'clear' ? null : toClaim(written);
+        });
+      }),
+    );
   }
 
   return {
@@ -258,29 +262,27 @@ function query(pool: Pool, text: string, values: unknown[]): Promise<QueryResult
 }
 
 /**
- * BEGIN … COMMIT on one client. A business rejection thrown by `work` is committed, then rethrown (its read is
+ * BEGIN … COMMIT on a checked-out client. A business rejection thrown by `work` is committed, then rethrown (its read is
  * only trustworthy once committed, which matters under SERIALIZABLE); any other failure rolls back.
  */
-function inTransaction<T>(pool: Pool, begin: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  return withClient(pool, async (client, markBroken) => {
+async function inTransaction<T>(client: PoolClient, markBroken: (err: Error) => void, begin: string, work: () => Promise<T>): Promise<T> {
+  try {
+    await exec(client, begin);
+    let result: T | undefined;
+    let rejection: unknown;
     try {
-      await exec(client, begin);
-      let result: T | undefined;
-      let rejection: unknown;
-      try {
-        result = await work(client);
-      } catch (err) {
-        if (!isSeatError(err)) throw err;
-        rejection = err;
-      }
-      await exec(client, 'COMMIT');
-      if (rejection !== undefined) throw rejection;
-      return result as T;
+      result = await work();
     } catch (err) {
-      // After a lost connection the server rolls back by itself (and the client is destroyed on release).
-      // A ROLLBACK that fails leaves the connection in an unknown state: destroy it rather than reuse it.
-      if (!isSeatError(err) && !isConnectionLoss(err)) await exec(client, 'ROLLBACK').catch(markBroken);
-      throw err;
+      if (!isSeatError(err)) throw err;
+      rejection = err;
     }
-  });
+    await exec(client, 'COMMIT');
+    if (rejection !== undefined) throw rejection;
+    return result as T;
+  } catch (err) {
+    // After a lost connection the server rolls back by itself (and the client is destroyed on release).
+    // A ROLLBACK that fails leaves the connection in an unknown state: destroy it rather than reuse it.
+    if (!isSeatError(err) && !isConnectionLoss(err)) await exec(client, 'ROLLBACK').catch(markBroken);
+    throw err;
+  }
 }

@@ -23,12 +23,15 @@ export const definiteRejections: Checker = {
     const violations: Violation[] = [];
     for (const op of main) {
       if (!MUTATING.includes(op.f)) continue;
-      if (op.type === 'info' && op.code !== 'GAUNTLET_NO_REDIS' && !excused(op, faults, instanceEvents)) {
-        violations.push({ reason: `${who(op)} got no definite answer to ${op.f} ${seatOf(op)}: ${op.error ?? 'indeterminate'} — a loser must be told SEAT_TAKEN, not an error`, ops: [brief(op)] });
+      if (op.type === 'info') {
+        // An indeterminate answer is excused only by an injected fault or an instance's death (no-crash counts those).
+        if (op.code !== 'GAUNTLET_NO_REDIS' && !excused(op, faults, instanceEvents)) {
+          violations.push({ reason: `${who(op)} got no definite answer to ${op.f} ${seatOf(op)}: ${op.error ?? 'indeterminate'} — a loser must be told SEAT_TAKEN, not an error`, ops: [brief(op)] });
+        }
       } else if (op.type === 'fail' && op.code === 'SEAT_NOT_FOUND' && seats.has(seatOf(op))) {
         violations.push({ reason: `${who(op)} was told SEAT_NOT_FOUND for ${seatOf(op)}, which exists`, ops: [brief(op)] });
-      } else if (op.type !== 'fail' && op.f !== 'release' && seats.size && !seats.has(seatOf(op))) {
-        violations.push({ reason: `${who(op)} ${op.f} on the unknown seat ${seatOf(op)} got ${op.type === 'ok' ? 'ok' : 'no definite answer'} instead of SEAT_NOT_FOUND`, ops: [brief(op)] });
+      } else if (op.type === 'ok' && op.f !== 'release' && seats.size && !seats.has(seatOf(op))) {
+        violations.push({ reason: `${who(op)} ${op.f} on the unknown seat ${seatOf(op)} got ok instead of SEAT_NOT_FOUND`, ops: [brief(op)] });
       } else if (op.type === 'ok' && op.f !== 'release' && grantedUser(op) !== String(op.args.userId)) {
         violations.push({ reason: `${who(op)} asked to ${op.f} ${seatOf(op)} and got ok with ${grantedUser(op)}'s reservation — the loser must get SEAT_TAKEN`, ops: [brief(op)] });
       }

@@ -1,0 +1,151 @@
+// `gauntlet self-test`: grades every reference solution (each must pass every check) and every known-buggy
+// fixture (each must fail the check it names, and may not merely error) through the real pipeline, and
+// prints a table. A grader that lets a buggy solution pass, or fails a correct one, is caught here.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import chalk from 'chalk';
+import { grade } from './index.ts';
+import { acquireInfra, type Infra } from './infra/index.ts';
+import { challenges } from '../challenges/index.ts';
+import type { GradeResult, ProfileName } from './types.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface FixtureExpectation {
+  challenge: string;
+  mustFail: string[];
+  scenarios?: string[];
+  why?: string;
+  /** With this many instances the bug cannot show (e.g. a per-process lock): grading must pass then. */
+  passesWithInstances?: number;
+}
+
+export interface SelfTestCase {
+  kind: 'reference' | 'fixture';
+  name: string;
+  challenge: string;
+  file: string;
+  expect?: FixtureExpectation;
+}
+
+export interface SelfTestRow {
+  kind: SelfTestCase['kind'] | 'fixture@instances';
+  name: string;
+  challenge: string;
+  seed: number;
+  instances: number;
+  ok: boolean;
+  expected: string;
+  got: string;
+  durationMs: number;
+  runDir?: string;
+}
+
+/** Every reference module and every fixture folder in the repository. */
+export function discoverCases(): SelfTestCase[] {
+  const cases: SelfTestCase[] = [];
+  for (const c of challenges) {
+    const dir = path.join(root, 'reference', c.id);
+    if (!fs.existsSync(dir)) continue;
+    for (const f of fs.readdirSync(dir).sort()) {
+      if (/\.(ts|mts|js|mjs)$/.test(f) && !f.includes('.test.')) cases.push({ kind: 'reference', name: `${c.id}/${f.replace(/\.\w+$/, '')}`, challenge: c.id, file: path.join(dir, f) });
+    }
+  }
+  const fixtures = path.join(root, 'fixtures', 'submissions');
+  if (fs.existsSync(fixtures)) {
+    for (const name of fs.readdirSync(fixtures).sort()) {
+      const expFile = path.join(fixtures, name, 'expected.json');
+      if (!fs.existsSync(expFile)) continue;
+      const expect = JSON.parse(fs.readFileSync(expFile, 'utf8')) as FixtureExpectation;
+      const challenge = challenges.find((c) => c.id === expect.challenge);
+      if (!challenge) throw new Error(`${expFile}: unknown challenge ${expect.challenge}`);
+      const file = ['.ts', '.mts', '.js', '.mjs'].map((e) => path.join(fixtures, name, challenge.file + e)).find((p) => fs.existsSync(p));
+      if (!file) throw new Error(`${path.join(fixtures, name)} has expected.json but no ${challenge.file}.* module`);
+      cases.push({ kind: 'fixture', name, challenge: expect.challenge, file, expect });
+    }
+  }
+  return cases;
+}
+
+/** A throwaway submission folder whose gauntlet.json points at the module (the documented path override). */
+function submissionFor(c: SelfTestCase): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-selftest-'));
+  fs.writeFileSync(path.join(dir, 'gauntlet.json'), JSON.stringify({ paths: { [c.challenge]: c.file } }));
+  return dir;
+}
+
+function failedChecks(r: GradeResult): string[] {
+  return [...new Set(r.challenges.flatMap((ch) => ch.scenarios.flatMap((s) => s.checks.filter((k) => k.passed === false).map((k) => k.id))))];
+}
+
+function errors(r: GradeResult): string[] {
+  return r.challenges.flatMap((ch) => [...(ch.error ? [ch.error] : []), ...ch.scenarios.filter((s) => s.status === 'error').map((s) => `${s.id}: ${s.error ?? 'undecided check'}`)]);
+}
+
+export interface SelfTestOptions {
+  seed: number;
+  seeds: number;
+  profile: ProfileName;
+  only?: string[];
+  infra?: Infra;
+  outDir?: string;
+  log?(message: string): void;
+}
+
+export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
+  const cases = discoverCases().filter((c) => !o.only || o.only.some((n) => c.name === n || c.name.endsWith('/' + n)));
+  const infra = o.infra ?? (await acquireInfra({ log: o.log }));
+  const rows: SelfTestRow[] = [];
+  const outDir = o.outDir ?? path.join('.gauntlet', 'self-test');
+  try {
+    for (const c of cases) {
+      for (let seed = o.seed; seed < o.seed + o.seeds; seed++) {
+        const sub = submissionFor(c);
+        try {
+          const scenarios = c.kind === 'fixture' ? c.expect!.scenarios : undefined;
+          const started = Date.now();
+          o.log?.(`self-test: ${c.kind} ${c.name} (seed ${seed})`);
+          const r = await grade({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir });
+          const got = failedChecks(r);
+          const errs = errors(r);
+          if (c.kind === 'reference') {
+            const ok = r.challenges[0]?.status === 'passed' && r.redFlags.length === 0;
+            rows.push({ kind: 'reference', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected: 'all checks pass', got: ok ? 'all checks pass' : [...got.map((g) => `failed ${g}`), ...errs].join('; '), durationMs: Date.now() - started, runDir: r.runDir });
+          } else {
+            const missing = c.expect!.mustFail.filter((id) => !got.includes(id));
+            const ok = missing.length === 0;
+            rows.push({ kind: 'fixture', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected: `fails ${c.expect!.mustFail.join(', ')}`, got: got.length ? `failed ${got.join(', ')}` : errs.length ? `error: ${errs.join('; ').slice(0, 160)}` : 'passed everything', durationMs: Date.now() - started, runDir: r.runDir });
+            if (c.expect!.passesWithInstances) {
+              const n = c.expect!.passesWithInstances;
+              const t = Date.now();
+              const r1 = await grade({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir, instances: n });
+              const got1 = failedChecks(r1);
+              const ok1 = r1.challenges[0]?.status === 'passed';
+              rows.push({ kind: 'fixture@instances', name: c.name, challenge: c.challenge, seed, instances: n, ok: ok1, expected: `passes with ${n} instance(s)`, got: ok1 ? 'passed' : got1.length ? `failed ${got1.join(', ')}` : errors(r1).join('; ').slice(0, 160), durationMs: Date.now() - t, runDir: r1.runDir });
+            }
+          }
+        } finally {
+          fs.rmSync(sub, { recursive: true, force: true });
+        }
+      }
+    }
+  } finally {
+    if (!o.infra) await infra.close();
+  }
+  return rows;
+}
+
+export function renderSelfTest(rows: SelfTestRow[]): string {
+  const lines = [chalk.bold(`${'kind'.padEnd(18)} ${'name'.padEnd(48)} ${'seed'.padEnd(6)} ${'expected'.padEnd(34)} got`)];
+  for (const r of rows) {
+    const mark = r.ok ? chalk.green('✓') : chalk.red('✗');
+    lines.push(`${mark} ${r.kind.padEnd(16)} ${r.name.padEnd(48)} ${String(r.seed).padEnd(6)} ${r.expected.padEnd(34)} ${r.ok ? chalk.dim(r.got) : chalk.red(r.got)}`);
+  }
+  const bad = rows.filter((r) => !r.ok).length;
+  lines.push('');
+  lines.push(bad ? chalk.red.bold(`${bad} of ${rows.length} mismatched: the grader is wrong about them (or they are wrong)`) : chalk.green.bold(`all ${rows.length} as expected`));
+  return lines.join('\n');
+}
