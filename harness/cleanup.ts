@@ -38,7 +38,7 @@ function install(): void {
   installed = true;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      process.stderr.write(`\ngauntlet: ${signal} received, cleaning up (instances, databases, temp folders)...\n`);
+      if (cleanups.size) process.stderr.write(`\ngauntlet: ${signal} received, cleaning up (instances, databases, temp folders)...\n`);
       void runCleanups().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }

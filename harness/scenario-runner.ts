@@ -147,8 +147,8 @@ export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult
     const workloadEndUs = history.nowUs();
     await nemesis.healAll();
     o.progress('healing and settling');
-    await cluster.restartDead();
     await ctx.sleep(o.settleMs);
+    await cluster.restartDead();
     const final = await scenario.finalReads(ctx);
 
     if (history.ops.some((op) => op.code === 'GAUNTLET_NO_REDIS')) {

@@ -53,7 +53,7 @@ export function createClient(history: History, cluster: Pick<ClusterHandle, 'bas
       const writtenUs = new Array<number>(prepared.length);
       const answers: Promise<HttpResponse>[] = [];
       for (let i = 0; i < prepared.length; i++) {
-        answers.push(exchange(conns[i], prepared[i].bytes, prepared[i].spec.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, () => {
+        answers.push(exchange(conns[i], prepared[i].bytes, prepared[i].spec.timeoutMs ?? defaultTimeoutMs, () => {
           writtenUs[i] = history.nowUs();
         }));
       }

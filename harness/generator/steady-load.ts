@@ -270,7 +270,7 @@ export async function runSteadyLoad<M = unknown>(options: SteadyLoadOptions<M>):
     );
   }
 
-  if (failure) stopAll();
+  if (failure || options.signal?.aborted) stopAll();
   options.signal?.addEventListener('abort', stopAll, { once: true });
   let results: autocannon.Result[];
   try {

@@ -103,7 +103,22 @@ export class Cluster implements ClusterHandle {
 
   /** Restart every instance that is not running (after a crash or a kill), for the final reads. */
   async restartDead(): Promise<void> {
-    await Promise.all(this.procs.map((p, i) => (p && !p.alive ? this.restart(i) : Promise.resolve())));
+    await Promise.all(
+      this.procs.map(async (p, i) => {
+        if (!p) return;
+        // A process that is dying may not have reported its exit yet: one that does not answer is dead too.
+        if (p.alive) {
+          const res = await httpCall(targetOf(this.baseUrl(i)), { method: 'GET', path: '/__gauntlet/stats' }, 2000);
+          if (res.status === 200) return;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          if (p.alive) {
+            this.events.push({ instance: i, atUs: this.opts.nowUs(), kind: 'exited', detail: `stopped answering (${res.transport ?? res.status}); killed and restarted`, faultInduced: false });
+            await p.killNow();
+          }
+        }
+        await this.restart(i);
+      }),
+    );
   }
 
   async startFresh(): Promise<number> {

@@ -1,0 +1,73 @@
+// Test helpers: assert that nothing a grade started is left behind (instance processes, scenario databases),
+// and check a result document against the shape CONTRACT §7 fixes.
+
+import { execFileSync } from 'node:child_process';
+import pg from 'pg';
+import { expect } from 'vitest';
+
+/** PIDs of live candidate instance processes started from bundles (any run). */
+export function instanceProcesses(): number[] {
+  try {
+    const out = execFileSync('pgrep', ['-f', 'instance.bundle.mjs'], { encoding: 'utf8' });
+    return out.split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/** Scenario databases created by this process (named gauntlet_<pid>_...). */
+export async function leftoverDatabases(pid = process.pid, url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const r = await client.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`gauntlet\\_${pid}\\_%`]);
+    return r.rows.map((x) => x.datname);
+  } finally {
+    await client.end();
+  }
+}
+
+const CHECK_STATUS = ['passed', 'failed', 'error'];
+
+/** The fields and enums CONTRACT §7 fixes for the --json document. */
+export function expectContractShape(doc: any): void {
+  expect(doc.schemaVersion).toBe(1);
+  expect(doc.tool).toBe('gauntlet');
+  expect(typeof doc.submission).toBe('string');
+  expect(Number.isInteger(doc.seed)).toBe(true);
+  expect(['quick', 'standard', 'thorough']).toContain(doc.profile);
+  expect(['pass', 'fail', 'reject']).toContain(doc.verdict);
+  for (const k of ['automated', 'automatedMax', 'manualMax', 'total']) expect(typeof doc.score[k]).toBe('number');
+  expect(doc.score.manual === null || typeof doc.score.manual === 'number').toBe(true);
+  expect(doc.score.max).toBe(100);
+  expect(Array.isArray(doc.redFlags)).toBe(true);
+  for (const f of doc.redFlags) {
+    expect(typeof f.id).toBe('string');
+    expect(typeof f.check).toBe('string');
+    expect(typeof f.evidence).toBe('string');
+  }
+  for (const ch of doc.challenges) {
+    expect(['seat-reservation', 'payment-webhook', 'subscription']).toContain(ch.id);
+    expect(['passed', 'failed', 'error', 'not-attempted']).toContain(ch.status);
+    for (const s of ch.scenarios) {
+      expect(typeof s.id).toBe('string');
+      expect(CHECK_STATUS).toContain(s.status);
+      for (const c of s.checks) {
+        expect(typeof c.id).toBe('string');
+        expect(typeof c.passed === 'boolean' || c.passed === null).toBe(true);
+        expect(typeof c.message).toBe('string');
+      }
+      for (const k of ['operations', 'ok', 'fail', 'indeterminate', 'p50Ms', 'p99Ms', 'throughputPerS', 'maxInFlight']) expect(typeof s.metrics[k]).toBe('number');
+    }
+  }
+  for (const line of doc.rubric) {
+    expect(typeof line.section).toBe('string');
+    expect(typeof line.item).toBe('string');
+    expect(typeof line.points).toBe('number');
+    expect(line.awarded === null || typeof line.awarded === 'number').toBe(true);
+    expect(['auto', 'manual']).toContain(line.source);
+    expect(Array.isArray(line.evidence)).toBe(true);
+  }
+  expect(doc.rubric.reduce((s: number, l: any) => s + l.points, 0)).toBe(100);
+}

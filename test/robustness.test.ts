@@ -1,0 +1,76 @@
+// Harness robustness on real PostgreSQL and Redis: a call that hangs, an instance that crashes, a module that
+// does not compile, a create that throws, a missing method. Each is graded with a clear message, the grade
+// completes, and no instance process or scenario database is left behind.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { grade } from '../harness/index.ts';
+import { acquireInfra, type Infra } from '../harness/infra/index.ts';
+import { expectContractShape, instanceProcesses, leftoverDatabases } from './helpers.ts';
+
+const broken = (name: string) => path.resolve('fixtures/broken', name);
+let infra: Infra;
+
+beforeAll(async () => {
+  infra = await acquireInfra();
+});
+afterAll(async () => {
+  await infra?.close();
+});
+
+async function gradeBroken(name: string, extra: Record<string, unknown> = {}) {
+  const r = await grade({ submission: broken(name), scenarios: ['last-seat'], profile: 'quick', seed: 1, infra, outDir: '.gauntlet/test-runs', ...extra });
+  expectContractShape(JSON.parse(JSON.stringify(r)));
+  expect(instanceProcesses()).toEqual([]);
+  expect(await leftoverDatabases()).toEqual([]);
+  const scenario = r.challenges[0].scenarios[0];
+  const check = (id: string) => scenario.checks.find((c) => c.id === id);
+  return { r, scenario, check };
+}
+
+describe('broken submissions are graded, never crash the harness, leave nothing behind', () => {
+  it('a call that never answers is indeterminate at the harness timeout', async () => {
+    const { scenario, check } = await gradeBroken('hang-call', { callTimeoutMs: 1500 });
+    expect(scenario.status).toBe('failed');
+    expect(check('definite-rejections')?.passed).toBe(false);
+    expect(check('definite-rejections')?.message).toMatch(/no answer within 1500 ms/);
+    expect(scenario.metrics.indeterminate).toBeGreaterThan(400);
+  }, 90_000);
+
+  it('an instance that dies on its own fails no-crash, and is restarted for the final reads', async () => {
+    const { r, check } = await gradeBroken('crash-instance');
+    expect(check('no-crash')?.passed).toBe(false);
+    expect(check('no-crash')?.message).toMatch(/boom: unexpected state/);
+    expect(r.redFlags.map((f) => f.id)).toContain('no-error-handling');
+    // Final reads ran against restarted instances: winner-durable could be judged, not errored.
+    expect(check('winner-durable')?.passed).toBe(true);
+  }, 90_000);
+
+  it('a module with a syntax error fails loads with file, line and message', async () => {
+    const { scenario, check } = await gradeBroken('syntax-error');
+    expect(scenario.status).toBe('error');
+    expect(check('loads')?.passed).toBe(false);
+    expect(check('loads')?.message).toMatch(/seat-reservation\.ts:6:\d+: Expected "}"/);
+  }, 60_000);
+
+  it('a create that throws fails loads with the error and its location', async () => {
+    const { check } = await gradeBroken('create-throws');
+    expect(check('loads')?.passed).toBe(false);
+    expect(check('loads')?.message).toMatch(/create\(ctx\) failed: Error: cannot connect to config service/);
+    expect(JSON.stringify(check('loads')?.counterexample)).toMatch(/create-throws\/seat-reservation\.ts:4/);
+  }, 60_000);
+
+  it('a service without a required method fails loads naming it', async () => {
+    const { check } = await gradeBroken('missing-method');
+    expect(check('loads')?.passed).toBe(false);
+    expect(check('loads')?.message).toMatch(/without getReservation\(\)/);
+    expect(check('loads')?.message).not.toMatch(/hasOwnProperty/);
+  }, 60_000);
+
+  it('a folder without any challenge module is graded as not attempted', async () => {
+    const r = await grade({ submission: path.resolve('fixtures'), profile: 'quick', seed: 1, infra, outDir: '.gauntlet/test-runs' });
+    expect(r.challenges.every((c) => c.status === 'not-attempted')).toBe(true);
+    expect(r.verdict).toBe('fail');
+    expect(r.score.automated).toBe(0);
+  });
+});
