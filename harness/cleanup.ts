@@ -36,9 +36,17 @@ export function runCleanups(): Promise<void> {
 function install(): void {
   if (installed) return;
   installed = true;
+  // A closed stderr pipe must not turn a cleanup message into a crash that skips the cleanup.
+  process.stderr.on('error', () => {});
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      if (cleanups.size) process.stderr.write(`\ngauntlet: ${signal} received, cleaning up (instances, databases, temp folders)...\n`);
+      if (cleanups.size) {
+        try {
+          process.stderr.write(`\ngauntlet: ${signal} received, cleaning up (instances, databases, temp folders)...\n`);
+        } catch {
+          // stderr may be a closed pipe; cleaning up matters more than saying so
+        }
+      }
       void runCleanups().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }

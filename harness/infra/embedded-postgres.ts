@@ -150,7 +150,10 @@ async function initCluster(bin: EmbeddedBinaries, dir: string, dataDir: string, 
   await rm(pwfile, { force: true });
   if (run.code !== 0) {
     const output = `${run.stderr}\n${run.stdout}`.trim().split('\n').slice(-6).join('\n');
-    throw new InfraError(`embedded PostgreSQL: initdb failed (${run.error?.message ?? `exit ${run.code}`}):\n${output}`, REINSTALL);
+    const hint = runAs && /permission denied/i.test(output)
+      ? `the temp folder ${dir} must be reachable by OS user ${runAs.uid}: set TMPDIR to a world-traversable folder such as /tmp`
+      : REINSTALL;
+    throw new InfraError(`embedded PostgreSQL: initdb failed (${run.error?.message ?? `exit ${run.code}`}):\n${output}\nFix: ${hint}`, hint);
   }
 }
 

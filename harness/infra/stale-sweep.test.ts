@@ -3,17 +3,16 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ident, literal, withPg } from './pg-admin.ts';
+import { ident, literal, serverInfo, withPg } from './pg-admin.ts';
 import { dropDatabaseAndRole } from './pg-drop.ts';
 import { LOCAL_POSTGRES_URL } from './postgres-source.ts';
 import { findOnPath, freePort, pidAlive } from './process-util.ts';
 import { probeRedis } from './redis-client.ts';
 import { isStale, sweepStaleDatabases, sweepStaleTempDirs } from './stale-sweep.ts';
 import { deadPid, waitUntil } from './test-helpers.ts';
-import { hostname } from 'node:os';
 
 const created: string[] = [];
 
@@ -37,7 +36,8 @@ async function present(name: string): Promise<boolean> {
 describe('stale sweep', () => {
   afterAll(async () => {
     await withPg(LOCAL_POSTGRES_URL, async (c) => {
-      for (const name of created) await dropDatabaseAndRole(c, name, 150000);
+      const { versionNum } = await serverInfo(c);
+      for (const name of created) await dropDatabaseAndRole(c, name, versionNum);
     });
   });
 
