@@ -6,7 +6,7 @@ import type { CallSpec, ClientHandle, ClusterHandle } from '../scenario.ts';
 import type { Op } from '../types.ts';
 import type { History } from '../history/history.ts';
 import { runSteadyLoad } from './steady-load.ts';
-import { encodeRequest, exchange, openConnection, targetOf, type HttpResponse } from './http-client.ts';
+import { arm, encodeRequest, exchange, openConnection, targetOf, type HttpResponse } from './http-client.ts';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
@@ -48,23 +48,27 @@ export function createClient(history: History, cluster: Pick<ClusterHandle, 'bas
       };
       await Promise.all(Array.from({ length: Math.min(64, prepared.length) }, opener));
       const connectMs = (history.nowUs() - connectStart) / 1000;
-      // Release: write every request in one tight loop (nothing else in it), then record the invocations with
-      // the time each write happened; no response can be processed before this synchronous code ends.
-      const writtenUs = new Array<number>(prepared.length);
-      const answers: Promise<HttpResponse>[] = [];
+      // Arm every exchange first (listeners, parsers), then release: a tight loop of bare socket writes, then
+      // record the invocations with the time each write happened (no answer is processed before this
+      // synchronous code ends).
+      const armed = prepared.map(({ spec }, i) => arm(conns[i], spec.timeoutMs ?? defaultTimeoutMs));
+      // Every request but its last byte goes out ahead: no server can act on an incomplete request, and the
+      // release then costs one tiny write per connection.
+      for (let i = 0; i < prepared.length; i++) armed[i].prime(prepared[i].bytes.subarray(0, prepared[i].bytes.length - 1));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const writtenNs = new Array<bigint | undefined>(prepared.length);
       for (let i = 0; i < prepared.length; i++) {
-        answers.push(exchange(conns[i], prepared[i].bytes, prepared[i].spec.timeoutMs ?? defaultTimeoutMs, () => {
-          writtenUs[i] = history.nowUs();
-        }));
+        if (armed[i].send(prepared[i].bytes.subarray(prepared[i].bytes.length - 1))) writtenNs[i] = process.hrtime.bigint();
       }
-      const firstWriteUs = writtenUs.find((t) => t !== undefined) ?? -1;
-      const lastWriteUs = writtenUs.reduce((a, t) => (t !== undefined && t > a ? t : a), -1);
+      const written = writtenNs.filter((t): t is bigint => t !== undefined);
+      const releaseSkewMs = written.length > 1 ? Number(written[written.length - 1] - written[0]) / 1e6 : 0;
       const pending = prepared.map(({ spec }, i) => {
-        const op = history.invoke(spec, writtenUs[i] ?? history.nowUs());
-        return answers[i].then((res) => history.complete(op, outcomeOf(spec, res)));
+        const at = writtenNs[i];
+        const op = history.invoke(spec, at === undefined ? history.nowUs() : history.usAt(at));
+        return armed[i].result.then((res) => history.complete(op, outcomeOf(spec, res)));
       });
       const ops = await Promise.all(pending);
-      return { ops, releaseSkewMs: firstWriteUs < 0 ? 0 : (lastWriteUs - firstWriteUs) / 1000, connectMs };
+      return { ops, releaseSkewMs, connectMs };
     },
 
     steady({ durationMs, connectionsPerInstance, make }) {

@@ -170,38 +170,71 @@ export function openConnection(target: Target, timeoutMs: number): Promise<OpenC
   });
 }
 
+/** An exchange whose listeners are attached ahead of time, so that sending is a bare socket write. */
+export interface ArmedExchange {
+  /** Write the first part of the request ahead of time (nothing is sent as far as the history is concerned). */
+  prime(bytes: Buffer): void;
+  /** Write the (rest of the) request now; the answer timeout starts here. Returns false when there is no connection. */
+  send(bytes: Buffer): boolean;
+  readonly result: Promise<HttpResponse>;
+}
+
 /**
- * Write the request on an open connection and read the answer. Resolves with a transport failure on reset or
- * timeout (the request was sent, so the effect is unknown). `onWritten` fires synchronously after the write.
+ * Attach the listeners for one request/response on an open connection. The result is a transport failure on
+ * reset or timeout after sending (the request was sent, so its effect is unknown).
  */
-export function exchange(conn: OpenConnection, bytes: Buffer, timeoutMs: number, onWritten?: () => void): Promise<HttpResponse> {
-  if (!conn.socket) return Promise.resolve(conn.failure ?? transportFailure('error', false, 'no connection'));
+export function arm(conn: OpenConnection, timeoutMs: number): ArmedExchange {
+  if (!conn.socket) {
+    const failure = conn.failure ?? transportFailure('error', false, 'no connection');
+    return { prime: () => {}, send: () => false, result: Promise.resolve(failure) };
+  }
   const socket = conn.socket;
-  return new Promise((resolve) => {
-    const parser = new ResponseParser();
-    let done = false;
-    const finish = (res: HttpResponse) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(res);
-    };
-    const timer = setTimeout(() => finish(transportFailure('timeout', true, `no answer within ${timeoutMs} ms`)), timeoutMs);
-    socket.on('data', (chunk: Buffer) => {
-      if (parser.push(chunk)) finish(toResponse(parser));
-    });
-    socket.on('end', () => {
-      if (parser.end()) finish(toResponse(parser));
-      else finish(transportFailure('reset', true, parser.headComplete ? 'connection closed mid-body' : 'connection closed before any answer'));
-    });
-    socket.on('close', () => {
-      if (!done) finish(parser.end() ? toResponse(parser) : transportFailure('reset', true, 'connection closed before any answer'));
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(transportFailure('reset', true, `${err.code ?? ''} ${err.message}`.trim())));
-    socket.write(bytes);
-    onWritten?.();
+  let resolve!: (r: HttpResponse) => void;
+  const result = new Promise<HttpResponse>((r) => (resolve = r));
+  const parser = new ResponseParser();
+  let done = false;
+  let sent = false;
+  let timer: NodeJS.Timeout | undefined;
+  const finish = (res: HttpResponse) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    socket.destroy();
+    resolve(res);
+  };
+  const failed = (kind: 'reset' | 'error', why: string) => transportFailure(kind, sent, why);
+  socket.on('data', (chunk: Buffer) => {
+    if (parser.push(chunk)) finish(toResponse(parser));
   });
+  socket.on('end', () => {
+    if (parser.end()) finish(toResponse(parser));
+    else finish(failed('reset', parser.headComplete ? 'connection closed mid-body' : 'connection closed before any answer'));
+  });
+  socket.on('close', () => {
+    if (!done) finish(parser.end() ? toResponse(parser) : failed('reset', 'connection closed before any answer'));
+  });
+  socket.on('error', (err: NodeJS.ErrnoException) => finish(failed('reset', `${err.code ?? ''} ${err.message}`.trim())));
+  return {
+    result,
+    prime(bytes: Buffer) {
+      // A server that answers a partial request (or drops it) has not seen the whole request: still "not sent".
+      if (!done) socket.write(bytes);
+    },
+    send(bytes: Buffer) {
+      if (done) return false;
+      sent = true;
+      timer = setTimeout(() => finish(transportFailure('timeout', true, `no answer within ${timeoutMs} ms`)), timeoutMs);
+      socket.write(bytes);
+      return true;
+    },
+  };
+}
+
+/** Write the request on an open connection and read the answer. Never rejects. */
+export function exchange(conn: OpenConnection, bytes: Buffer, timeoutMs: number): Promise<HttpResponse> {
+  const x = arm(conn, timeoutMs);
+  x.send(bytes);
+  return x.result;
 }
 
 /** One request on a fresh connection. Never rejects. */

@@ -36,6 +36,11 @@ export class History {
     return Number((process.hrtime.bigint() - this.origin) / 1000n);
   }
 
+  /** The history time of an `process.hrtime.bigint()` reading. */
+  usAt(hrtimeNs: bigint): number {
+    return Number((hrtimeNs - this.origin) / 1000n);
+  }
+
   /** Record an invocation; the op is pending (`type: 'info'`, `endUs: -1`) until completed. */
   invoke(rec: InvokeRecord, atUs: number = this.nowUs()): Op {
     const op: Op = { index: this.ops.length, ...rec, startUs: atUs, endUs: -1, type: 'info' };

@@ -4,8 +4,12 @@
 
 import type { Checker } from '../../../harness/scenario.ts';
 import { brief, summarise, who, ms } from '../../../harness/checkers/verdict.ts';
-import { holdSlackUs, mainOps, seatOf } from './model.ts';
+import { endOf, holdSlackUs, INF, mainOps, seatOf } from './model.ts';
+import type { Op } from '../../../harness/types.ts';
 import { judgeRejections } from './rejections.ts';
+
+/** The latest a hold op may have kept its seat: completion + TTL + slack (never, while still in flight). */
+const holdMayUntil = (h: Op) => (endOf(h) === INF ? INF : endOf(h) + Number(h.args.ttlMs) * 1000 + holdSlackUs(Number(h.args.ttlMs)));
 
 export const holdExpires: Checker = {
   id: 'hold-expires',
@@ -19,18 +23,19 @@ export const holdExpires: Checker = {
         ops: [brief(h), brief(j.op)],
       });
     }
-    // Confirming a hold that surely expired must fail (HOLD_EXPIRED, or SEAT_TAKEN if someone else took it).
+    // Confirming a hold that surely expired must fail (HOLD_EXPIRED, or SEAT_TAKEN if someone else took it). The
+    // user's own calls that may have run before the confirm keep it alive: any hold (ok or indeterminate) until its
+    // own expiry; a reserve, or an earlier confirm, for good (the seat became a reservation).
     const main = mainOps(ops);
     for (const c of main) {
       if (c.f !== 'confirm' || c.type !== 'ok') continue;
       const user = String(c.args.userId);
-      const holds = main.filter((h) => h.f === 'hold' && h.type === 'ok' && String(h.args.userId) === user && seatOf(h) === seatOf(c) && h.endUs <= c.startUs);
-      const last = holds[holds.length - 1];
+      const mine = main.filter((o) => o.index !== c.index && o.type !== 'fail' && String(o.args.userId) === user && seatOf(o) === seatOf(c) && o.startUs < endOf(c));
+      const last = mine.filter((h) => h.f === 'hold' && h.type === 'ok' && h.endUs <= c.startUs).at(-1);
       if (!last) continue;
-      const ttlMs = Number(last.args.ttlMs);
-      const expiredAt = last.endUs + ttlMs * 1000 + holdSlackUs(ttlMs);
-      const renewed = main.some((o) => o.f === 'reserve' && o.type !== 'fail' && String(o.args.userId) === user && seatOf(o) === seatOf(c) && o.startUs > last.startUs && o.startUs < c.startUs);
-      if (c.startUs > expiredAt && !renewed) {
+      const liveUntil = Math.max(...mine.map((o) => (o.f === 'hold' ? holdMayUntil(o) : o.f === 'reserve' || o.f === 'confirm' ? INF : -1)));
+      if (c.startUs > liveUntil) {
+        const ttlMs = Number(last.args.ttlMs);
         violations.push({ reason: `${user} confirmed a ${ttlMs} ms hold on ${seatOf(c)} ${ms(c.startUs - last.endUs)} ms after getting it (${who(c)}): an expired hold must get HOLD_EXPIRED`, ops: [brief(last), brief(c)] });
       }
     }

@@ -18,7 +18,7 @@ export interface Claim {
   /** Possibly in force from `mayFrom` to `mayUntil`. */
   mayFrom: number;
   mayUntil: number;
-  /** What may end it: the earliest release by the same user, or the hold's expiry. */
+  /** What ends the possibly-in-force interval (`mayUntil`): a release surely after it, or the hold's expiry. */
   endedBy: 'release' | 'expiry' | null;
 }
 
@@ -72,11 +72,13 @@ export function claimsBySeat(ops: Op[]): Map<string, Claim[]> {
     // A release by the same user, invoked after this claim may have taken effect, may end it.
     for (const r of releases.get(`${seatId}|${userId}`) ?? []) {
       if (endOf(r) < op.startUs) continue; // finished before this claim began: irrelevant
-      if (r.startUs < sureUntil) {
-        sureUntil = Math.max(r.startUs, op.endUs);
+      if (r.startUs < sureUntil) sureUntil = Math.max(r.startUs, op.endUs);
+      // It surely ended the claim only if it was invoked after the claim completed: one sent while the claim was
+      // still in flight may have run first and found nothing to release.
+      if (r.type === 'ok' && endOf(r) < mayUntil && r.startUs >= endOf(op)) {
+        mayUntil = endOf(r);
         endedBy = 'release';
       }
-      if (r.type === 'ok' && endOf(r) < mayUntil && r.startUs >= op.startUs) mayUntil = endOf(r);
     }
     const claim: Claim = {
       seatId,
