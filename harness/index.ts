@@ -6,13 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { challenges as registry } from '../challenges/index.ts';
-import type { ChallengeDef } from './scenario.ts';
+import type { ChallengeDef, ScenarioDef } from './scenario.ts';
 import type { ChallengeResult, GradeResult, ProfileName, ScenarioResult } from './types.ts';
 import { acquireInfra, type Infra } from './infra/index.ts';
 import { bundleInstance } from './instances/bundle.ts';
 import { assertSubmissionDir, findModule, readSubmissionConfig } from './submission.ts';
 import { scoreChallenges } from '../rubric/score.ts';
-import { runScenario } from './scenario-runner.ts';
+import { runScenario, type ScenarioRunOptions } from './scenario-runner.ts';
 import { UsageError } from './errors.ts';
 import { fail } from './checkers/verdict.ts';
 
@@ -85,6 +85,22 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   try {
     const plan = modules.flatMap((m) => (m.file ? m.challenge.scenarios.filter((s) => !o.scenarios || o.scenarios.includes(s.id)).map((s) => ({ m, s })) : []));
     let index = 0;
+    const scenarioOptions = (challenge: ChallengeDef, s: ScenarioDef, bundle: string): ScenarioRunOptions => ({
+      infra: infra!,
+      challenge,
+      scenario: s,
+      bundle,
+      runDir,
+      seed: opts.seed,
+      profile: opts.profile,
+      instances: opts.instances,
+      keep: !!o.keep,
+      callTimeoutMs: o.callTimeoutMs ?? 10_000,
+      startTimeoutMs: 15_000,
+      settleMs: 300,
+      scenarioTimeoutMs: 120_000,
+      progress: (message) => progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: s.id, message }),
+    });
     for (const { challenge, file } of modules) {
       if (!file) {
         results.push({ id: challenge.id, status: 'not-attempted', scenarios: [] });
@@ -102,22 +118,18 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
         progress({ kind: 'scenario-start', challenge: challenge.id, scenario: s.id, index, total: plan.length });
         const result: ScenarioResult = !bundled.ok
           ? { id: s.id, status: 'error', error: `the module does not compile:\n${bundled.error}`, checks: [fail('loads', `the module does not compile: ${bundled.error!.split('\n')[0]}`, { error: bundled.error })], metrics: { operations: 0, ok: 0, fail: 0, indeterminate: 0, p50Ms: 0, p99Ms: 0, throughputPerS: 0, maxInFlight: 0 } }
-          : await runScenario({
-              infra: infra!,
-              challenge,
-              scenario: s,
-              bundle: bundleFile,
-              runDir,
-              seed: opts.seed,
-              profile: opts.profile,
-              instances: opts.instances,
-              keep: !!o.keep,
-              callTimeoutMs: o.callTimeoutMs ?? 10_000,
-              startTimeoutMs: 15_000,
-              settleMs: 300,
-              scenarioTimeoutMs: 120_000,
-              progress: (message) => progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: s.id, message }),
-            });
+          : await runScenario(scenarioOptions(challenge, s, bundleFile));
+        if (result.status !== 'error' && s.params[opts.profile].compareReference && challenge.benchmarkReference && path.resolve(file) !== challenge.benchmarkReference) {
+          progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: s.id, message: 'measuring the fastest reference for comparison' });
+          const refBundle = path.join(runDir, challenge.id, 'reference.bundle.mjs');
+          const ref = (await bundleInstance(challenge.benchmarkReference, challenge.routesModule, refBundle)).ok
+            ? await runScenario({ ...scenarioOptions(challenge, s, refBundle), runDir: path.join(runDir, 'reference'), progress: () => {} })
+            : null;
+          const refThroughput = Number(ref?.metrics.loadThroughputPerS ?? ref?.metrics.throughputPerS ?? 0);
+          const own = Number(result.metrics.loadThroughputPerS ?? result.metrics.throughputPerS);
+          result.metrics.referenceThroughputPerS = refThroughput || null;
+          result.metrics.throughputRatio = refThroughput ? Math.round((own / refThroughput) * 100) / 100 : null;
+        }
         scenarios.push(result);
         progress({ kind: 'scenario-end', challenge: challenge.id, scenario: s.id, result });
       }

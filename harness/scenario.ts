@@ -144,4 +144,9 @@ export interface ChallengeDef {
   optionalMethods: string[];
   checks: CheckInfo[];
   scenarios: ScenarioDef<any>[];
+  /**
+   * The fastest reference solution: scenarios whose params set `compareReference: 1` also run it in the same
+   * run, and report the submission's throughput as a ratio to it.
+   */
+  benchmarkReference?: string;
 }

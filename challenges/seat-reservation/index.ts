@@ -17,6 +17,7 @@ export const seatReservation: ChallengeDef = {
   requiredMethods: ['reserveSeat', 'getReservation'],
   optionalMethods: ['holdSeat', 'confirmHold', 'releaseSeat'],
   scenarios: [lastSeat, manySeats, holds, dbFaults, load],
+  benchmarkReference: fileURLToPath(new URL('../../reference/seat-reservation/conditional-update.ts', import.meta.url)),
   checks: [
     {
       id: 'single-winner',

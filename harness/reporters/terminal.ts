@@ -18,7 +18,7 @@ function metricsLine(s: ScenarioResult): string {
   const parts = [`${m.operations} ops`, `${m.ok} ok`, `${m.fail} fail`, `${m.indeterminate} indeterminate`, `p50 ${m.p50Ms} ms`, `p99 ${m.p99Ms} ms`, `${m.throughputPerS}/s`, `peak in flight ${m.maxInFlight}`];
   if (m.releaseSkewMs !== undefined) parts.push(`release skew ${m.releaseSkewMs} ms`);
   if (m.loadThroughputPerS !== undefined) parts.push(`load ${m.loadThroughputPerS} req/s`);
-  if (m.referenceThroughputPerS) parts.push(`reference ${m.referenceThroughputPerS} req/s`);
+  if (m.referenceThroughputPerS) parts.push(`reference ${m.referenceThroughputPerS} req/s (ratio ${m.throughputRatio})`);
   return parts.join(' · ');
 }
 

@@ -10,9 +10,9 @@ export const load: ScenarioDef<SeatFinal> = {
   id: 'load',
   description: 'steady load over many seats: throughput and latency, with safety still checked',
   params: {
-    quick: { seats: 500, users: 2000, durationMs: 1500, connectionsPerInstance: 8, finalSample: 40 },
-    standard: { seats: 2000, users: 10000, durationMs: 4000, connectionsPerInstance: 8, finalSample: 80 },
-    thorough: { seats: 5000, users: 50000, durationMs: 10000, connectionsPerInstance: 12, finalSample: 150 },
+    quick: { seats: 500, users: 2000, durationMs: 1500, connectionsPerInstance: 8, finalSample: 40, compareReference: 0 },
+    standard: { seats: 2000, users: 10000, durationMs: 3000, connectionsPerInstance: 8, finalSample: 80, compareReference: 1 },
+    thorough: { seats: 5000, users: 50000, durationMs: 10000, connectionsPerInstance: 12, finalSample: 150, compareReference: 1 },
   },
   data: (_rng, p) => ({ seats: Array.from({ length: p.seats }, (_, i) => `seat-${String(i + 1).padStart(5, '0')}`) }),
   async run(ctx) {
