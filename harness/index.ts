@@ -13,6 +13,7 @@ import { bundleInstance } from './instances/bundle.ts';
 import { assertSubmissionDir, findModule, readSubmissionConfig } from './submission.ts';
 import { scoreChallenges } from '../rubric/score.ts';
 import { runScenario, type ScenarioRunOptions } from './scenario-runner.ts';
+import type { LaunchSpec } from './instances/instance-process.ts';
 import { UsageError } from './errors.ts';
 import { fail } from './checkers/verdict.ts';
 
@@ -33,6 +34,10 @@ export interface GradeOptions {
   /** Reuse an already acquired infrastructure (tests, self-test); otherwise acquired and released here. */
   infra?: Infra;
   callTimeoutMs?: number;
+  /** Run module instances under Node's permission model (default true). */
+  sandbox?: boolean;
+  /** V8 heap limit per module instance, MiB (default 512). */
+  maxHeapMb?: number;
   onProgress?(event: ProgressEvent): void;
 }
 
@@ -85,11 +90,12 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   try {
     const plan = modules.flatMap((m) => (m.file ? m.challenge.scenarios.filter((s) => !o.scenarios || o.scenarios.includes(s.id)).map((s) => ({ m, s })) : []));
     let index = 0;
-    const scenarioOptions = (challenge: ChallengeDef, s: ScenarioDef, bundle: string): ScenarioRunOptions => ({
+    const moduleLaunch = (bundle: string): LaunchSpec => ({ kind: 'module', bundle, sandbox: o.sandbox ?? true, maxHeapMb: o.maxHeapMb ?? 512 });
+    const scenarioOptions = (challenge: ChallengeDef, s: ScenarioDef, launch: LaunchSpec): ScenarioRunOptions => ({
       infra: infra!,
       challenge,
       scenario: s,
-      bundle,
+      launch,
       runDir,
       seed: opts.seed,
       profile: opts.profile,
@@ -106,24 +112,21 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
         results.push({ id: challenge.id, status: 'not-attempted', scenarios: [] });
         continue;
       }
-      if (config.mode === 'http') {
-        results.push({ id: challenge.id, status: 'error', file, error: 'HTTP mode (gauntlet.json "mode": "http") is not supported by this version yet; submit modules instead', scenarios: [] });
-        continue;
-      }
       const bundleFile = path.join(runDir, challenge.id, 'instance.bundle.mjs');
-      const bundled = await bundleInstance(file, challenge.routesModule, bundleFile);
+      const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile);
+      const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission } : moduleLaunch(bundleFile);
       const scenarios: ScenarioResult[] = [];
       for (const { s } of plan.filter((p) => p.m.challenge === challenge)) {
         index++;
         progress({ kind: 'scenario-start', challenge: challenge.id, scenario: s.id, index, total: plan.length });
         const result: ScenarioResult = !bundled.ok
           ? { id: s.id, status: 'error', error: `the module does not compile:\n${bundled.error}`, checks: [fail('loads', `the module does not compile: ${bundled.error!.split('\n')[0]}`, { error: bundled.error })], metrics: { operations: 0, ok: 0, fail: 0, indeterminate: 0, p50Ms: 0, p99Ms: 0, throughputPerS: 0, maxInFlight: 0 } }
-          : await runScenario(scenarioOptions(challenge, s, bundleFile));
+          : await runScenario(scenarioOptions(challenge, s, launch));
         if (result.status !== 'error' && s.params[opts.profile].compareReference && challenge.benchmarkReference && path.resolve(file) !== challenge.benchmarkReference) {
           progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: s.id, message: 'measuring the fastest reference for comparison' });
           const refBundle = path.join(runDir, challenge.id, 'reference.bundle.mjs');
           const ref = (await bundleInstance(challenge.benchmarkReference, challenge.routesModule, refBundle)).ok
-            ? await runScenario({ ...scenarioOptions(challenge, s, refBundle), runDir: path.join(runDir, 'reference'), progress: () => {} })
+            ? await runScenario({ ...scenarioOptions(challenge, s, moduleLaunch(refBundle)), runDir: path.join(runDir, 'reference'), progress: () => {} })
             : null;
           const refThroughput = Number(ref?.metrics.loadThroughputPerS ?? ref?.metrics.throughputPerS ?? 0);
           const own = Number(result.metrics.loadThroughputPerS ?? result.metrics.throughputPerS);

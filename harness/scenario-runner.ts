@@ -10,6 +10,7 @@ import { createRng } from './seed.ts';
 import { History } from './history/history.ts';
 import { createClient } from './generator/client.ts';
 import { Cluster } from './instances/cluster.ts';
+import type { LaunchSpec } from './instances/instance-process.ts';
 import { createScenarioDatabase, createRedisNamespace, type Infra } from './infra/index.ts';
 import { createNemesis, startFaultProxy } from './nemesis/index.ts';
 import { latencySummary } from './history/latency.ts';
@@ -20,7 +21,7 @@ export interface ScenarioRunOptions {
   infra: Infra;
   challenge: ChallengeDef;
   scenario: ScenarioDef;
-  bundle: string;
+  launch: LaunchSpec;
   runDir: string;
   seed: number;
   profile: ProfileName;
@@ -77,7 +78,7 @@ export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult
     const scenarioFile = path.join(dir, 'scenario.json');
     fs.writeFileSync(scenarioFile, JSON.stringify(data));
     const cluster = new Cluster({
-      bundle: o.bundle,
+      launch: o.launch,
       size: o.instances,
       env: {
         DATABASE_URL: viaProxy.toString(),
@@ -102,12 +103,12 @@ export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult
     const start = await cluster.start();
     if (!start.ok) return base('error', [fail('loads', `${start.stage === 'import' ? 'the module does not load' : 'create(ctx) failed'}: ${firstLine(start.message)}`, { stage: start.stage, error: start.message })], { error: start.message });
 
-    const absent = challenge.requiredMethods.filter((m) => !cluster.capabilities().includes(m));
+    const absent = challenge.requiredMethods.filter((m) => !cluster.has(m));
     if (absent.length) {
       const msg = `create(ctx) returned a service without ${absent.map((m) => `${m}()`).join(', ')} (required by the contract; it has: ${cluster.capabilities().join(', ') || 'no methods'})`;
       return base('error', [fail('loads', msg, { missing: absent, has: cluster.capabilities() })], { error: msg });
     }
-    const missing = (scenario.requires ?? []).filter((m) => !cluster.capabilities().includes(m));
+    const missing = (scenario.requires ?? []).filter((m) => !cluster.has(m));
     if (missing.length) {
       return { ...base('passed', []), skipped: `not implemented: ${missing.join(', ')} (optional; this scenario's checks score 0)` };
     }

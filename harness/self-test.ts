@@ -28,6 +28,8 @@ export interface SelfTestCase {
   name: string;
   challenge: string;
   file: string;
+  /** The case is a whole submission folder (e.g. an HTTP-mode reference), graded as it is. */
+  folder?: boolean;
   expect?: FixtureExpectation;
 }
 
@@ -51,7 +53,10 @@ export function discoverCases(): SelfTestCase[] {
     const dir = path.join(root, 'reference', c.id);
     if (!fs.existsSync(dir)) continue;
     for (const f of fs.readdirSync(dir).sort()) {
-      if (/\.(ts|mts|js|mjs)$/.test(f) && !f.includes('.test.')) cases.push({ kind: 'reference', name: `${c.id}/${f.replace(/\.\w+$/, '')}`, challenge: c.id, file: path.join(dir, f) });
+      const full = path.join(dir, f);
+      // A file is a module reference; a folder with gauntlet.json is a submission of its own (HTTP mode).
+      if (/\.(ts|mts|js|mjs)$/.test(f) && !f.includes('.test.')) cases.push({ kind: 'reference', name: `${c.id}/${f.replace(/\.\w+$/, '')}`, challenge: c.id, file: full });
+      else if (fs.existsSync(path.join(full, 'gauntlet.json'))) cases.push({ kind: 'reference', name: `${c.id}/${f}`, challenge: c.id, file: full, folder: true });
     }
   }
   const fixtures = path.join(root, 'fixtures', 'submissions');
@@ -72,6 +77,7 @@ export function discoverCases(): SelfTestCase[] {
 
 /** A throwaway submission folder whose gauntlet.json points at the module (the documented path override). */
 function submissionFor(c: SelfTestCase): string {
+  if (c.folder) return c.file;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-selftest-'));
   fs.writeFileSync(path.join(dir, 'gauntlet.json'), JSON.stringify({ paths: { [c.challenge]: c.file } }));
   return dir;
@@ -128,7 +134,7 @@ export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
             }
           }
         } finally {
-          fs.rmSync(sub, { recursive: true, force: true });
+          if (!c.folder) fs.rmSync(sub, { recursive: true, force: true });
         }
       }
     }

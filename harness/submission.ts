@@ -12,6 +12,8 @@ export interface SubmissionConfig {
   setup?: string;
   /** Per-challenge module path overrides, relative to the submission folder. */
   paths: Record<string, string>;
+  /** HTTP mode: the challenges the server implements (default: all). */
+  challenges?: string[];
 }
 
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
@@ -27,13 +29,17 @@ export function readSubmissionConfig(dir: string): SubmissionConfig {
   }
   const mode = raw.mode ?? 'module';
   if (mode !== 'module' && mode !== 'http') throw new UsageError(`${file}: "mode" must be "module" or "http", got ${JSON.stringify(mode)}`);
+  if (mode === 'http' && (typeof raw.start !== 'string' || !raw.start.trim())) throw new UsageError(`${file}: HTTP mode needs "start": the command that starts one instance listening on $PORT`);
   const paths: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw.paths ?? raw.challenges ?? {})) if (typeof v === 'string') paths[k] = v;
-  return { mode, start: raw.start, setup: raw.setup, paths };
+  for (const [k, v] of Object.entries(raw.paths ?? {})) if (typeof v === 'string') paths[k] = v;
+  const challenges = Array.isArray(raw.challenges) ? raw.challenges.map(String) : undefined;
+  return { mode, start: raw.start, setup: raw.setup, paths, challenges };
 }
 
 /** The module file for a challenge, or null when the submission did not attempt it. */
 export function findModule(dir: string, challenge: ChallengeDef, config: SubmissionConfig): string | null {
+  // HTTP mode: one server serves every challenge's routes; `challenges` in gauntlet.json may narrow it.
+  if (config.mode === 'http') return !config.challenges || config.challenges.includes(challenge.id) ? path.join(dir, 'gauntlet.json') : null;
   const override = config.paths[challenge.id];
   if (override) {
     const p = path.resolve(dir, override);

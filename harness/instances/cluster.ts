@@ -4,11 +4,11 @@
 import path from 'node:path';
 import type { ClusterHandle } from '../scenario.ts';
 import type { InstanceEvent } from '../types.ts';
-import { InstanceProcess, type InstanceEnv, type StartOutcome } from './instance-process.ts';
+import { InstanceProcess, type InstanceEnv, type LaunchSpec, type StartOutcome } from './instance-process.ts';
 import { httpCall, targetOf } from '../generator/http-client.ts';
 
 export interface ClusterOptions {
-  bundle: string;
+  launch: LaunchSpec;
   size: number;
   env: InstanceEnv;
   runDir: string;
@@ -47,11 +47,17 @@ export class Cluster implements ClusterHandle {
     return this.procs.find((p) => p)?.capabilities ?? [];
   }
 
+  /** Whether the service offers a method (an HTTP-mode server is taken to serve every route). */
+  has(method: string): boolean {
+    const caps = this.capabilities();
+    return caps.includes('*') || caps.includes(method);
+  }
+
   private makeProcess(index: number, mode: 'serve' | 'setup'): InstanceProcess {
     const name = index < 0 ? 'setup' : `instance-${index}`;
     return new InstanceProcess(
       {
-        bundle: this.opts.bundle,
+        launch: this.opts.launch,
         index: Math.max(0, index),
         env: this.opts.env,
         mode,
@@ -109,7 +115,7 @@ export class Cluster implements ClusterHandle {
         // A process that is dying may not have reported its exit yet: one that does not answer is dead too.
         if (p.alive) {
           const res = await httpCall(targetOf(this.baseUrl(i)), { method: 'GET', path: '/__gauntlet/stats' }, 2000);
-          if (res.status === 200) return;
+          if (res.status > 0) return; // any HTTP answer means it is alive (HTTP-mode servers have no stats route)
           await new Promise((resolve) => setTimeout(resolve, 200));
           if (p.alive) {
             this.events.push({ instance: i, atUs: this.opts.nowUs(), kind: 'exited', detail: `stopped answering (${res.transport ?? res.status}); killed and restarted`, faultInduced: false });

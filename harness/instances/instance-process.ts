@@ -1,11 +1,14 @@
-// One candidate instance: a child process running the bundle, started with the contract's environment,
-// watched for readiness, crashes and logs; killed with SIGKILL by the nemesis or stopped gracefully at the end.
-// Its output goes to a capped log file in the run folder.
+// One candidate instance: a child process started with the contract's environment — the module bundle under
+// Node's permission model, or an HTTP-mode `start` command — watched for readiness, crashes and logs; killed
+// with SIGKILL by the nemesis or stopped gracefully at the end. Its output goes to a capped log file.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
 import { onCleanup } from '../cleanup.ts';
+import { freePort } from '../infra/process-util.ts';
 
 /** Niceness of instance processes (0 normal, 19 lowest). */
 const INSTANCE_NICE = 10;
@@ -21,21 +24,42 @@ export interface InstanceEnv {
   [key: string]: string;
 }
 
+/** How an instance is launched. */
+export type LaunchSpec =
+  | {
+      kind: 'module';
+      bundle: string;
+      /** Run under Node's permission model (reads: the bundle and scenario file; writes: a private temp folder). */
+      sandbox: boolean;
+      /** V8 heap limit per instance. */
+      maxHeapMb: number;
+    }
+  | { kind: 'http'; start: string; setup?: string; cwd: string };
+
+export interface Limits {
+  /** Cap on captured stdout+stderr per process (the rest is dropped, marked as truncated). */
+  maxLogBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { maxLogBytes: 1_000_000 };
+
 export interface StartOptions {
-  bundle: string;
+  launch: LaunchSpec;
   index: number;
   env: InstanceEnv;
   mode: 'serve' | 'setup';
   logFile: string;
   startTimeoutMs: number;
-  /** Cap on captured stdout+stderr per process. */
-  maxLogBytes?: number;
+  limits?: Limits;
   onLog?(message: string, fields?: Record<string, unknown>): void;
 }
 
 export type StartOutcome =
   | { ok: true; port: number; capabilities: string[] }
   | { ok: false; stage: 'import' | 'create' | 'setup' | 'start'; message: string };
+
+/** Every route of every challenge: an HTTP-mode server is taken to implement them all. */
+const HTTP_MODE_CAPABILITIES = ['*'];
 
 export class InstanceProcess {
   child: ChildProcess | null = null;
@@ -46,7 +70,9 @@ export class InstanceProcess {
   lastFatal: { message: string; code?: string } | null = null;
   exitDetail: string | null = null;
   private logBytes = 0;
+  private tail = '';
   private log: fs.WriteStream;
+  private tmpDir: string | null = null;
   private unregister: () => void = () => {};
 
   constructor(readonly opts: StartOptions, private readonly onExit: (p: InstanceProcess, detail: string) => void) {
@@ -57,12 +83,38 @@ export class InstanceProcess {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  start(): Promise<StartOutcome> {
+  private async spawnChild(): Promise<ChildProcess> {
     const { opts } = this;
-    const child = spawn(process.execPath, ['--enable-source-maps', opts.bundle], {
-      env: { PATH: process.env.PATH ?? '', ...opts.env, GAUNTLET_INSTANCE: String(opts.index), GAUNTLET_MODE: opts.mode, PORT: '0', GAUNTLET_LOAD_TIMEOUT_MS: String(opts.startTimeoutMs) },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    this.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `gauntlet-instance-${opts.index}-`));
+    // Only the contract's variables: no harness secrets, no admin database URL.
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...opts.env, GAUNTLET_INSTANCE: String(opts.index), TMPDIR: this.tmpDir, HOME: this.tmpDir };
+    const stdio: ('ignore' | 'pipe' | 'ipc')[] = ['ignore', 'pipe', 'pipe'];
+    const launch = opts.launch;
+    if (launch.kind === 'module') {
+      const args = ['--enable-source-maps', `--max-old-space-size=${launch.maxHeapMb}`];
+      if (launch.sandbox) {
+        args.push('--experimental-permission', '--no-warnings', `--allow-fs-read=${path.dirname(launch.bundle)}`, `--allow-fs-read=${opts.env.GAUNTLET_SCENARIO}`, `--allow-fs-write=${this.tmpDir}`, `--allow-fs-read=${this.tmpDir}`);
+      }
+      Object.assign(env, { GAUNTLET_MODE: opts.mode, PORT: '0', GAUNTLET_LOAD_TIMEOUT_MS: String(opts.startTimeoutMs) });
+      return spawn(process.execPath, [...args, launch.bundle], { env, stdio: [...stdio, 'ipc'] });
+    }
+    if (opts.mode === 'serve') {
+      this.port = await freePort();
+      env.PORT = String(this.port);
+    }
+    const command = opts.mode === 'setup' ? launch.setup ?? 'true' : launch.start;
+    // Its own process group, so a shell's children (python, java …) die with it.
+    return spawn('/bin/sh', ['-c', command], { env, stdio, cwd: launch.cwd, detached: true });
+  }
+
+  async start(): Promise<StartOutcome> {
+    const { opts } = this;
+    let child: ChildProcess;
+    try {
+      child = await this.spawnChild();
+    } catch (err) {
+      return { ok: false, stage: 'start', message: `could not start the instance: ${(err as Error).message}` };
+    }
     this.child = child;
     // The harness is the measuring instrument: it must not be starved by the system under test on a small
     // machine (a barrier release is a tight loop of writes). Instances run at a lower CPU priority.
@@ -75,6 +127,7 @@ export class InstanceProcess {
     const capture = (chunk: Buffer) => this.capture(chunk);
     child.stdout!.on('data', capture);
     child.stderr!.on('data', capture);
+    const httpMode = opts.launch.kind === 'http';
     return new Promise<StartOutcome>((resolve) => {
       let settled = false;
       const settle = (o: StartOutcome) => {
@@ -84,9 +137,9 @@ export class InstanceProcess {
         resolve(o);
       };
       const timer = setTimeout(() => {
-        settle({ ok: false, stage: opts.mode === 'setup' ? 'setup' : 'create', message: `the instance did not become ready within ${opts.startTimeoutMs} ms (does create/setup hang?)` });
-        this.killNow();
-      }, opts.startTimeoutMs + 2000);
+        settle({ ok: false, stage: opts.mode === 'setup' ? 'setup' : 'create', message: `the instance did not become ready within ${opts.startTimeoutMs} ms (does ${httpMode ? (opts.mode === 'setup' ? 'the setup command' : `the start command listen on $PORT (${this.port})`) : 'create/setup'} hang?)` });
+        void this.killNow();
+      }, opts.startTimeoutMs + (httpMode ? 0 : 2000));
       child.on('message', (msg: any) => {
         if (msg?.type === 'ready') {
           this.port = msg.port;
@@ -105,37 +158,72 @@ export class InstanceProcess {
           opts.onLog?.(msg.message, msg.fields);
         }
       });
-      child.on('error', (err) => settle({ ok: false, stage: 'start', message: `could not start node: ${err.message}` }));
+      child.on('error', (err) => settle({ ok: false, stage: 'start', message: `could not start the instance: ${err.message}` }));
       child.on('exit', (code, signal) => {
         this.unregister();
+        this.removeTmp();
         const detail = signal ? `killed by ${signal}` : `exited with code ${code}`;
-        this.exitDetail = this.lastFatal ? `${detail}: ${this.lastFatal.message.split('\n')[0]}` : detail;
+        const why = this.lastFatal ? `: ${this.lastFatal.message.split('\n')[0]}` : this.tail.trim() ? ` — last output: ${this.tail.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` : '';
+        this.exitDetail = `${detail}${why}`;
+        if (httpMode && opts.mode === 'setup') {
+          this.expectedExit = true;
+          settle(code === 0 ? { ok: true, port: 0, capabilities: [] } : { ok: false, stage: 'setup', message: `the setup command ${this.exitDetail}` });
+        }
         settle({ ok: false, stage: opts.mode === 'setup' ? 'setup' : 'create', message: `the process ${this.exitDetail} before it was ready${this.lastFatal ? '' : ' (see the instance log)'}` });
         this.onExit(this, this.exitDetail);
       });
+      if (httpMode && opts.mode === 'serve') {
+        void waitForPort(this.port, () => settled || !this.alive).then((up) => {
+          if (up) {
+            this.capabilities = HTTP_MODE_CAPABILITIES;
+            settle({ ok: true, port: this.port, capabilities: this.capabilities });
+          }
+        });
+      }
     });
   }
 
   private capture(chunk: Buffer): void {
-    const max = this.opts.maxLogBytes ?? 1_000_000;
+    this.tail = (this.tail + chunk.toString('utf8')).slice(-2000);
+    const max = this.opts.limits?.maxLogBytes ?? DEFAULT_LIMITS.maxLogBytes;
     if (this.logBytes >= max) return;
     this.logBytes += chunk.length;
     if (this.logBytes >= max) {
       this.log.write(chunk.subarray(0, Math.max(0, chunk.length - (this.logBytes - max))));
-      this.log.write(`\n[gauntlet] log truncated at ${max} bytes\n`);
+      this.log.write(`\n[gauntlet] output truncated at ${max} bytes\n`);
     } else {
       this.log.write(chunk);
     }
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    const child = this.child;
+    if (!child?.pid) return;
+    try {
+      // HTTP mode: the whole process group (the shell and what it started).
+      if (this.opts.launch.kind === 'http') process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      child.kill(sig);
+    }
+  }
+
+  private removeTmp(): void {
+    if (this.tmpDir) fs.rmSync(this.tmpDir, { recursive: true, force: true });
+    this.tmpDir = null;
   }
 
   /** SIGKILL now; resolves when the process is gone. */
   killNow(): Promise<void> {
     const child = this.child;
     this.expectedExit = true;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      if (child && this.opts.launch.kind === 'http') this.signal('SIGKILL'); // stragglers of the group
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGKILL');
+      this.signal('SIGKILL');
     });
   }
 
@@ -145,15 +233,37 @@ export class InstanceProcess {
     this.expectedExit = true;
     if (child && child.exitCode === null && child.signalCode === null) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
         child.once('exit', () => {
           clearTimeout(timer);
           resolve();
         });
-        child.kill('SIGTERM');
+        this.signal('SIGTERM');
       });
     }
+    if (child && this.opts.launch.kind === 'http') this.signal('SIGKILL');
     this.unregister();
+    this.removeTmp();
     await new Promise<void>((resolve) => this.log.end(resolve));
   }
+}
+
+/** Poll until something accepts TCP connections on the port; false when `stop()` says to give up. */
+async function waitForPort(port: number, stop: () => boolean): Promise<boolean> {
+  while (!stop()) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => {
+        s.destroy();
+        resolve(false);
+      });
+    });
+    if (up) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
