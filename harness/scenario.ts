@@ -5,6 +5,7 @@ import type { CheckResult, FaultWindow, InstanceEvent, Op, ProfileName, Scenario
 import type { Rng } from './seed.ts';
 import type { HttpRequest, HttpResponse } from './generator/http-client.ts';
 import type { SteadyLoadResult } from './generator/steady-load.ts';
+import type { LedgerSnapshot, MockServicesHandle, ServicesSpec } from './services/types.ts';
 
 /** What a scenario may do with the candidate's instances. */
 export interface ClusterHandle {
@@ -73,6 +74,8 @@ export interface ScenarioContext {
   cluster: ClusterHandle;
   client: ClientHandle;
   nemesis: NemesisHandle;
+  /** The mock payments, notifications and inventory, when the scenario declares `services` (harness/services). */
+  services?: MockServicesHandle;
   /** The history recorded so far. */
   history(): readonly Op[];
   /** Monotonic µs since the scenario started (the history's clock). */
@@ -96,6 +99,8 @@ export interface CheckInput<Final = unknown> {
   instanceEvents: InstanceEvent[];
   params: Record<string, number>;
   data: ScenarioData;
+  /** The mock services' ledgers after the final reads, when the scenario declares `services`. */
+  ledger?: LedgerSnapshot;
 }
 
 export interface Checker<Final = unknown> {
@@ -112,6 +117,12 @@ export interface ScenarioDef<Final = unknown> {
   data(rng: Rng, params: Record<string, number>): ScenarioData;
   /** Module methods the scenario needs; when missing, the scenario is skipped ("not implemented"). */
   requires?: string[];
+  /**
+   * The mock services this scenario needs (catalogue, faults from the start, TTLs, settle bounds), or a function of its
+   * data and params. Declaring it starts them, gives each instance its own PAYMENTS_URL etc., and puts the ledger in
+   * CheckInput; without it the URLs are empty.
+   */
+  services?: ServicesSpec;
   /** The workload with its faults. Faults still active afterwards are healed by the pipeline. */
   run(ctx: ScenarioContext): Promise<void>;
   /** Reads after faults healed and the system settled; recorded in the history under phase `final`. */

@@ -11,6 +11,8 @@ export interface ClusterOptions {
   launch: LaunchSpec;
   size: number;
   env: InstanceEnv;
+  /** Per-instance additions to `env` (index -1 is the setup process), e.g. each instance's own mock-service URLs. */
+  envFor?(index: number): Record<string, string>;
   runDir: string;
   startTimeoutMs: number;
   nowUs(): number;
@@ -59,7 +61,7 @@ export class Cluster implements ClusterHandle {
       {
         launch: this.opts.launch,
         index: Math.max(0, index),
-        env: this.opts.env,
+        env: { ...this.opts.env, ...this.opts.envFor?.(index) },
         mode,
         logFile: path.join(this.opts.runDir, `${name}.log`),
         startTimeoutMs: this.opts.startTimeoutMs,
