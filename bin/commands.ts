@@ -1,7 +1,8 @@
-// The subcommands and their help: grade, list, doctor, init, self-test, bench. Each parses its options,
-// calls the harness, prints, and sets process.exitCode; bin/gauntlet.ts does the exiting.
+// The subcommands and their help: grade, list, doctor, init, self-test, bench (and, from workflow-commands.ts,
+// history, show, score, questions, compare). Each parses its options, calls the harness, prints, and sets
+// process.exitCode; bin/gauntlet.ts does the exiting.
 
-import type { Command, Option as OptionClass } from 'commander';
+import { InvalidArgumentError, type Command, type Option as OptionClass } from 'commander';
 import chalk from 'chalk';
 import path from 'node:path';
 import { grade, exitCodeOf, PROFILES, DEFAULT_INSTANCES } from '../harness/index.ts';
@@ -9,7 +10,11 @@ import { renderTerminal } from '../harness/reporters/terminal.ts';
 import { createProgress } from '../harness/reporters/progress.ts';
 import { challenges } from '../challenges/index.ts';
 import { UsageError } from '../harness/errors.ts';
+import { interrupted } from '../harness/cleanup.ts';
 import type { ProfileName } from '../harness/types.ts';
+import { parseReportList } from '../harness/reporters/index.ts';
+import { DEFAULT_STORE } from '../harness/store/store.ts';
+import { readManualFile, registerWorkflowCommands } from './workflow-commands.ts';
 
 interface Helpers {
   intArg(name: string, min: number, max: number): (v: string) => number;
@@ -23,10 +28,20 @@ Examples:
   $ gauntlet grade ./my-solution --challenge seat-reservation --seed 42
                                                          one challenge, reproducibly
   $ gauntlet grade ./sub --json --min-score 60 > r.json  for CI: exit 1 below 60 or on a red flag
+  $ gauntlet grade ./sub --report html,md,junit          also write report.html, report.md, junit.xml
 
 Exit status: 0 graded (not below --min-score, no red flag) · 1 rejected or below --min-score ·
 2 usage error · 3 no database could be had. Every run is stored under --out (default .gauntlet/runs):
-config, each scenario's history (JSONL), instance logs and result.json.`;
+config, each scenario's history (JSONL), instance logs and result.json; and recorded in the run store
+(--store, default ${DEFAULT_STORE}) for gauntlet history, show, score, questions and compare.`;
+
+function reportArg(value: string, previous: string[] = []): string[] {
+  try {
+    return [...new Set([...previous, ...parseReportList(value)])];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
 
 export function registerCommands(program: Command, { intArg, Option }: Helpers): void {
   program
@@ -39,15 +54,25 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .option('--seed <n>', 'seed for every random choice; the same seed reproduces the run (default: random, printed)', intArg('--seed', 0, 2 ** 31 - 1))
     .addOption(new Option('--profile <name>', 'how hard to push: quick (practice, CI), standard, thorough').choices(PROFILES).default('standard'))
     .option('--json', 'print the result document (CONTRACT §7) on stdout and nothing else there')
-    .addOption(new Option('--report <format>', 'also write a report file into the run folder').choices(['html', 'md', 'junit']))
+    .option('--report <formats>', 'also write reports into the run folder: html, md, junit (comma-separated)', reportArg)
     .option('--out <dir>', 'where run folders are written', '.gauntlet/runs')
     .option('--min-score <n>', 'exit 1 when the total score is below n (0-100)', intArg('--min-score', 0, 100))
     .option('--keep', 'keep each scenario\'s database after the run, for inspection')
     .option('--teach', 'explain each failed check: why it matters and a hint toward the fix')
     .option('--quiet', 'no progress on stderr')
+    .option('--store <file>', `record the run in this SQLite run store (default ${DEFAULT_STORE})`, DEFAULT_STORE)
+    .option('--no-store', 'do not record the run')
+    .option('--manual <file>', 'apply manual rubric scores at once (JSON, as for gauntlet score --manual)')
+    .option('--max-heap-mb <n>', 'V8 heap limit of each module instance, MiB (default 512)', intArg('--max-heap-mb', 16, 65536))
+    .option('--call-timeout-ms <n>', 'how long the harness waits for each call before counting it unanswered (default 10000)', intArg('--call-timeout-ms', 100, 600_000))
+    .option('--start-timeout-ms <n>', 'how long setup and create may take before an instance counts as not loading (default 15000)', intArg('--start-timeout-ms', 1000, 600_000))
+    .option('--max-log-bytes <n>', 'cap on each instance\'s captured stdout+stderr; the rest is dropped, marked (default 1000000)', intArg('--max-log-bytes', 0, 2 ** 31 - 1))
+    .option('--no-sandbox', 'run module instances without Node\'s permission model (trusted code only; docs/security.md)')
+    .option('--embedded-postgres', 'grade against a private embedded PostgreSQL even if DATABASE_URL is set or a local server runs (docs/security.md)')
+    .option('--private-redis', 'start a private redis-server for this run even if REDIS_URL is set or a local Redis runs (docs/security.md)')
     .addHelpText('after', GRADE_EXAMPLES)
     .action(async (submission: string, opts) => {
-      if (opts.report) throw new UsageError(`--report ${opts.report} is not available in this version yet`, 'use --json, or the terminal summary');
+      const manual = opts.manual ? readManualFile(opts.manual).scoring : undefined;
       const progress = createProgress(process.stderr, !!opts.quiet);
       let result;
       try {
@@ -62,10 +87,22 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
           keep: !!opts.keep,
           minScore: opts.minScore,
           onProgress: progress.onProgress,
+          store: opts.store === false ? undefined : opts.store,
+          reports: opts.report,
+          manual,
+          sandbox: opts.sandbox !== false,
+          maxHeapMb: opts.maxHeapMb,
+          callTimeoutMs: opts.callTimeoutMs,
+          startTimeoutMs: opts.startTimeoutMs,
+          maxLogBytes: opts.maxLogBytes,
+          embeddedPostgres: !!opts.embeddedPostgres,
+          privateRedis: !!opts.privateRedis,
         });
       } finally {
         progress.stop();
       }
+      // Interrupted (Ctrl-C): the run did not finish; print no result (harness/cleanup.ts exits 130).
+      if (interrupted()) return;
       if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else process.stdout.write(renderTerminal(result, { teach: !!opts.teach || opts.profile === 'quick' }) + '\n');
       process.exitCode = exitCodeOf(result, opts.minScore);
@@ -128,4 +165,21 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
       process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : renderSelfTest(rows)) + '\n');
       process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
     });
+
+  program
+    .command('bench')
+    .description('measure this machine: grade wall time and memory, burst fidelity, load-driver overhead, each seat reference under load')
+    .option('--quick', 'fewer repetitions and shorter runs (a smoke run)')
+    .option('--thorough', 'also time a grade with the thorough profile')
+    .option('--json', 'print the figures as JSON on stdout (progress stays on stderr)')
+    .option('--md <file>', 'also write the figures as Markdown tables to this file')
+    .addHelpText('after', '\nPrints figures with their targets (✓/✗); a missed target does not change the exit status (0), only an error does.')
+    .action(async (opts) => {
+      const { runBench, renderBench, writeBenchMarkdown } = await import('../harness/bench/index.ts');
+      const report = await runBench({ quick: !!opts.quick, thorough: !!opts.thorough, log: (m) => process.stderr.write(chalk.dim(m) + '\n') });
+      if (opts.md) writeBenchMarkdown(String(opts.md), report);
+      process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : renderBench(report)) + '\n');
+    });
+
+  registerWorkflowCommands(program, { intArg, Option });
 }

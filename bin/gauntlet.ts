@@ -5,7 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import chalk from 'chalk';
 import { GauntletError, InfraError, UsageError } from '../harness/errors.ts';
-import { runCleanups } from '../harness/cleanup.ts';
+import { interrupted, runCleanups } from '../harness/cleanup.ts';
 import { registerCommands } from './commands.ts';
 
 function intArg(name: string, min: number, max: number) {
@@ -30,6 +30,8 @@ async function main(): Promise<number> {
     await program.parseAsync(process.argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
+    // Interrupted: what fails while the run unwinds is a consequence, not news; the signal handler exits 130/143.
+    if (interrupted()) return 130;
     if (err instanceof CommanderError) {
       // help and version exit 0; every parse problem is a usage error.
       return err.exitCode === 0 ? 0 : 2;
@@ -45,4 +47,6 @@ async function main(): Promise<number> {
 
 const code = await main();
 await runCleanups();
-process.exit(code);
+// After Ctrl-C / SIGTERM the signal handler (harness/cleanup.ts) finishes the cleanup, marks the run folder
+// and exits 128 + the signal number; exiting here first would report the unwinding run's status instead.
+if (!interrupted()) process.exit(code);

@@ -11,10 +11,15 @@ import type { ChallengeResult, GradeResult, ProfileName, ScenarioResult } from '
 import { acquireInfra, type Infra } from './infra/index.ts';
 import { bundleInstance } from './instances/bundle.ts';
 import { assertSubmissionDir, findModule, readSubmissionConfig } from './submission.ts';
-import { scoreChallenges } from '../rubric/score.ts';
+import { scoreChallenges, verdictOf } from '../rubric/score.ts';
+import { gatherEvidenceInBackground } from '../rubric/evidence/background.ts';
+import type { ManualScoring } from '../rubric/manual.ts';
+import { writeReports, type FileReport } from './reporters/index.ts';
+import { RunStore } from './store/store.ts';
 import { runScenario, type ScenarioRunOptions } from './scenario-runner.ts';
 import type { LaunchSpec } from './instances/instance-process.ts';
 import { UsageError } from './errors.ts';
+import { markRunInterrupted } from './cleanup.ts';
 import { fail } from './checkers/verdict.ts';
 
 export interface GradeOptions {
@@ -38,7 +43,21 @@ export interface GradeOptions {
   sandbox?: boolean;
   /** V8 heap limit per module instance, MiB (default 512). */
   maxHeapMb?: number;
+  /** How long an instance may take to become ready (setup, create), ms (default 15000). */
+  startTimeoutMs?: number;
+  /** Cap on each instance's captured stdout+stderr, bytes (default 1000000; the rest is dropped, marked). */
+  maxLogBytes?: number;
+  /** Use a private embedded PostgreSQL even if DATABASE_URL is set or a local server runs (docs/security.md). */
+  embeddedPostgres?: boolean;
+  /** Start a private redis-server even if REDIS_URL is set or a local Redis runs (docs/security.md). */
+  privateRedis?: boolean;
   onProgress?(event: ProgressEvent): void;
+  /** Record the run in this SQLite run store (the CLI passes `.gauntlet/gauntlet.db`); not stored when unset. */
+  store?: string;
+  /** Report files to write into the run folder. */
+  reports?: FileReport[];
+  /** Manual scores to apply at once (usually given later with `gauntlet score`). */
+  manual?: ManualScoring;
 }
 
 export type ProgressEvent =
@@ -82,15 +101,21 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   fs.mkdirSync(runDir, { recursive: true });
   const progress = o.onProgress ?? (() => {});
   const modules = opts.challenges.map((c) => ({ challenge: c, file: findModule(submission, c, config) }));
+  // Rubric evidence: the source is read in a child at the lowest CPU priority while the scenarios run.
+  const evidencePending = gatherEvidenceInBackground(submission, modules.flatMap((m) => (m.file ? [m.file] : [])));
   fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ submission, ...opts, challenges: opts.challenges.map((c) => c.id), scenarios: o.scenarios, startedAt: new Date(started).toISOString() }, null, 2));
 
+  // Ctrl-C / SIGTERM: once everything is cleaned up, the run folder says the run was interrupted and what had finished.
+  const completed: { challenge: string; scenario: string; status: string }[] = [];
+  const unmarkInterrupted = markRunInterrupted(runDir, () => completed);
+
   const ownInfra = !o.infra && modules.some((m) => m.file);
-  const infra = o.infra ?? (ownInfra ? await acquireInfra({ log: (message) => progress({ kind: 'infra', message }) }) : null);
+  const infra = o.infra ?? (ownInfra ? await acquireInfra({ log: (message) => progress({ kind: 'infra', message }), preferEmbedded: o.embeddedPostgres, preferSpawnedRedis: o.privateRedis }) : null);
   const results: ChallengeResult[] = [];
   try {
     const plan = modules.flatMap((m) => (m.file ? m.challenge.scenarios.filter((s) => !o.scenarios || o.scenarios.includes(s.id)).map((s) => ({ m, s })) : []));
     let index = 0;
-    const moduleLaunch = (bundle: string): LaunchSpec => ({ kind: 'module', bundle, sandbox: o.sandbox ?? true, maxHeapMb: o.maxHeapMb ?? 512 });
+    const moduleLaunch = (bundle: string): LaunchSpec => ({ kind: 'module', bundle, sandbox: o.sandbox ?? true, maxHeapMb: o.maxHeapMb ?? 512, maxLogBytes: o.maxLogBytes });
     const scenarioOptions = (challenge: ChallengeDef, s: ScenarioDef, launch: LaunchSpec): ScenarioRunOptions => ({
       infra: infra!,
       challenge,
@@ -102,7 +127,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       instances: opts.instances,
       keep: !!o.keep,
       callTimeoutMs: o.callTimeoutMs ?? 10_000,
-      startTimeoutMs: 15_000,
+      startTimeoutMs: o.startTimeoutMs ?? 15_000,
       settleMs: 300,
       scenarioTimeoutMs: 120_000,
       progress: (message) => progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: s.id, message }),
@@ -112,9 +137,11 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
         results.push({ id: challenge.id, status: 'not-attempted', scenarios: [] });
         continue;
       }
-      const bundleFile = path.join(runDir, challenge.id, 'instance.bundle.mjs');
-      const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile);
-      const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission } : moduleLaunch(bundleFile);
+      // Each bundle in a folder of its own: a sandboxed instance may read its bundle's folder and nothing else
+      // of the run (not the histories, ledgers or logs of other scenarios).
+      const bundleFile = path.join(runDir, challenge.id, 'bundle', 'instance.bundle.mjs');
+      const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission);
+      const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes } : moduleLaunch(bundleFile);
       const scenarios: ScenarioResult[] = [];
       for (const { s } of plan.filter((p) => p.m.challenge === challenge)) {
         index++;
@@ -124,7 +151,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
           : await runScenario(scenarioOptions(challenge, s, launch));
         if (result.status !== 'error' && s.params[opts.profile].compareReference && challenge.benchmarkReference && path.resolve(file) !== challenge.benchmarkReference) {
           progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: s.id, message: 'measuring the fastest reference for comparison' });
-          const refBundle = path.join(runDir, challenge.id, 'reference.bundle.mjs');
+          const refBundle = path.join(runDir, challenge.id, 'reference-bundle', 'instance.bundle.mjs');
           const ref = (await bundleInstance(challenge.benchmarkReference, challenge.routesModule, refBundle)).ok
             ? await runScenario({ ...scenarioOptions(challenge, s, moduleLaunch(refBundle)), runDir: path.join(runDir, 'reference'), progress: () => {} })
             : null;
@@ -134,21 +161,20 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
           result.metrics.throughputRatio = refThroughput ? Math.round((own / refThroughput) * 100) / 100 : null;
         }
         scenarios.push(result);
+        completed.push({ challenge: challenge.id, scenario: s.id, status: result.status });
         progress({ kind: 'scenario-end', challenge: challenge.id, scenario: s.id, result });
       }
       results.push({ id: challenge.id, status: challengeStatus(scenarios), file, scenarios, ...(bundled.ok ? {} : { error: 'the module does not compile' }) });
     }
   } finally {
-    if (ownInfra && infra) await infra.close();
+    unmarkInterrupted();
+    // A failed cleanup is reported, never allowed to replace the error that ended the run (e.g. PostgreSQL stopped).
+    if (ownInfra && infra) await infra.close().catch((err) => progress({ kind: 'infra', message: `cleanup: ${(err as Error).message}` }));
   }
 
-  const { rubric, score, redFlags } = scoreChallenges(results);
-  const attempted = results.filter((c) => c.status !== 'not-attempted');
-  const verdict: GradeResult['verdict'] = redFlags.length
-    ? 'reject'
-    : attempted.length && attempted.every((c) => c.status === 'passed') && (o.minScore === undefined || score.total >= o.minScore)
-      ? 'pass'
-      : 'fail';
+  const evidence = await evidencePending;
+  const { rubric, score, redFlags, concerns } = scoreChallenges(results, { evidence, manual: o.manual });
+  const verdict = verdictOf(results, redFlags, score, o.minScore);
   const result: GradeResult = {
     schemaVersion: 1,
     tool: 'gauntlet',
@@ -166,10 +192,35 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     ...(infra ? { infrastructure: { postgres: `${infra.postgres.source} (PostgreSQL ${infra.postgres.version})`, redis: infra.redis ? `${infra.redis.source} (Redis ${infra.redis.version})` : `none: ${infra.redisProblem ?? ''}` } } : {}),
+    concerns,
+    evidence,
+    ...(o.minScore !== undefined ? { minScore: o.minScore } : {}),
+    ...(o.manual ? { manual: o.manual } : {}),
   };
+  if (o.reports?.length) {
+    try {
+      result.reports = writeReports(result, o.reports, runDir);
+    } catch (err) {
+      progress({ kind: 'infra', message: `a report could not be written: ${(err as Error).message}` });
+    }
+  }
   fs.writeFileSync(path.join(runDir, 'result.json.tmp'), JSON.stringify(result, null, 2));
   fs.renameSync(path.join(runDir, 'result.json.tmp'), path.join(runDir, 'result.json'));
+  if (o.store) recordRun(o.store, result, (message) => progress({ kind: 'infra', message }));
   return result;
+}
+
+/** Store the run; a store that cannot be written costs the record, never the grade (said on stderr). */
+function recordRun(file: string, result: GradeResult, warn: (message: string) => void): void {
+  let store: RunStore | undefined;
+  try {
+    store = RunStore.open(file);
+    store.recordRun(result);
+  } catch (err) {
+    warn(`the run was not recorded in ${file}: ${(err as Error).message}`);
+  } finally {
+    store?.close();
+  }
 }
 
 function challengeStatus(scenarios: ScenarioResult[]): ChallengeResult['status'] {

@@ -16,6 +16,9 @@ import { createNemesis, startFaultProxy } from './nemesis/index.ts';
 import { latencySummary } from './history/latency.ts';
 import { pass, fail, unknown } from './checkers/verdict.ts';
 import { InfraError } from './errors.ts';
+import { probePostgres } from './infra/pg-admin.ts';
+import { resolveServicesSpec, startMockServices } from './services/index.ts';
+import { inspectScenario } from '../rubric/evidence/database.ts';
 
 export interface ScenarioRunOptions {
   infra: Infra;
@@ -42,7 +45,28 @@ const NO_METRICS = { operations: 0, ok: 0, fail: 0, indeterminate: 0, p50Ms: 0, 
 /** Connection errors an instance can die of when the harness itself broke its database connections (CONTRACT §8). */
 const DB_CONNECTION_ERROR = /ECONNRESET|EPIPE|57P01|57P02|57P03|Connection terminated|terminating connection|Client has encountered a connection error|server closed the connection/i;
 
+/**
+ * Runs the scenario, then makes sure PostgreSQL is still there: a server that stopped during the run makes its
+ * results meaningless, so the run ends as an InfraError (exit 3), not as the candidate's failure (or pass).
+ */
 export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult> {
+  const result = await runScenarioSteps(o);
+  await assertPostgresUp(o.infra, `${o.challenge.id}/${o.scenario.id}`);
+  return result;
+}
+
+async function assertPostgresUp(infra: Infra, scenario: string): Promise<void> {
+  const probe = await probePostgres(infra.postgres.adminUrl, 3000);
+  if (probe.ok) return;
+  const source = { env: 'PostgreSQL from DATABASE_URL', local: 'local PostgreSQL', embedded: 'embedded PostgreSQL' }[infra.postgres.source];
+  const where = `${source} at ${infra.postgres.host}:${infra.postgres.port}`;
+  throw new InfraError(
+    `PostgreSQL stopped during the run: the ${where} no longer answers (${probe.reason}). Scenario ${scenario} and what came after cannot be graded; this is not the submission's failure.`,
+    'make sure the PostgreSQL server stays up for the whole run (or let gauntlet use its embedded one), then grade again',
+  );
+}
+
+async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> {
   const started = Date.now();
   const { challenge, scenario } = o;
   const dir = path.join(o.runDir, challenge.id, scenario.id);
@@ -75,8 +99,15 @@ export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult
     const viaProxy = new URL(db.url);
     viaProxy.hostname = proxy.host;
     viaProxy.port = String(proxy.port);
+    // The payment provider's signing secret: per scenario, derived from the seed so a run reproduces.
+    const secretRng = rng.fork('webhook-secret');
+    const webhookSecret = `whsec_${Array.from({ length: 32 }, () => Math.floor(secretRng.next() * 16).toString(16)).join('')}`;
     const scenarioFile = path.join(dir, 'scenario.json');
     fs.writeFileSync(scenarioFile, JSON.stringify(data));
+    const services = scenario.services
+      ? await startMockServices({ rng: rng.fork('services'), nowUs: () => history.nowUs(), instances: o.instances, options: resolveServicesSpec(scenario.services, data, params) })
+      : undefined;
+    if (services) teardown.push(() => services.close());
     const cluster = new Cluster({
       launch: o.launch,
       size: o.instances,
@@ -87,9 +118,15 @@ export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult
         PAYMENTS_URL: '',
         NOTIFICATIONS_URL: '',
         INVENTORY_URL: '',
-        WEBHOOK_SECRET: '',
+        WEBHOOK_SECRET: webhookSecret,
         GAUNTLET_SCENARIO: scenarioFile,
       },
+      envFor: services
+        ? (i) => {
+            const urls = services.urlsFor(i);
+            return { PAYMENTS_URL: urls.payments, NOTIFICATIONS_URL: urls.notifications, INVENTORY_URL: urls.inventory };
+          }
+        : undefined,
       runDir: dir,
       startTimeoutMs: o.startTimeoutMs,
       nowUs: () => history.nowUs(),
@@ -128,6 +165,7 @@ export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult
       cluster,
       client,
       nemesis,
+      services,
       history: () => history.ops,
       nowUs: () => history.nowUs(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
@@ -136,6 +174,7 @@ export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult
         extra[name] = value;
       },
       capabilities: cluster.capabilities(),
+      webhookSecret,
       signal: abort.signal,
     };
 
@@ -147,10 +186,19 @@ export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult
     }
     const workloadEndUs = history.nowUs();
     await nemesis.healAll();
+    await services?.healAll();
     o.progress('healing and settling');
     await ctx.sleep(o.settleMs);
     await cluster.restartDead();
+    if (services) {
+      // Quiescence (CONTRACT §8): no ledger change and no call in flight for a settle period, bounded.
+      const quiet = await services.waitQuiet();
+      extra.servicesSettleMs = quiet.waitedMs;
+      extra.servicesQuiet = quiet.quiet ? 1 : 0;
+    }
     const final = await scenario.finalReads(ctx);
+    const ledger = services?.ledger.snapshot();
+    if (services) fs.writeFileSync(path.join(dir, 'services-ledger.json'), JSON.stringify({ ledger, windows: services.windows }));
 
     if (history.ops.some((op) => op.code === 'GAUNTLET_NO_REDIS')) {
       const msg = `this submission uses Redis, but no Redis server is available here (${o.infra.redisProblem ?? 'none found'}). Install redis-server (Debian: apt-get install redis-server) or set REDIS_URL, then grade again. This is not held against the submission.`;
@@ -158,8 +206,10 @@ export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult
     }
 
     const faults = nemesis.windows.map((w) => ({ ...w }));
+    // Only database faults excuse a crash: dying of a mock service's reset is the candidate's own error handling.
     classifyCrashes(cluster.events, faults);
-    const input: CheckInput = { ops: history.ops, final, faults, instanceEvents: cluster.events, params, data };
+    if (services) faults.push(...services.windows.map((w) => ({ ...w })));
+    const input: CheckInput = { ops: history.ops, final, faults, instanceEvents: cluster.events, params, data, ...(ledger ? { ledger } : {}) };
     const checks: CheckResult[] = [pass('loads', `the module loaded and create(ctx) resolved on all ${o.instances} instances`)];
     for (const checker of scenario.checkers) checks.push(safeCheck(checker.id, () => checker.check(input)));
     checks.push(noCrash(cluster.events));
@@ -169,7 +219,9 @@ export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult
     if (typeof extra.maxInFlight === 'number') metrics.maxInFlight = extra.maxInFlight;
     metrics.ctxLogLines = cluster.logCount;
     const status = checks.some((c) => c.passed === null) ? 'error' : checks.every((c) => c.passed) ? 'passed' : 'failed';
-    return { ...base(status, checks), metrics, faults };
+    // Rubric evidence (schema, sessions left in a transaction, Redis keys without TTL), before teardown drops it.
+    const inspection = await inspectScenario({ adminUrl: db.adminUrl, role: db.role, redisUrl: ns?.url });
+    return { ...base(status, checks), metrics, faults, inspection };
   } catch (err) {
     if (err instanceof InfraError) throw err;
     return base('error', [], { error: `gauntlet could not run this scenario: ${(err as Error).message}` });

@@ -85,6 +85,8 @@ export interface ScenarioContext {
   progress(message: string): void;
   /** Extra figures for the scenario's metrics (burst skew, reference ratio ...). */
   metric(name: string, value: number | string | null): void;
+  /** The secret instances got as WEBHOOK_SECRET / ctx.webhookSecret (the provider signs deliveries with it). */
+  webhookSecret: string;
   /** Everything the module exports, as detected by the adapter (`reserveSeat`, `holdSeat` ...). */
   capabilities: string[];
   signal: AbortSignal;

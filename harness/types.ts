@@ -1,6 +1,9 @@
 // Shared types of the grading pipeline: operations and history, fault windows, checks, scenarios, challenges
 // and the graded result (the `--json` document of CONTRACT §7). Every other module speaks in these terms.
 
+import type { ScenarioInspection, SubmissionEvidence } from '../rubric/evidence/types.ts';
+import type { ManualScoring } from '../rubric/manual.ts';
+
 export type ChallengeId = 'seat-reservation' | 'payment-webhook' | 'subscription';
 export type ProfileName = 'quick' | 'standard' | 'thorough';
 
@@ -101,6 +104,8 @@ export interface ScenarioResult {
   durationMs?: number;
   /** Where this scenario's history (JSONL) was written. */
   historyFile?: string;
+  /** The scenario database and Redis namespace as left after the run (rubric evidence; additive). */
+  inspection?: ScenarioInspection;
 }
 
 export interface ChallengeResult {
@@ -123,6 +128,21 @@ export interface RubricLine {
   points: number;
   awarded: number | null;
   source: 'auto' | 'manual';
+  evidence: string[];
+  /** Additive: the rubric item's stable id (the key of a manual score). */
+  id?: string;
+  /** Additive: the item has an automatic and a manual part, each its own line. */
+  mixed?: boolean;
+  /** Additive: how the points were earned, in words (share of checks, measured figures, the interviewer's note). */
+  detail?: string;
+  /** Additive: an automatic line an interviewer overrode; what the harness had awarded. */
+  autoAwarded?: number;
+}
+
+/** A "major concern" of the rubric: not a rejection, a warning with its evidence. */
+export interface Concern {
+  id: string;
+  title: string;
   evidence: string[];
 }
 
@@ -153,4 +173,10 @@ export interface GradeResult {
   startedAt?: string;
   durationMs?: number;
   infrastructure?: { postgres: string; redis: string };
+  /** Additive: major concerns (warnings with evidence), the static evidence, the gate, manual scoring, report files. */
+  concerns?: Concern[];
+  evidence?: SubmissionEvidence;
+  minScore?: number;
+  manual?: ManualScoring;
+  reports?: Partial<Record<'html' | 'md' | 'junit', string>>;
 }

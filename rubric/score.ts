@@ -1,37 +1,152 @@
-// Turns check results into rubric lines, a score and red flags. An auto item earns its points in proportion
-// to the checks behind it that passed, over every scenario that ran them; an item none of whose checks ran
-// (its challenge not attempted) earns nothing. Manual items stay null until an interviewer scores them.
+// Turns a run's results into rubric lines, a score, red flags and concerns. Pure: results, evidence and manual
+// scores in, values out. An automatic part earns its points by the share of its checks that passed — per
+// challenge, over every scenario of that challenge that ran them, averaged over the challenges the check ids
+// belong to — or by a measure. A challenge in the run but not attempted counts 0; a scenario that could not run
+// its checks (did not load, not implemented) counts them as failed; a scenario whose environment failed (no
+// Redis) and a scenario not selected count neither way. Unmeasured parts hand their points to the item's other
+// parts. Manual parts stay null until an interviewer scores them.
 
-import type { ChallengeResult, RedFlag, RubricLine, Score } from '../harness/types.ts';
-import { RED_FLAGS, RUBRIC } from './rubric.ts';
+import type { ChallengeResult, Concern, GradeResult, RedFlag, RubricLine, Score } from '../harness/types.ts';
+import type { SubmissionEvidence } from './evidence/types.ts';
+import { CONTRACT_CHECKS, RED_FLAGS, RUBRIC, autoPoints, type AutoPart, type RubricItem } from './rubric.ts';
+import { measure, type MeasureResult } from './measures.ts';
+import { findConcerns } from './concerns.ts';
+import { MANUAL_SCALE, type ManualScoring } from './manual.ts';
+import { challenges as registry } from '../challenges/index.ts';
 
-export function scoreChallenges(challenges: ChallengeResult[], manual: Record<string, number> = {}): { rubric: RubricLine[]; score: Score; redFlags: RedFlag[] } {
-  const results = new Map<string, { passed: number; total: number }>();
+/** The checks a scenario runs when it runs (undefined: unknown, judge by the checks present). */
+export type ExpectedChecks = (challenge: string, scenario: string) => string[] | undefined;
+
+export interface ScoreInput {
+  manual?: ManualScoring;
+  evidence?: SubmissionEvidence;
+  expectedChecks?: ExpectedChecks;
+  /** Check ids by challenge (CONTRACT §5 plus the registry's); defaults to both. */
+  checksByChallenge?: Record<string, string[]>;
+}
+
+export interface Scored {
+  rubric: RubricLine[];
+  score: Score;
+  redFlags: RedFlag[];
+  concerns: Concern[];
+}
+
+export const registryExpectedChecks: ExpectedChecks = (challenge, scenario) => {
+  const s = registry.find((c) => c.id === challenge)?.scenarios.find((x) => x.id === scenario);
+  return s ? s.checkers.map((k) => k.id) : undefined;
+};
+
+function defaultChecksByChallenge(): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [id, checks] of Object.entries(CONTRACT_CHECKS)) out[id] = [...checks];
+  for (const c of registry) out[c.id] = [...new Set([...(out[c.id] ?? []), ...c.checks.map((k) => k.id)])];
+  return out;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** Share of the given checks that passed: per challenge over its scenarios, then the mean over challenges. */
+export function checkShare(checkIds: string[], challenges: ChallengeResult[], input: ScoreInput = {}): MeasureResult {
+  const byChallenge = input.checksByChallenge ?? defaultChecksByChallenge();
+  const expected = input.expectedChecks ?? registryExpectedChecks;
+  const common = byChallenge['*'] ?? [];
+  const parts: { share: number; text: string }[] = [];
+  const ran = new Set<string>();
   for (const ch of challenges) {
+    const own = new Set([...(byChallenge[ch.id] ?? []), ...common]);
+    const relevant = checkIds.filter((id) => own.has(id));
+    if (!relevant.length) continue;
+    if (ch.status === 'not-attempted') {
+      parts.push({ share: 0, text: `${ch.id}: not attempted (0)` });
+      continue;
+    }
+    let passed = 0;
+    let total = 0;
+    const failed: string[] = [];
     for (const sc of ch.scenarios) {
-      for (const c of sc.checks) {
-        const r = results.get(c.id) ?? results.set(c.id, { passed: 0, total: 0 }).get(c.id)!;
-        r.total++;
-        if (c.passed === true) r.passed++;
+      if (sc.environmentError) continue;
+      const present = sc.checks.map((c) => c.id);
+      const scenarioChecks = expected(ch.id, sc.id);
+      // A scenario that ran checks no others: loads/no-crash belong to every scenario that started instances.
+      const would = sc.skipped ? (scenarioChecks ?? []) : [...new Set([...(scenarioChecks ?? []), ...(scenarioChecks ? common : []), ...present])];
+      for (const id of relevant.filter((r) => would.includes(r))) {
+        total++;
+        const c = sc.checks.find((x) => x.id === id);
+        if (c) ran.add(id);
+        if (c?.passed === true) passed++;
+        else failed.push(`${id} in ${sc.id}${c ? (c.passed === null ? ' (undecided)' : '') : sc.skipped ? ' (not implemented)' : ' (did not run)'}`);
+      }
+    }
+    if (!total) continue;
+    parts.push({ share: passed / total, text: `${ch.id}: ${passed} of ${total} passed${failed.length ? ` (failed: ${[...new Set(failed)].slice(0, 4).join(', ')}${failed.length > 4 ? ', …' : ''})` : ''}` });
+  }
+  if (!parts.length) return { share: null, detail: 'not measured: none of its checks ran in this run', evidence: [] };
+  return { share: parts.reduce((s, p) => s + p.share, 0) / parts.length, detail: parts.map((p) => p.text).join('; '), evidence: checkIds.filter((id) => ran.has(id)) };
+}
+
+function partResult(part: AutoPart, challenges: ChallengeResult[], input: ScoreInput): MeasureResult {
+  return 'checks' in part ? checkShare(part.checks, challenges, input) : measure(part.measure, { challenges, evidence: input.evidence });
+}
+
+function linesFor(item: RubricItem, challenges: ChallengeResult[], input: ScoreInput): RubricLine[] {
+  const lines: RubricLine[] = [];
+  const mixed = !!(item.auto && item.manual);
+  const base = { section: item.section, item: item.item, id: item.id, ...(mixed ? { mixed: true } : {}) };
+  let movedToManual = 0;
+  if (item.auto) {
+    const nominal = autoPoints(item);
+    const results = item.auto.map((p) => ({ part: p, r: partResult(p, challenges, input) }));
+    const measured = results.filter((x) => x.r.share !== null);
+    const measuredPoints = measured.reduce((s, x) => s + x.part.points, 0);
+    let points = nominal;
+    let awarded = 0;
+    let detail: string;
+    if (measured.length) {
+      const scale = nominal / measuredPoints;
+      awarded = round1(measured.reduce((s, x) => s + x.r.share! * x.part.points * scale, 0));
+      detail = results.map((x) => x.r.detail).join(' · ');
+    } else if (item.manual) {
+      movedToManual = nominal;
+      points = 0;
+      detail = `${results.map((x) => x.r.detail).join(' · ')} — its ${nominal} points go to the manual part`;
+    } else {
+      detail = results.map((x) => x.r.detail).join(' · ');
+    }
+    const line: RubricLine = { ...base, points, awarded, source: 'auto', evidence: [...new Set(results.flatMap((x) => x.r.evidence))], detail };
+    const override = input.manual?.overrides?.[item.id];
+    if (override) {
+      line.autoAwarded = awarded;
+      line.awarded = round1(Math.max(0, Math.min(points, override.awarded)));
+      line.detail = `${detail} — overridden by the interviewer (${awarded} → ${line.awarded}): ${override.note}`;
+    }
+    lines.push(line);
+  }
+  if (item.manual) {
+    const points = item.manual + movedToManual;
+    const entry = input.manual?.scores[item.id];
+    const awarded = entry ? round1((Math.max(0, Math.min(MANUAL_SCALE, entry.score)) / MANUAL_SCALE) * points) : null;
+    const detail = entry ? `scored ${entry.score}/${MANUAL_SCALE}${input.manual?.interviewer ? ` by ${input.manual.interviewer}` : ''}${entry.note ? `: ${entry.note}` : ''}` : `awaits an interviewer (score 0–${MANUAL_SCALE} with the guide: gauntlet score)`;
+    lines.push({ ...base, points, awarded, source: 'manual', evidence: [], detail });
+  }
+  return lines;
+}
+
+export function findRedFlags(challenges: ChallengeResult[]): RedFlag[] {
+  const redFlags: RedFlag[] = [];
+  for (const flag of RED_FLAGS) {
+    for (const ch of challenges) {
+      for (const sc of ch.scenarios) {
+        const c = sc.checks.find((x) => flag.checks.includes(x.id) && x.passed === false);
+        if (c && !redFlags.some((f) => f.id === flag.id)) redFlags.push({ id: flag.id, check: c.id, evidence: `${ch.id}/${sc.id}: ${c.message}` });
       }
     }
   }
-  const rubric: RubricLine[] = RUBRIC.map((item) => {
-    if (item.source === 'manual') {
-      const key = `${item.section} / ${item.item}`;
-      const awarded = key in manual ? Math.max(0, Math.min(item.points, manual[key])) : null;
-      return { section: item.section, item: item.item, points: item.points, awarded, source: 'manual', evidence: [] };
-    }
-    const ran = (item.checks ?? []).filter((id) => results.has(id));
-    let passed = 0;
-    let total = 0;
-    for (const id of ran) {
-      passed += results.get(id)!.passed;
-      total += results.get(id)!.total;
-    }
-    const awarded = total ? Math.round((item.points * passed * 10) / total) / 10 : 0;
-    return { section: item.section, item: item.item, points: item.points, awarded, source: 'auto', evidence: ran };
-  });
+  return redFlags;
+}
+
+export function scoreChallenges(challenges: ChallengeResult[], input: ScoreInput = {}): Scored {
+  const rubric = RUBRIC.flatMap((item) => linesFor(item, challenges, input));
   const auto = rubric.filter((l) => l.source === 'auto');
   const man = rubric.filter((l) => l.source === 'manual');
   const automated = round1(auto.reduce((s, l) => s + (l.awarded ?? 0), 0));
@@ -44,16 +159,41 @@ export function scoreChallenges(challenges: ChallengeResult[], manual: Record<st
     total: round1(automated + (manualScored ?? 0)),
     max: 100,
   };
-  const redFlags: RedFlag[] = [];
-  for (const flag of RED_FLAGS) {
-    for (const ch of challenges) {
-      for (const sc of ch.scenarios) {
-        const c = sc.checks.find((x) => flag.checks.includes(x.id) && x.passed === false);
-        if (c && !redFlags.some((f) => f.id === flag.id)) redFlags.push({ id: flag.id, check: c.id, evidence: `${ch.id}/${sc.id}: ${c.message}` });
-      }
-    }
-  }
-  return { rubric, score, redFlags };
+  return { rubric, score, redFlags: findRedFlags(challenges), concerns: findConcerns(challenges, input.evidence) };
 }
 
-const round1 = (n: number) => Math.round(n * 10) / 10;
+/** CONTRACT §7 and docs/decisions.md: reject on a red flag; pass when every attempted challenge passed and the gate holds. */
+export function verdictOf(challenges: ChallengeResult[], redFlags: RedFlag[], score: Score, minScore?: number): GradeResult['verdict'] {
+  if (redFlags.length) return 'reject';
+  const attempted = challenges.filter((c) => c.status !== 'not-attempted');
+  return attempted.length && attempted.every((c) => c.status === 'passed') && (minScore === undefined || score.total >= minScore) ? 'pass' : 'fail';
+}
+
+/** Sum of points and awarded per section, in rubric order. */
+export function sectionTotals(rubric: RubricLine[]): { section: string; points: number; awarded: number; pending: number }[] {
+  const out: { section: string; points: number; awarded: number; pending: number }[] = [];
+  for (const l of rubric) {
+    let s = out.find((x) => x.section === l.section);
+    if (!s) out.push((s = { section: l.section, points: 0, awarded: 0, pending: 0 }));
+    s.points += l.points;
+    if (l.awarded === null) s.pending += l.points;
+    else s.awarded = round1(s.awarded + l.awarded);
+  }
+  return out;
+}
+
+/** A stored result re-scored with (new) manual scores: rubric, score, verdict and concerns recomputed. */
+export function rescore(result: GradeResult, manual: ManualScoring | undefined): GradeResult {
+  const scored = scoreChallenges(result.challenges, { manual, evidence: result.evidence });
+  return {
+    ...result,
+    rubric: scored.rubric,
+    score: scored.score,
+    redFlags: scored.redFlags,
+    concerns: scored.concerns,
+    verdict: verdictOf(result.challenges, scored.redFlags, scored.score, result.minScore),
+    ...(manual ? { manual } : {}),
+  };
+}
+
+export { RUBRIC };

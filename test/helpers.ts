@@ -2,17 +2,40 @@
 // and check a result document against the shape CONTRACT §7 fixes.
 
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { expect } from 'vitest';
 
-/** PIDs of live candidate instance processes started from bundles (any run). */
-export function instanceProcesses(): number[] {
+/**
+ * PIDs of live candidate instance processes started from bundles, or of processes whose command line matches
+ * `pattern` (e.g. the private TMPDIR a test's instances run from). Only this process's descendants and orphans
+ * (reparented to pid 1) count, so grades run at the same time by other processes on the machine are not
+ * mistaken for leftovers of ours; `everyone` lists them all.
+ */
+export function instanceProcesses(pattern = 'instance.bundle.mjs', everyone = false): number[] {
+  let pids: number[];
   try {
-    const out = execFileSync('pgrep', ['-f', 'instance.bundle.mjs'], { encoding: 'utf8' });
-    return out.split('\n').filter(Boolean).map(Number);
+    const out = execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' });
+    pids = out.split('\n').filter(Boolean).map(Number);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
+  return everyone ? pids : pids.filter((pid) => { const up = ancestry(pid); return up[0] === 1 || up.includes(process.pid); });
+}
+
+/** The chain of parent pids of `pid` (Linux /proc), nearest first; empty once it exited. */
+function ancestry(pid: number): number[] {
+  const chain: number[] = [];
+  for (let p = pid; p > 1 && chain.length < 64; ) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      chain.push(p);
+    } catch {
+      break;
+    }
+  }
+  return chain;
 }
 
 /** Scenario databases created by this process (named gauntlet_<pid>_...). */

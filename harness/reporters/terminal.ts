@@ -1,9 +1,10 @@
 // The human summary printed after a grade: each scenario, each check ✓/✗ with its one-line reason and a
-// counterexample excerpt, key metrics, red flags, the score and how to reproduce the run.
+// counterexample excerpt, key metrics, red flags, major concerns, the score by section and how to reproduce the run.
 
 import chalk from 'chalk';
 import type { GradeResult, ScenarioResult } from '../types.ts';
 import { challenges as registry } from '../../challenges/index.ts';
+import { sectionTotals } from '../../rubric/score.ts';
 
 const mark = (passed: boolean | null) => (passed === true ? chalk.green('✓') : passed === false ? chalk.red('✗') : chalk.yellow('?'));
 
@@ -58,9 +59,20 @@ export function renderTerminal(r: GradeResult, opts: TerminalOptions = {}): stri
     for (const f of r.redFlags) out.push(chalk.red(`  ✗ ${f.id} (${f.check}): ${f.evidence}`));
     out.push('');
   }
+  if (r.concerns?.length) {
+    out.push(chalk.yellow.bold('Major concerns (warnings, with evidence):'));
+    for (const c of r.concerns) {
+      out.push(chalk.yellow(`  ! ${c.title}`));
+      for (const e of c.evidence.slice(0, 3)) out.push(chalk.dim(`      ${e}`));
+    }
+    out.push('');
+  }
+  const sections = sectionTotals(r.rubric);
+  if (sections.length) out.push(chalk.dim('score by section: ') + sections.map((s) => `${s.section} ${s.awarded}/${s.points}${s.pending ? chalk.dim(` (${s.pending} manual pending)`) : ''}`).join(chalk.dim(' · ')));
   const verdict = r.verdict === 'pass' ? chalk.green.bold('PASS') : r.verdict === 'reject' ? chalk.red.bold('REJECT') : chalk.red.bold('FAIL');
   out.push(`${verdict}  automated ${r.score.automated}/${r.score.automatedMax}` + (r.score.manual === null ? chalk.dim(` · manual items (${r.score.manualMax} points) await an interviewer: gauntlet score`) : ` · manual ${r.score.manual}/${r.score.manualMax} · total ${r.score.total}/100`));
   if (r.runDir) out.push(chalk.dim(`run folder: ${r.runDir}`));
+  for (const [format, file] of Object.entries(r.reports ?? {})) out.push(chalk.dim(`${format} report: ${file}`));
   out.push(chalk.dim(`reproduce: gauntlet grade ${r.submission} --seed ${r.seed} --profile ${r.profile}${r.instances && r.instances !== 4 ? ` --instances ${r.instances}` : ''}`));
   return out.join('\n');
 }

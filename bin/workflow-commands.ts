@@ -1,0 +1,218 @@
+// The interviewer's and the reviewer's commands over the run store: history (the stored runs), show (re-render
+// any report of a run), score (manual rubric items, interactive or from a file), questions (the question bank,
+// ordered by what a run showed) and compare (runs side by side). Each parses, calls, prints, sets exitCode.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import chalk from 'chalk';
+import type { Command, Option as OptionClass } from 'commander';
+import { UsageError } from '../harness/errors.ts';
+import type { GradeResult } from '../harness/types.ts';
+import { DEFAULT_STORE, RunStore } from '../harness/store/store.ts';
+import { REPORT_FILES, reporters, writeAtomic, writeReports, type FileReport, type ReportFormat } from '../harness/reporters/index.ts';
+import { renderTerminal } from '../harness/reporters/terminal.ts';
+import { renderCompare, compareRows } from '../harness/reporters/compare.ts';
+import { rescore } from '../rubric/score.ts';
+import { mergeManual, parseManualScores, type ManualScoring } from '../rubric/manual.ts';
+import { orderTopics } from '../rubric/questions.ts';
+
+interface Helpers {
+  intArg(name: string, min: number, max: number): (v: string) => number;
+  Option: typeof OptionClass;
+}
+
+const STORE_HELP = `the run store (SQLite) to read (default ${DEFAULT_STORE})`;
+
+/** Open a store that must already exist (reading commands never create one). */
+export function openExistingStore(file: string = DEFAULT_STORE): RunStore {
+  if (!fs.existsSync(file)) throw new UsageError(`no run store at ${path.resolve(file)}`, 'runs are recorded there by gauntlet grade; pass --store <file> if you recorded them elsewhere');
+  return RunStore.open(file);
+}
+
+function loadRun(store: RunStore, ref: string): GradeResult {
+  const id = store.resolveRun(ref);
+  const r = store.getResult(id);
+  if (!r) throw new UsageError(`run ${id} has no stored result`);
+  return r;
+}
+
+export function readManualFile(file: string): { scoring: ManualScoring; removed: string[] } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`cannot read manual scores from ${file}: ${(err as Error).message}`, 'expected JSON like { "scores": { "technology-choices": 4 } } (see docs/interviewers.md)');
+  }
+  return parseManualScores(doc, file);
+}
+
+/** Store a re-scored result and bring the run folder's result.json and reports up to date. */
+export function persistScoring(store: RunStore, r: GradeResult): string[] {
+  store.updateResult(r);
+  const touched: string[] = [];
+  if (r.runDir && fs.existsSync(r.runDir)) {
+    writeAtomic(path.join(r.runDir, 'result.json'), JSON.stringify(r, null, 2));
+    touched.push(path.join(r.runDir, 'result.json'));
+    const formats = Object.keys(r.reports ?? {}) as FileReport[];
+    if (formats.length) touched.push(...Object.values(writeReports(r, formats, r.runDir)));
+  }
+  return touched;
+}
+
+function manualSummary(r: GradeResult): string {
+  const lines = r.rubric.filter((l) => l.source === 'manual').map((l) => `  ${l.awarded === null ? chalk.dim('–'.padStart(4)) : String(l.awarded).padStart(4)}/${l.points}  ${l.item}${l.awarded !== null && l.detail ? chalk.dim(`  ${l.detail}`) : ''}`);
+  return [...lines, '', `${r.verdict.toUpperCase()}  automated ${r.score.automated}/${r.score.automatedMax} · manual ${r.score.manual ?? '–'}/${r.score.manualMax} · total ${r.score.total}/100`].join('\n');
+}
+
+export function registerWorkflowCommands(program: Command, { intArg, Option }: Helpers): void {
+  program
+    .command('history')
+    .description('list the runs recorded in the run store, newest first')
+    .option('--submission <dir>', 'only runs of this submission folder')
+    .option('--limit <n>', 'how many runs (default 20)', intArg('--limit', 1, 10_000), 20)
+    .option('--store <file>', STORE_HELP, DEFAULT_STORE)
+    .option('--json', 'as JSON')
+    .action((opts) => {
+      if (!fs.existsSync(opts.store)) {
+        if (opts.json) process.stdout.write('[]\n');
+        else process.stdout.write(`no runs recorded in ${path.resolve(opts.store)} yet: gauntlet grade <submission> records each run there\n`);
+        return;
+      }
+      const store = RunStore.open(opts.store);
+      try {
+        const runs = store.listRuns({ submission: opts.submission, limit: opts.limit });
+        if (opts.json) {
+          process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+          return;
+        }
+        if (!runs.length) {
+          process.stdout.write('no runs match\n');
+          return;
+        }
+        const out = [chalk.bold(`${'run'.padEnd(32)} ${'recorded'.padEnd(17)} ${'verdict'.padEnd(7)} ${'score'.padEnd(16)} ${'profile'.padEnd(9)} submission`)];
+        for (const r of runs) {
+          const verdict = r.verdict === 'pass' ? chalk.green(r.verdict.padEnd(7)) : chalk.red(r.verdict.padEnd(7));
+          const score = `${r.scoreTotal} (${r.scoreAutomated}${r.scoreManual === null ? '' : ` + ${r.scoreManual}`})`;
+          out.push(`${r.id.padEnd(32)} ${r.recordedAt.replace('T', ' ').slice(0, 16).padEnd(17)} ${verdict} ${score.padEnd(16)} ${r.profile.padEnd(9)} ${r.submissionPath} ${chalk.dim(`#${r.contentHash.slice(0, 8)} seed ${r.seed}${r.redFlags.length ? ` · ${r.redFlags.join(', ')}` : ''}`)}`);
+        }
+        out.push(chalk.dim(`\n${runs.length} run(s) from ${store.file}. Name a run by its id, a unique prefix, or last / last~1 …`));
+        process.stdout.write(out.join('\n') + '\n');
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('show')
+    .description('re-render a stored run: the terminal summary, or any report (json, md, junit, html)')
+    .argument('<run>', 'run id, a unique prefix of it, or last / last~N')
+    .addOption(new Option('--report <format>', 'what to render').choices(['terminal', 'json', 'md', 'junit', 'html']).default('terminal'))
+    .option('--out <file>', 'write to this file instead of stdout (html goes to the run folder by default)')
+    .option('--teach', 'with the terminal summary: why each failed check matters, and a hint')
+    .option('--store <file>', STORE_HELP, DEFAULT_STORE)
+    .action((ref: string, opts) => {
+      const store = openExistingStore(opts.store);
+      try {
+        const r = loadRun(store, ref);
+        const format = opts.report as ReportFormat;
+        const text = format === 'terminal' ? renderTerminal(r, { teach: !!opts.teach || r.profile === 'quick' }) + '\n' : reporters[format](r);
+        const out = opts.out ?? (format === 'html' ? (r.runDir && fs.existsSync(r.runDir) ? path.join(r.runDir, REPORT_FILES.html) : `gauntlet-${r.runId}.html`) : undefined);
+        if (out) {
+          writeAtomic(path.resolve(out), text);
+          process.stderr.write(`wrote ${path.resolve(out)}\n`);
+        } else process.stdout.write(text);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('score')
+    .description('score the manual rubric items of a stored run: one at a time with guide, evidence and questions, or from a file')
+    .argument('<run>', 'run id, a unique prefix of it, or last / last~N')
+    .option('--manual <file>', 'non-interactive: JSON { "scores": { "<item>": 0-5 | { "score": n, "note": "…" } }, "overrides": { … } }')
+    .option('--interviewer <name>', 'who scored (kept with the scores)')
+    .option('--store <file>', STORE_HELP, DEFAULT_STORE)
+    .option('--json', 'print the updated result document')
+    .addHelpText('after', '\nItems: run `gauntlet score <run> --manual <file>` with item ids from the rubric (docs/interviewers.md). Scores merge with earlier ones; null removes one.')
+    .action(async (ref: string, opts) => {
+      const store = openExistingStore(opts.store);
+      try {
+        const r = loadRun(store, ref);
+        let manual: ManualScoring;
+        if (opts.manual) {
+          const { scoring, removed } = readManualFile(opts.manual);
+          manual = mergeManual(r.manual, { ...scoring, ...(opts.interviewer ? { interviewer: opts.interviewer } : {}) }, removed);
+        } else {
+          if (!process.stdin.isTTY) throw new UsageError('gauntlet score needs a terminal to ask questions', 'pass --manual scores.json to score without one');
+          const { scoreInteractively, inquirerPrompter } = await import('./score-prompt.ts');
+          const result = await scoreInteractively({ result: r, prompter: await inquirerPrompter(), print: (t) => process.stderr.write(t + '\n'), interviewer: opts.interviewer });
+          if (!result) {
+            process.stderr.write('nothing saved\n');
+            return;
+          }
+          manual = result;
+        }
+        const updated = rescore(r, manual);
+        const touched = persistScoring(store, updated);
+        if (opts.json) process.stdout.write(JSON.stringify(updated, null, 2) + '\n');
+        else process.stdout.write(manualSummary(updated) + '\n' + chalk.dim(`stored in ${store.file}${touched.length ? `; updated ${touched.join(', ')}` : ''}`) + '\n');
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('questions')
+    .description('the interview question bank; with a run, ordered by what it showed (a failed single-winner puts concurrency first)')
+    .argument('[run]', 'run id, a unique prefix of it, or last / last~N')
+    .option('--limit <n>', 'only the first n topics', intArg('--limit', 1, 100))
+    .option('--store <file>', STORE_HELP, DEFAULT_STORE)
+    .option('--json', 'as JSON')
+    .action((ref: string | undefined, opts) => {
+      let result: GradeResult | undefined;
+      if (ref) {
+        const store = openExistingStore(opts.store);
+        try {
+          result = loadRun(store, ref);
+        } finally {
+          store.close();
+        }
+      }
+      const topics = orderTopics(result).slice(0, opts.limit ?? undefined);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(topics.map(({ urgency: _u, ...t }) => t), null, 2) + '\n');
+        return;
+      }
+      const out: string[] = [];
+      if (result) out.push(chalk.dim(`Ordered by what run ${result.runId} showed (${result.verdict}, ${result.score.total}/100).`), '');
+      topics.forEach((t, i) => {
+        out.push(chalk.bold(`${i + 1}. ${t.title}`) + (t.reasons.length ? chalk.red(`  ← ${t.reasons.join('; ')}`) : ''));
+        for (const q of t.questions) {
+          out.push(`   • ${q.q}`);
+          out.push(chalk.dim(`     listen for: ${q.listenFor}`));
+        }
+        out.push('');
+      });
+      process.stdout.write(out.join('\n'));
+    });
+
+  program
+    .command('compare')
+    .description('stored runs side by side: candidates, or a candidate and the references')
+    .argument('<runs...>', 'two or more runs (ids, unique prefixes, last, last~N)')
+    .option('--store <file>', STORE_HELP, DEFAULT_STORE)
+    .option('--json', 'as JSON rows')
+    .action((refs: string[], opts) => {
+      if (refs.length < 2) throw new UsageError('compare needs at least two runs', 'gauntlet history lists them');
+      const store = openExistingStore(opts.store);
+      try {
+        const results = refs.map((ref) => loadRun(store, ref));
+        const ids = results.map((r) => r.runId ?? '?');
+        if (opts.json) process.stdout.write(JSON.stringify({ runs: ids, rows: compareRows(results) }, null, 2) + '\n');
+        else process.stdout.write(renderCompare(results, ids) + '\n');
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,54 @@
+// Renders the rubric as Markdown (docs/rubric.md is this output; a test keeps them in step): every item with its
+// points, how it is earned, the guide of its manual part, and its follow-up questions.
+// Regenerate after changing the rubric: npx tsx rubric/doc.ts --write
+
+import fs from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { RED_FLAGS, RUBRIC, SECTIONS, autoPoints } from './rubric.ts';
+import { CONCERNS } from './concerns.ts';
+import { THROUGHPUT_FLOOR, THROUGHPUT_FULL } from './measures.ts';
+
+const MEASURES: Record<string, string> = {
+  'throughput-ratio': `throughput under the load scenario as a share of the fastest reference measured in the same run (full marks from ${THROUGHPUT_FULL}×, none at ${THROUGHPUT_FLOOR}×; standard and thorough profiles; nothing if the scenario failed)`,
+  'schema-keys': 'share of the candidate\'s tables with a primary key or unique constraint (from the catalog, after the run)',
+  'schema-indexes': 'share of the queries\' lookups (`WHERE col = …` in the source) that an index can serve (catalog)',
+  'clean-sessions': 'no session left idle in a transaction, no advisory lock and no Redis lock key without expiry after the run',
+  'strict-types': '`tsc --strict` errors and explicit `any` in the submission (−0.2 per error, −0.1 per any; plain JavaScript earns 0)',
+  'no-hardcoded-config': 'no credentials or connection/service URLs written in the code',
+  'parameterised-sql': 'no caller input interpolated or concatenated into SQL',
+  'structured-logging': 'lines logged through `ctx.log` during the run (half when the code calls it but nothing was logged)',
+  'own-tests': 'the candidate ships tests (more when they exercise concurrency and failures)',
+};
+
+export function rubricMarkdown(): string {
+  const out: string[] = ['# The rubric', '', '<!-- Generated from rubric/rubric.ts: npx tsx rubric/doc.ts --write (a test keeps this file in step). -->', ''];
+  out.push('100 points in five sections. An item is **auto** (earned from check results and measured evidence, with partial credit), **manual** (an interviewer scores it 0–5 on its guide; the score is scaled to the item\'s manual points) or **mixed** (both, as two lines of the JSON `rubric`). How automatic points are computed, and what "not measured" does, is in [interviewers.md](interviewers.md#how-the-automatic-points-are-computed).', '');
+  out.push('| Section | Item | Points | Auto | Manual |', '| --- | --- | ---: | ---: | ---: |');
+  for (const i of RUBRIC) out.push(`| ${i.section} | ${i.item} (\`${i.id}\`) | ${i.points} | ${autoPoints(i) || '–'} | ${i.manual ?? '–'} |`);
+  out.push(`| | **Total** | **${RUBRIC.reduce((s, i) => s + i.points, 0)}** | **${RUBRIC.reduce((s, i) => s + autoPoints(i), 0)}** | **${RUBRIC.reduce((s, i) => s + (i.manual ?? 0), 0)}** |`, '');
+  for (const s of SECTIONS) {
+    out.push(`## ${s.title} (${s.points})`, '');
+    for (const i of RUBRIC.filter((x) => x.section === s.title)) {
+      out.push(`### ${i.item} — ${i.points} points (\`${i.id}\`)`, '', i.about, '');
+      for (const p of i.auto ?? []) out.push('checks' in p ? `- **${p.points} auto**: share of these checks passed: ${p.checks.map((c) => `\`${c}\``).join(', ')}` : `- **${p.points} auto**: ${MEASURES[p.measure]}`);
+      if (i.manual) {
+        out.push(`- **${i.manual} manual**, scored 0–5:`);
+        for (const k of [0, 3, 5] as const) out.push(`  - **${k}**: ${i.guide![k]}`);
+      }
+      out.push('', 'Follow-up questions:', '', ...i.questions.map((q) => `1. ${q}`), '');
+    }
+  }
+  out.push('## Red flags (immediate rejection)', '', '| Flag | Raised by |', '| --- | --- |');
+  for (const f of RED_FLAGS) out.push(`| \`${f.id}\` | ${f.checks.map((c) => `\`${c}\``).join(', ')} failed |`);
+  out.push('', '## Major concerns (warnings with evidence)', '', '| Concern | Why it matters |', '| --- | --- |');
+  for (const c of CONCERNS) out.push(`| \`${c.id}\` ${c.title} | ${c.why} |`);
+  return out.join('\n') + '\n';
+}
+
+export const RUBRIC_DOC = fileURLToPath(new URL('../docs/rubric.md', import.meta.url));
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv.includes('--write')) {
+  fs.writeFileSync(RUBRIC_DOC, rubricMarkdown());
+  process.stdout.write(`wrote ${RUBRIC_DOC}\n`);
+}

@@ -1,0 +1,103 @@
+// The automatic evidence beyond the challenge checks, as plain values: what a static read of the submission's
+// source found, and what the scenario database and Redis namespace looked like right after a run.
+
+/** A place in the submission's source, for evidence a reviewer can open. */
+export interface SourceRef {
+  /** Path relative to the submission folder (or absolute when the file lives outside it). */
+  file: string;
+  line: number;
+  /** The line (trimmed, at most 160 characters). */
+  text: string;
+}
+
+export interface TypeScriptEvidence {
+  /** false when no TypeScript file was graded (plain JavaScript), or the `typescript` package is not installed. */
+  checked: boolean;
+  reason?: string;
+  /** `tsc --strict --noEmit` errors in the submission's own files. */
+  errors: number;
+  explicitAny: number;
+  /** The first few of each. */
+  errorSamples: (SourceRef & { message: string })[];
+  anySamples: SourceRef[];
+}
+
+export interface TestEvidence {
+  files: string[];
+  /** Test files that exercise concurrency (Promise.all, parallel calls, races). */
+  concurrencyTests: number;
+  /** Test files that exercise failures (rejections, errors, retries, timeouts). */
+  failureTests: number;
+}
+
+/** How a query finds its rows: the columns its WHERE clause compares for equality (`WHERE seat_id = $1`). */
+export interface Lookup {
+  table: string;
+  columns: string[];
+  at: SourceRef;
+}
+
+export interface StaticEvidence {
+  /** Source files read (relative to the submission), candidate code and own tests. */
+  files: string[];
+  linesOfCode: number;
+  typescript: TypeScriptEvidence;
+  /** Credentials, connection URLs or service URLs written in the code instead of taken from the context. */
+  hardcoded: (SourceRef & { kind: 'credential' | 'database-url' | 'service-url' })[];
+  /** SQL built by interpolating or concatenating values instead of parameters. */
+  interpolatedSql: SourceRef[];
+  /** Calls to ctx.log (the structured log the harness collects). */
+  ctxLogCalls: number;
+  consoleCalls: number;
+  /** Retry loops or backoff found (names, SQLSTATE codes 40001/40P01, loops around awaits in try/catch). */
+  retries: SourceRef[];
+  /** How the code makes its writes atomic: BEGIN/COMMIT, FOR UPDATE, ON CONFLICT, conditional UPDATE, NX ... */
+  atomicity: { technique: string; at: SourceRef }[];
+  /** Functions that issue two or more writes with no transaction around them. */
+  unguardedMultiWrites: SourceRef[];
+  /** Functions that read (a plain SELECT) and then write blindly (by key only) with no transaction or lock: check-then-act. */
+  readThenWrite: SourceRef[];
+  /** catch blocks that drop the error (empty, or `.catch(() => {})`). */
+  swallowedErrors: SourceRef[];
+  /** Isolation levels that need retries (SERIALIZABLE, REPEATABLE READ). */
+  strictIsolation: SourceRef[];
+  /** The lookups of the source's SQL (one per WHERE clause with an equality on the statement's table). */
+  lookups: Lookup[];
+  usesRedis: boolean;
+  usesPostgres: boolean;
+  tests: TestEvidence;
+}
+
+export interface TableInfo {
+  schema: string;
+  name: string;
+  /** Estimated rows (pg_class.reltuples, -1 when never analysed). */
+  rows: number;
+  primaryKey: string[] | null;
+  /** Unique constraints and unique indexes (column lists). */
+  unique: string[][];
+  /** Every index: name, columns in order, unique. */
+  indexes: { name: string; columns: string[]; unique: boolean }[];
+  foreignKeys: { columns: string[]; references: string }[];
+  seqScans: number;
+  indexScans: number;
+}
+
+/** The scenario database and Redis namespace right after the final reads, before teardown. */
+export interface ScenarioInspection {
+  /** Set when the inspection itself failed (it never fails the scenario). */
+  error?: string;
+  tables: TableInfo[];
+  /** Sessions of the candidate's role left idle inside an open transaction after the system went quiet. */
+  idleInTransaction: { ageMs: number; query: string }[];
+  /** Advisory locks still held after the run. */
+  advisoryLocks: number;
+  redis: { keys: number; withoutTtl: number; sampleWithoutTtl: string[]; truncated: boolean } | null;
+}
+
+/** Everything the rubric can use besides check results. */
+export interface SubmissionEvidence {
+  static: StaticEvidence | null;
+  /** Why there is no static evidence (nothing attempted, unreadable sources). */
+  staticError?: string;
+}

@@ -1,0 +1,140 @@
+// Measured evidence for automatic rubric parts, besides check results: each measure turns the run's metrics,
+// the scenario inspections and the static evidence into a share 0..1 with a sentence saying why, or `null`
+// when this run could not measure it (its points then go to the item's other parts). Pure functions.
+
+import type { ChallengeResult } from '../harness/types.ts';
+import type { MeasureId } from './rubric.ts';
+import type { ScenarioInspection, SubmissionEvidence } from './evidence/types.ts';
+
+export interface MeasureResult {
+  share: number | null;
+  detail: string;
+  /** Evidence ids (`metric:…`, `db:…`, `static:…`), listed in the rubric line. */
+  evidence: string[];
+}
+
+export interface MeasureInput {
+  challenges: ChallengeResult[];
+  evidence?: SubmissionEvidence;
+}
+
+/** Throughput at or above this share of the fastest reference earns full marks; at or below the floor, none. */
+export const THROUGHPUT_FULL = 0.75;
+export const THROUGHPUT_FLOOR = 0.25;
+/** Redis keys that look like locks or holds must expire; a leaked lock blocks its resource forever. */
+const LOCK_KEY = /lock|mutex|hold|lease|semaphore/i;
+
+const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
+const at = (r: { file: string; line: number }) => `${r.file}:${r.line}`;
+
+function inspections(challenges: ChallengeResult[]): { challenge: string; scenario: string; inspection: ScenarioInspection }[] {
+  return challenges.flatMap((c) => c.scenarios.filter((s) => s.inspection && !s.inspection.error).map((s) => ({ challenge: c.id, scenario: s.id, inspection: s.inspection! })));
+}
+
+/** The tables the candidate created, per challenge the richest inspection (they agree within a challenge). */
+function tablesOf(challenges: ChallengeResult[]) {
+  const byChallenge = new Map<string, ScenarioInspection>();
+  for (const i of inspections(challenges)) {
+    const cur = byChallenge.get(i.challenge);
+    if (!cur || i.inspection.tables.length > cur.tables.length) byChallenge.set(i.challenge, i.inspection);
+  }
+  const tables = new Map<string, ScenarioInspection['tables'][number]>();
+  for (const insp of byChallenge.values()) for (const t of insp.tables) if (!tables.has(t.name)) tables.set(t.name, t);
+  return [...tables.values()];
+}
+
+export function measure(id: MeasureId, input: MeasureInput): MeasureResult {
+  const stat = input.evidence?.static ?? null;
+  const noStatic = { share: null, detail: `not measured: ${input.evidence?.staticError ?? 'the source was not read'}`, evidence: [] };
+  switch (id) {
+    case 'throughput-ratio': {
+      const runs = input.challenges.flatMap((c) => c.scenarios.filter((s) => typeof s.metrics.throughputRatio === 'number').map((s) => ({ c, s, ratio: s.metrics.throughputRatio as number })));
+      if (!runs.length) return { share: null, detail: 'not measured in this run (the load scenario compares against the fastest reference in the standard and thorough profiles)', evidence: [] };
+      const parts = runs.map(({ c, s, ratio }) => {
+        if (s.status !== 'passed') return { share: 0, text: `${c.id}/${s.id}: ${ratio}× the reference, but the scenario failed its checks (a fast wrong answer earns nothing)` };
+        return { share: clamp01((ratio - THROUGHPUT_FLOOR) / (THROUGHPUT_FULL - THROUGHPUT_FLOOR)), text: `${c.id}/${s.id}: ${ratio}× the fastest reference in the same run (${s.metrics.loadThroughputPerS ?? s.metrics.throughputPerS} vs ${s.metrics.referenceThroughputPerS} req/s)` };
+      });
+      return { share: round2(parts.reduce((a, p) => a + p.share, 0) / parts.length), detail: `${parts.map((p) => p.text).join('; ')}; full marks from ${THROUGHPUT_FULL}×`, evidence: ['metric:throughputRatio'] };
+    }
+    case 'schema-keys': {
+      if (!inspections(input.challenges).length) return { share: null, detail: 'not measured: no scenario database was inspected', evidence: [] };
+      const tables = tablesOf(input.challenges);
+      if (!tables.length) return { share: null, detail: 'not measured: the scenario database has no tables (state kept elsewhere)', evidence: ['db:schema'] };
+      const keyed = tables.filter((t) => t.primaryKey || t.unique.length);
+      const fks = tables.reduce((n, t) => n + t.foreignKeys.length, 0);
+      const missing = tables.filter((t) => !t.primaryKey && !t.unique.length).map((t) => t.name);
+      return {
+        share: round2(keyed.length / tables.length),
+        detail: `${keyed.length} of ${plural(tables.length, 'table')} ${tables.length === 1 ? 'has' : 'have'} a primary key or unique constraint${missing.length ? ` (none on ${missing.join(', ')})` : ''}; ${plural(fks, 'foreign key')}`,
+        evidence: ['db:schema'],
+      };
+    }
+    case 'schema-indexes': {
+      if (!stat) return noStatic;
+      const tables = tablesOf(input.challenges);
+      if (!tables.length) return { share: null, detail: 'not measured: no tables were found to match the queries against', evidence: [] };
+      const lookups = stat.lookups.filter((l) => tables.some((t) => t.name === l.table));
+      if (!lookups.length) return { share: null, detail: 'not measured: no query looks rows up by column equality', evidence: ['static:sql'] };
+      const covered = lookups.filter((l) => tables.find((t) => t.name === l.table)!.indexes.some((i) => l.columns.includes(i.columns[0])));
+      const bad = lookups.filter((l) => !covered.includes(l));
+      return {
+        share: round2(covered.length / lookups.length),
+        detail: `${covered.length} of ${plural(lookups.length, 'lookup')} can use an index${bad.length ? `; no index leads with any of ${bad.map((l) => `${l.table}(${l.columns.join(', ')}) at ${at(l.at)}`).join('; ')}` : ''}`,
+        evidence: ['db:schema', 'static:sql'],
+      };
+    }
+    case 'clean-sessions': {
+      const all = inspections(input.challenges);
+      if (!all.length) return { share: null, detail: 'not measured: no scenario database was inspected', evidence: [] };
+      const problems: string[] = [];
+      for (const { challenge, scenario, inspection: i } of all) {
+        if (i.idleInTransaction.length) problems.push(`${challenge}/${scenario}: ${plural(i.idleInTransaction.length, 'session')} idle in a transaction after the run (e.g. "${i.idleInTransaction[0].query.slice(0, 60)}", ${i.idleInTransaction[0].ageMs} ms)`);
+        if (i.advisoryLocks) problems.push(`${challenge}/${scenario}: ${plural(i.advisoryLocks, 'advisory lock')} still held after the run`);
+        const locks = i.redis?.sampleWithoutTtl.filter((k) => LOCK_KEY.test(k)) ?? [];
+        if (locks.length) problems.push(`${challenge}/${scenario}: Redis lock keys without an expiry (${locks.slice(0, 3).join(', ')})`);
+      }
+      return { share: problems.length ? 0 : 1, detail: problems.length ? problems.slice(0, 4).join('; ') : `no transaction left open, no advisory lock or lock key left behind (${plural(all.length, 'scenario')} inspected)`, evidence: ['db:sessions', 'redis:keys'] };
+    }
+    case 'strict-types': {
+      if (!stat) return noStatic;
+      const t = stat.typescript;
+      if (!t.checked) return t.reason?.startsWith('plain JavaScript') ? { share: 0, detail: t.reason, evidence: ['static:typescript'] } : { share: null, detail: `not measured: ${t.reason ?? 'not checked'}`, evidence: [] };
+      const share = round2(clamp01(1 - 0.2 * t.errors - 0.1 * t.explicitAny));
+      return { share, detail: `tsc --strict: ${plural(t.errors, 'error')}${t.errorSamples[0] ? ` (first: ${at(t.errorSamples[0])} ${t.errorSamples[0].message})` : ''}; ${t.explicitAny} explicit any`, evidence: ['static:typescript'] };
+    }
+    case 'no-hardcoded-config': {
+      if (!stat) return noStatic;
+      return stat.hardcoded.length
+        ? { share: 0, detail: `hard-coded ${stat.hardcoded.slice(0, 3).map((h) => `${h.kind} at ${at(h)}`).join(', ')} (use the context: ctx.pg, ctx.redis, ctx.services, ctx.webhookSecret)`, evidence: ['static:hardcoded'] }
+        : { share: 1, detail: 'no credentials or connection URLs written in the code', evidence: ['static:hardcoded'] };
+    }
+    case 'parameterised-sql': {
+      if (!stat) return noStatic;
+      if (!stat.usesPostgres && !stat.interpolatedSql.length) return { share: null, detail: 'not measured: no SQL in the code', evidence: [] };
+      return stat.interpolatedSql.length
+        ? { share: 0, detail: `SQL built from caller input at ${stat.interpolatedSql.slice(0, 3).map(at).join(', ')} (use $1 parameters)`, evidence: ['static:sql'] }
+        : { share: 1, detail: 'every query that takes input uses parameters', evidence: ['static:sql'] };
+    }
+    case 'structured-logging': {
+      const ran = input.challenges.flatMap((c) => c.scenarios.filter((s) => !s.skipped && typeof s.metrics.ctxLogLines === 'number'));
+      const lines = ran.reduce((n, s) => n + Number(s.metrics.ctxLogLines), 0);
+      const calls = stat?.ctxLogCalls ?? 0;
+      if (ran.length) {
+        if (lines > 0) return { share: 1, detail: `${plural(lines, 'line')} logged through ctx.log during the run`, evidence: ['metric:ctxLogLines'] };
+        if (calls > 0) return { share: 0.5, detail: `ctx.log appears ${plural(calls, 'time')} in the code, but nothing was logged through it during the run`, evidence: ['metric:ctxLogLines', 'static:ctx-log'] };
+        return { share: 0, detail: `nothing logged through ctx.log${stat?.consoleCalls ? ` (console is used ${plural(stat.consoleCalls, 'time')}: unstructured, and not collected)` : ''}`, evidence: ['metric:ctxLogLines'] };
+      }
+      if (!stat) return { share: null, detail: 'not measured: no scenario ran and the source was not read', evidence: [] };
+      return { share: calls > 0 ? 1 : 0, detail: calls > 0 ? `ctx.log appears ${plural(calls, 'time')} in the code` : 'ctx.log is never called', evidence: ['static:ctx-log'] };
+    }
+    case 'own-tests': {
+      if (!stat) return noStatic;
+      const t = stat.tests;
+      if (!t.files.length) return { share: 0, detail: 'no tests of their own', evidence: ['static:tests'] };
+      const share = t.concurrencyTests && t.failureTests ? 1 : t.concurrencyTests || t.failureTests ? 0.75 : 0.5;
+      return { share, detail: `${plural(t.files.length, 'test file')} (${t.concurrencyTests} exercising concurrency, ${t.failureTests} exercising failures): ${t.files.slice(0, 4).join(', ')}`, evidence: ['static:tests'] };
+    }
+  }
+}

@@ -1,0 +1,246 @@
+// scoreChallenges on synthetic results: the arithmetic, partial credit (share of checks per challenge, mean
+// over challenges), unmeasured parts, measures, red flags, manual scores and overrides, not-attempted challenges,
+// the verdict and re-scoring. No database, no processes: the rubric is a pure function.
+
+import { describe, expect, it } from 'vitest';
+import { checkShare, rescore, scoreChallenges, sectionTotals, verdictOf, type ScoreInput } from './score.ts';
+import { RUBRIC } from './rubric.ts';
+import { allSeatPassing, bad, challenge, expectedChecks, gradeResult, notAttempted, ok, scenario, seatScenario, staticEvidence, undecided } from './test-results.ts';
+import type { ChallengeResult, RubricLine } from '../harness/types.ts';
+
+const T = { timeout: 5000 };
+const input = (extra: ScoreInput = {}): ScoreInput => ({ expectedChecks, ...extra });
+const line = (rubric: RubricLine[], id: string, source: 'auto' | 'manual' = 'auto') => rubric.find((l) => l.id === id && l.source === source)!;
+const sum = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) * 10) / 10;
+
+describe('arithmetic', () => {
+  it('lines always sum to 100; automated and manual add up; manual is null until scored', T, () => {
+    const { rubric, score } = scoreChallenges([allSeatPassing()], input({ evidence: staticEvidence() }));
+    expect(sum(rubric.map((l) => l.points))).toBe(100);
+    expect(score.max).toBe(100);
+    expect(score.automated).toBe(sum(rubric.filter((l) => l.source === 'auto').map((l) => l.awarded ?? 0)));
+    expect(score.automatedMax + score.manualMax).toBe(100);
+    expect(score.manual).toBeNull();
+    expect(score.total).toBe(score.automated);
+    expect(rubric.filter((l) => l.source === 'manual').every((l) => l.awarded === null)).toBe(true);
+    for (const l of rubric) expect(l.awarded === null || (l.awarded >= 0 && l.awarded <= l.points), l.id).toBe(true);
+  });
+
+  it('a mixed item is two lines with the same name; a manual item one line; an automatic one one line', T, () => {
+    const { rubric } = scoreChallenges([allSeatPassing()], input({ evidence: staticEvidence() }));
+    expect(rubric.filter((l) => l.item === 'Database design rationale').map((l) => [l.source, l.points, l.mixed])).toEqual([['auto', 2, true], ['manual', 3, true]]);
+    expect(rubric.filter((l) => l.item === 'Caching').map((l) => l.source)).toEqual(['manual']);
+    expect(rubric.filter((l) => l.item === 'Locking').map((l) => l.source)).toEqual(['auto']);
+    expect(rubric.length).toBe(RUBRIC.reduce((n, i) => n + (i.auto ? 1 : 0) + (i.manual ? 1 : 0), 0));
+  });
+
+  it('sections add up', T, () => {
+    const { rubric } = scoreChallenges([allSeatPassing()], input({ evidence: staticEvidence() }));
+    const totals = sectionTotals(rubric);
+    expect(totals.map((s) => s.points)).toEqual([25, 25, 20, 20, 10]);
+    expect(totals.find((s) => s.section === 'Concurrency & Data Integrity')).toMatchObject({ awarded: 25, pending: 0 });
+  });
+});
+
+describe('partial credit from checks', () => {
+  it('a check failing in one of its scenarios costs its share', T, () => {
+    // Locking on seat-reservation: single-winner ×4 scenarios + hold-expires + release-frees-seat = 6 results, 1 failed.
+    const seat = challenge('seat-reservation', ['last-seat', 'many-seats', 'holds', 'load'].map((s) => seatScenario(s, s === 'last-seat' ? { 'single-winner': bad('single-winner') } : {})));
+    const { rubric } = scoreChallenges([seat], input());
+    expect(line(rubric, 'locking').awarded).toBe(Math.round(5 * (5 / 6) * 10) / 10);
+    expect(line(rubric, 'locking').detail).toMatch(/5 of 6 passed \(failed: single-winner in last-seat\)/);
+    expect(line(rubric, 'locking').evidence).toEqual(['single-winner', 'hold-expires', 'release-frees-seat']);
+  });
+
+  it('averages over the challenges a check list spans; a not-attempted challenge counts 0', T, () => {
+    const r = checkShare(['idempotent-rereserve', 'one-subscription-per-payment', 'no-double-charge'], [allSeatPassing(), notAttempted('payment-webhook'), notAttempted('subscription')], input());
+    expect(r.share).toBeCloseTo(1 / 3);
+    expect(r.detail).toMatch(/payment-webhook: not attempted/);
+    const { rubric, score } = scoreChallenges([allSeatPassing(), notAttempted('payment-webhook')], input());
+    expect(line(rubric, 'idempotency').awarded).toBe(2.5);
+    expect(score.automated).toBeLessThan(scoreChallenges([allSeatPassing()], input()).score.automated);
+  });
+
+  it('challenges outside the run do not weigh at all', T, () => {
+    expect(checkShare(['idempotent-rereserve', 'one-subscription-per-payment'], [allSeatPassing()], input()).share).toBe(1);
+  });
+
+  it('checks of scenarios not selected are out of scope, not failed', T, () => {
+    const seat = challenge('seat-reservation', [seatScenario('last-seat')]);
+    const { rubric } = scoreChallenges([seat], input());
+    expect(line(rubric, 'locking').awarded).toBe(5);
+    expect(line(rubric, 'idempotency')).toMatchObject({ awarded: 0, points: 5 });
+    expect(line(rubric, 'idempotency').detail).toMatch(/none of its checks ran/);
+  });
+
+  it('a skipped scenario (not implemented) counts its checks as failed, but not loads or no-crash', T, () => {
+    const seat = challenge('seat-reservation', [seatScenario('last-seat'), scenario('holds', [], { skipped: 'not implemented: holdSeat' })]);
+    const locking = checkShare(['single-winner', 'hold-expires', 'release-frees-seat'], [seat], input());
+    expect(locking.share).toBeCloseTo(1 / 4);
+    expect(locking.detail).toMatch(/hold-expires in holds \(not implemented\)/);
+    expect(checkShare(['no-crash'], [seat], input()).share).toBe(1);
+  });
+
+  it('a scenario whose module did not load counts every check it would have run as failed', T, () => {
+    const seat = challenge('seat-reservation', [scenario('last-seat', [bad('loads')], { status: 'error' })]);
+    const r = checkShare(['single-winner', 'no-crash'], [seat], input());
+    expect(r.share).toBe(0);
+    expect(r.detail).toMatch(/did not run/);
+  });
+
+  it('an environment error (no Redis) is never held against the submission', T, () => {
+    const seat = challenge('seat-reservation', [seatScenario('last-seat'), scenario('holds', [], { status: 'error', environmentError: true })]);
+    expect(checkShare(['single-winner', 'hold-expires'], [seat], input()).share).toBe(1);
+  });
+
+  it('an undecided check earns nothing (never a pass) and raises no red flag', T, () => {
+    const seat = challenge('seat-reservation', [seatScenario('last-seat', { 'single-winner': undecided('single-winner') })]);
+    const { rubric, redFlags } = scoreChallenges([seat], input());
+    expect(line(rubric, 'locking').awarded).toBe(0);
+    expect(redFlags).toEqual([]);
+  });
+});
+
+describe('measures and unmeasured parts', () => {
+  it('an unmeasured part hands its points to the measured parts of the item', T, () => {
+    // Security: signature-enforced (payment-webhook, not in this run) is unmeasured; the two static measures share 5.
+    const { rubric } = scoreChallenges([allSeatPassing()], input({ evidence: staticEvidence({ interpolatedSql: [{ file: 'a.ts', line: 3, text: 'x' }] }) }));
+    expect(line(rubric, 'security')).toMatchObject({ points: 5, awarded: Math.round((5 / 3) * 10) / 10 });
+  });
+
+  it('a mixed item with nothing measured moves its automatic points to the manual part', T, () => {
+    const uninspected = challenge('seat-reservation', [seatScenario('last-seat')]);
+    const { rubric } = scoreChallenges([uninspected], input());
+    expect(line(rubric, 'database-design')).toMatchObject({ points: 0, awarded: 0 });
+    expect(line(rubric, 'database-design', 'manual').points).toBe(5);
+    expect(sum(rubric.map((l) => l.points))).toBe(100);
+  });
+
+  it('throughput against the same-run reference: full from 0.75×, none at 0.25×, none when the scenario failed', T, () => {
+    const withRatio = (ratio: number, pass = true) =>
+      challenge('seat-reservation', [seatScenario('load', pass ? {} : { 'single-winner': bad('single-winner') }, { metrics: { operations: 100, ok: 50, fail: 50, indeterminate: 0, p50Ms: 1, p99Ms: 3, throughputPerS: 1000, maxInFlight: 8, throughputRatio: ratio, referenceThroughputPerS: 2000, loadThroughputPerS: 1000 } })]);
+    const opt = (ratio: number, pass = true) => line(scoreChallenges([withRatio(ratio, pass)], input()).rubric, 'database-optimisation');
+    // No tables inspected: schema-indexes is unmeasured, so throughput carries all 3 automatic points.
+    expect(opt(0.9)).toMatchObject({ points: 3, awarded: 3 });
+    expect(opt(0.5)).toMatchObject({ awarded: 1.5 });
+    expect(opt(0.2)).toMatchObject({ awarded: 0 });
+    expect(opt(0.9, false).awarded).toBe(0);
+    expect(opt(0.9).detail).toMatch(/0\.9× the fastest reference/);
+  });
+
+  it('static measures: strict types, plain JavaScript, hard-coded config, logging, own tests', T, () => {
+    const score = (ev = staticEvidence()) => scoreChallenges([allSeatPassing()], input({ evidence: ev })).rubric;
+    expect(line(score(), 'type-safety').awarded).toBe(2);
+    expect(line(score(staticEvidence({ typescript: { checked: true, errors: 2, explicitAny: 1, errorSamples: [], anySamples: [] } })), 'type-safety').awarded).toBe(1);
+    expect(line(score(staticEvidence({ typescript: { checked: false, reason: 'plain JavaScript: no static types to check', errors: 0, explicitAny: 0, errorSamples: [], anySamples: [] } })), 'type-safety').awarded).toBe(0);
+    expect(line(score(staticEvidence({ hardcoded: [{ file: 'a.ts', line: 1, text: "'postgres://x'", kind: 'database-url' }] })), 'security').detail).toMatch(/hard-coded database-url at a\.ts:1/);
+    expect(line(score(), 'testing').awarded).toBe(0);
+    expect(line(score(staticEvidence({ tests: { files: ['a.test.ts'], concurrencyTests: 1, failureTests: 1 } })), 'testing').awarded).toBe(2);
+    // ctxLogLines measured at run time: none logged although the code calls ctx.log → half.
+    const quiet = challenge('seat-reservation', [seatScenario('last-seat', {}, { metrics: { operations: 1, ok: 1, fail: 0, indeterminate: 0, p50Ms: 1, p99Ms: 1, throughputPerS: 1, maxInFlight: 1, ctxLogLines: 0 } })]);
+    expect(line(scoreChallenges([quiet], input({ evidence: staticEvidence() })).rubric, 'monitoring').awarded).toBe(1);
+    const chatty = challenge('seat-reservation', [seatScenario('last-seat', {}, { metrics: { operations: 1, ok: 1, fail: 0, indeterminate: 0, p50Ms: 1, p99Ms: 1, throughputPerS: 1, maxInFlight: 1, ctxLogLines: 12 } })]);
+    expect(line(scoreChallenges([chatty], input({ evidence: staticEvidence() })).rubric, 'monitoring').awarded).toBe(2);
+  });
+
+  it('schema from the inspection: keys, indexes for the lookups, sessions left open', T, () => {
+    const inspection = {
+      tables: [
+        { schema: 'public', name: 'seats', rows: 1, primaryKey: ['seat_id'], unique: [['seat_id']], indexes: [{ name: 'seats_pkey', columns: ['seat_id'], unique: true }], foreignKeys: [], seqScans: 0, indexScans: 9 },
+        { schema: 'public', name: 'audit', rows: 1, primaryKey: null, unique: [], indexes: [], foreignKeys: [], seqScans: 3, indexScans: 0 },
+      ],
+      idleInTransaction: [{ ageMs: 900, query: 'SELECT 1' }],
+      advisoryLocks: 0,
+      redis: null,
+    };
+    const seat = challenge('seat-reservation', [seatScenario('last-seat', {}, { inspection })]);
+    const ev = staticEvidence({ lookups: [{ table: 'seats', columns: ['seat_id'], at: { file: 'a.ts', line: 1, text: '' } }, { table: 'audit', columns: ['user_id'], at: { file: 'a.ts', line: 9, text: '' } }] });
+    const { rubric, concerns } = scoreChallenges([seat], input({ evidence: ev }));
+    expect(line(rubric, 'database-design')).toMatchObject({ points: 2, awarded: 1 });
+    expect(line(rubric, 'transactions').detail).toMatch(/1 session idle in a transaction/);
+    expect(line(rubric, 'transactions').awarded).toBe(4);
+    expect(concerns.map((c) => c.id)).toEqual(['poor-database-design', 'no-transaction-handling']);
+    expect(concerns[0].evidence.join(' ')).toMatch(/none on audit/);
+    expect(concerns[0].evidence.join(' ')).toMatch(/audit\(user_id\) at a\.ts:9/);
+  });
+});
+
+describe('red flags', () => {
+  it.each([
+    ['single-winner', 'no-concurrency-handling', 'seat-reservation'],
+    ['no-crash', 'no-error-handling', 'seat-reservation'],
+    ['one-subscription-per-payment', 'no-idempotency', 'payment-webhook'],
+    ['no-double-charge', 'no-idempotency', 'subscription'],
+    ['signature-enforced', 'security-vulnerability', 'payment-webhook'],
+    ['eventually-created', 'no-retry-mechanism', 'subscription'],
+  ] as const)('a failed %s raises %s', (check, flag, ch) => {
+    const c = challenge(ch, [scenario('s1', [ok('loads'), bad(check), ok('no-crash')].filter((x, i, a) => a.findIndex((y) => y.id === x.id) === i))]);
+    const { redFlags, score } = scoreChallenges([c], input());
+    expect(redFlags).toHaveLength(1);
+    expect(redFlags[0]).toMatchObject({ id: flag, check });
+    expect(redFlags[0].evidence).toMatch(new RegExp(`${ch}/s1: ${check} broken`));
+    expect(verdictOf([c], redFlags, score)).toBe('reject');
+  });
+
+  it('one flag per kind, however often its check fails', T, () => {
+    const seat = challenge('seat-reservation', ['last-seat', 'many-seats'].map((s) => seatScenario(s, { 'single-winner': bad('single-winner') })));
+    expect(scoreChallenges([seat], input()).redFlags.map((f) => f.id)).toEqual(['no-concurrency-handling']);
+  });
+});
+
+describe('manual scores and overrides', () => {
+  it('scales a 0–5 score to the manual part and adds it to the total', T, () => {
+    const manual = { scores: { 'technology-choices': { score: 4 }, 'database-design': { score: 5, note: 'constraints explained' }, caching: { score: 2.5 } } };
+    const { rubric, score } = scoreChallenges([allSeatPassing()], input({ evidence: staticEvidence(), manual }));
+    expect(line(rubric, 'technology-choices', 'manual').awarded).toBe(4);
+    expect(line(rubric, 'database-design', 'manual')).toMatchObject({ points: 3, awarded: 3 });
+    expect(line(rubric, 'database-design', 'manual').detail).toMatch(/scored 5\/5: constraints explained/);
+    expect(line(rubric, 'caching', 'manual').awarded).toBe(2.5);
+    expect(score.manual).toBe(9.5);
+    expect(score.total).toBe(Math.round((score.automated + 9.5) * 10) / 10);
+  });
+
+  it('an override replaces an automatic line, keeps what the harness said, and records why', T, () => {
+    const seat = challenge('seat-reservation', [seatScenario('last-seat', { 'single-winner': bad('single-winner') })]);
+    const manual = { scores: {}, overrides: { locking: { awarded: 4, note: 'the harness host was overloaded' } } };
+    const before = line(scoreChallenges([seat], input()).rubric, 'locking');
+    const after = line(scoreChallenges([seat], input({ manual })).rubric, 'locking');
+    expect(before.awarded).toBe(0);
+    expect(after).toMatchObject({ awarded: 4, autoAwarded: 0, source: 'auto' });
+    expect(after.detail).toMatch(/overridden by the interviewer \(0 → 4\): the harness host was overloaded/);
+  });
+});
+
+describe('not attempted, verdicts, re-scoring', () => {
+  it('a submission attempting nothing scores no check points, raises nothing, and fails', T, () => {
+    const none: ChallengeResult[] = [notAttempted('seat-reservation')];
+    const { score, redFlags, concerns, rubric } = scoreChallenges(none, input({ evidence: { static: null, staticError: 'no challenge attempted' } }));
+    expect(score.automated).toBe(0);
+    expect(redFlags).toEqual([]);
+    expect(concerns).toEqual([]);
+    expect(sum(rubric.map((l) => l.points))).toBe(100);
+    expect(verdictOf(none, redFlags, score)).toBe('fail');
+  });
+
+  it('verdict: pass when every attempted challenge passed and the gate holds', T, () => {
+    const chs = [allSeatPassing(), notAttempted('payment-webhook')];
+    const { score, redFlags } = scoreChallenges(chs, input());
+    expect(verdictOf(chs, redFlags, score)).toBe('pass');
+    expect(verdictOf(chs, redFlags, score, 100)).toBe('fail');
+    const failing = [challenge('seat-reservation', [seatScenario('last-seat', { 'no-lost-seats': bad('no-lost-seats') })])];
+    expect(verdictOf(failing, [], score)).toBe('fail');
+  });
+
+  it('rescore recomputes rubric, score and verdict with the stored gate and evidence', T, () => {
+    const chs = [allSeatPassing()];
+    const scored = scoreChallenges(chs, input({ evidence: staticEvidence() }));
+    const r = gradeResult(chs, { ...scored, evidence: staticEvidence(), minScore: 80, verdict: verdictOf(chs, scored.redFlags, scored.score, 80) });
+    expect(r.verdict).toBe('fail');
+    const manual = { scores: Object.fromEntries(RUBRIC.filter((i) => i.manual).map((i) => [i.id, { score: 5 }])) };
+    const after = rescore(r, manual);
+    expect(after.score.manual).toBe(after.score.manualMax);
+    expect(after.verdict).toBe('pass');
+    expect(after.manual).toEqual(manual);
+    expect(after.challenges).toBe(r.challenges);
+  });
+});
