@@ -36,6 +36,8 @@ interface Run {
   errors: number;
   p50Ms?: number;
   p99Ms?: number;
+  /** Harness-process CPU time (user + system) per answered request, µs. */
+  cpuUsPerReq?: number;
 }
 
 export async function measureDriverThroughput(ctx: BenchContext): Promise<BenchSection> {
@@ -63,7 +65,8 @@ export async function measureDriverThroughput(ctx: BenchContext): Promise<BenchS
   const med = (d: Driver) => median(of(d).map((r) => r.throughputPerS));
   const perRound = (d: Driver) => of(d).map((r) => Math.round(r.throughputPerS)).join(', ');
   const oddAnswers = (d: Driver) => of(d).reduce((s, r) => s + r.errors + (r.requests - r.non2xx), 0); // every answer should be a 409
-  const note = (d: Driver) => `runs ${perRound(d)}${oddAnswers(d) ? `; ${oddAnswers(d)} errors or non-409 answers` : ''}`;
+  const cpu = (d: Driver) => median(of(d).map((r) => r.cpuUsPerReq ?? 0)).toFixed(0);
+  const note = (d: Driver) => `runs ${perRound(d)}; harness CPU ${cpu(d)} µs/request${oddAnswers(d) ? `; ${oddAnswers(d)} errors or non-409 answers` : ''}`;
   const client = of('client');
   lines.push(line('client-rps', 'client driver (runSteadyLoad + history)', Math.round(med('client')), 'req/s', 0, undefined, `${note('client')}; p50 ${median(client.map((r) => r.p50Ms ?? 0)).toFixed(2)} ms, p99 ${median(client.map((r) => r.p99Ms ?? 0)).toFixed(2)} ms`));
   lines.push(line('bare-rps', 'bare runSteadyLoad', Math.round(med('bare')), 'req/s', 0, undefined, note('bare')));
@@ -122,7 +125,14 @@ async function drive(ctx: BenchContext, rounds: number, durationMs: number): Pro
     const rng = createRng(1);
     const pickSeat = () => seats[rng.int(0, seats.length - 1)];
     const pickUser = () => `user-${String(rng.int(1, USERS)).padStart(5, '0')}`;
+    // Harness CPU per answered request: on a machine with few cores the driver's CPU is taken from the server.
     const run = async (driver: Driver, ms: number): Promise<Run> => {
+      const cpu = process.cpuUsage();
+      const r = await runOnce(driver, ms);
+      const used = process.cpuUsage(cpu);
+      return { ...r, cpuUsPerReq: r.requests ? (used.user + used.system) / r.requests : undefined };
+    };
+    const runOnce = async (driver: Driver, ms: number): Promise<Run> => {
       if (driver === 'plain') {
         const r = await runPlainAutocannon({ url, durationMs: ms, connections: CONNECTIONS, method: 'POST', path: `/seats/${seats[0]}/reservations`, body: { userId: 'bench-plain' } });
         return { driver, throughputPerS: r.throughputPerS, requests: r.requests, non2xx: r.non2xx, errors: r.errors };

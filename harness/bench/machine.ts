@@ -5,7 +5,7 @@ import os from 'node:os';
 import type { Infra } from '../infra/index.ts';
 import type { MachineFacts } from './report.ts';
 
-export function machineFacts(infra: Infra): MachineFacts {
+export function machineFacts(infra: Infra, loadAtStart: number): MachineFacts {
   const cpus = os.cpus();
   return {
     cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
@@ -15,5 +15,8 @@ export function machineFacts(infra: Infra): MachineFacts {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     postgres: `${infra.postgres.source} (PostgreSQL ${infra.postgres.version})`,
     redis: infra.redis ? `${infra.redis.source} (Redis ${infra.redis.version})` : `none: ${infra.redisProblem ?? 'not found'}`,
+    loadAverage: { start: loadAtStart, end: loadAverage1m() },
   };
 }
+
+export const loadAverage1m = (): number => Math.round(os.loadavg()[0] * 100) / 100;

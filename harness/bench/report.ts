@@ -10,6 +10,8 @@ export interface MachineFacts {
   /** e.g. `local (PostgreSQL 15.20)`. */
   postgres: string;
   redis: string;
+  /** 1-minute load average when the bench started and when it ended: other work on the machine skews every figure. */
+  loadAverage: { start: number; end: number };
 }
 
 export interface Target {
@@ -32,6 +34,8 @@ export interface BenchLine {
   ok: boolean | null;
   /** Runs, spread, breakdown: whatever helps read the figure. */
   detail?: string;
+  /** Further figures of the same measurement (e.g. p50Ms, p99Ms next to a throughput). */
+  extra?: Record<string, number>;
 }
 
 export interface BenchSection {
@@ -65,5 +69,6 @@ export function failedLine(id: string, label: string, error: unknown, target?: T
   return { id, label, value: null, unit: '', display: 'n/a', ...(target ? { target } : {}), ok: target ? false : null, detail: `failed: ${(error as Error)?.message ?? String(error)}` };
 }
 
-export const atMost = (value: number, unit: string): Target => ({ op: '<=', value, text: `≤ ${value}${unit === '%' ? '' : ' '}${unit}` });
-export const atLeast = (value: number, unit: string): Target => ({ op: '>=', value, text: `≥ ${value}${unit === '%' ? '' : ' '}${unit}` });
+const withUnit = (value: number, unit: string): string => `${value}${unit === '%' || unit === '' ? '' : ' '}${unit}`;
+export const atMost = (value: number, unit: string): Target => ({ op: '<=', value, text: `≤ ${withUnit(value, unit)}` });
+export const atLeast = (value: number, unit: string): Target => ({ op: '>=', value, text: `≥ ${withUnit(value, unit)}` });

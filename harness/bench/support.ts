@@ -4,6 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Infra } from '../infra/index.ts';
+import type { GradeResult } from '../types.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -69,10 +71,21 @@ export const maxRssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
 /** What every measurement gets from the bench run. */
 export interface BenchContext {
-  infra: import('../infra/index.ts').Infra;
+  infra: Infra;
   /** Scratch folder for submissions, run folders and bundles; removed at the end. */
   tmpDir: string;
   quick: boolean;
   thorough: boolean;
   log(message: string): void;
+}
+
+/** `scenario: check` for every failed or undecided check, and every scenario error, of a grade (empty when it passed). */
+export function problems(result: GradeResult): string[] {
+  return result.challenges.flatMap((c) => [
+    ...(c.error ? [c.error.split('\n')[0]] : []),
+    ...c.scenarios.flatMap((s) => [
+      ...s.checks.filter((k) => k.passed !== true).map((k) => `${s.id}: ${k.id} ${k.passed === null ? 'undecided' : 'failed'}`),
+      ...(s.status === 'error' && s.error ? [`${s.id}: ${s.error.split('\n')[0].slice(0, 120)}`] : []),
+    ]),
+  ]);
 }

@@ -19,14 +19,20 @@ export interface HttpResponse {
   bodyText: string;
   /** Parsed JSON body, or undefined. */
   body: unknown;
-  /** What went wrong at the transport level, when no full response arrived. */
-  transport?: 'refused' | 'reset' | 'timeout' | 'error';
+  /** What went wrong at the transport level, when no full response arrived (`too-large`: over MAX_RESPONSE_BYTES). */
+  transport?: 'refused' | 'reset' | 'timeout' | 'error' | 'too-large';
   /** Whether request bytes were written before a transport failure (decides fail vs info). */
   sent: boolean;
   transportError?: string;
 }
 
 import net from 'node:net';
+
+/**
+ * Largest response the harness reads (head and body). A bigger one is cut off and recorded as no answer
+ * (indeterminate): a submission cannot make the harness buffer gigabytes. No contract answer comes near it.
+ */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export interface Target {
   host: string;
@@ -56,6 +62,11 @@ function lowerKeys(h: Record<string, string>): Record<string, string> {
 /** Incremental HTTP/1.1 response parser (Content-Length, chunked, or until close). */
 class ResponseParser {
   private buf: Buffer = Buffer.alloc(0);
+  /** Chunks received after `buf` was last joined (joined only when they may complete the response). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Every byte received so far. */
+  received = 0;
   status = 0;
   headers: Record<string, string> = {};
   private headEnd = -1;
@@ -63,12 +74,27 @@ class ResponseParser {
 
   /** Feed bytes; returns true once the response is complete. */
   push(chunk: Buffer): boolean {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.received += chunk.length;
+    const len = this.headEnd >= 0 ? this.headers['content-length'] : undefined;
+    if (len !== undefined && this.buf.length + this.pendingBytes + chunk.length < this.headEnd + Number(len)) {
+      // A long body: keep the pieces and join them once, not once per chunk.
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      return false;
+    }
+    this.buf = Buffer.concat([this.buf, ...this.pending, chunk]);
+    this.pending = [];
+    this.pendingBytes = 0;
     return this.tryComplete(false);
   }
 
   /** The peer closed: complete if the framing allows it. */
   end(): boolean {
+    if (this.pending.length) {
+      this.buf = Buffer.concat([this.buf, ...this.pending]);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
     return this.tryComplete(true);
   }
 
@@ -205,6 +231,9 @@ export function arm(conn: OpenConnection, timeoutMs: number): ArmedExchange {
   const failed = (kind: 'reset' | 'error', why: string) => transportFailure(kind, sent, why);
   socket.on('data', (chunk: Buffer) => {
     if (parser.push(chunk)) finish(toResponse(parser));
+    else if (parser.received > MAX_RESPONSE_BYTES) {
+      finish(transportFailure('too-large', sent, `the response exceeded ${MAX_RESPONSE_BYTES} bytes (gauntlet's response-size cap); the rest was not read and the call counts as unanswered`));
+    }
   });
   socket.on('end', () => {
     if (parser.end()) finish(toResponse(parser));

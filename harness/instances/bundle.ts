@@ -4,6 +4,7 @@
 
 import path from 'node:path';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -20,8 +21,10 @@ export interface BundleResult {
  * @param modulePath absolute path of the candidate's module
  * @param routesModule absolute path of the challenge's route table module (exports `routeTable`)
  * @param outFile where to write the bundle
+ * @param submissionDir the submission folder: with the module's own folder and the harness's package, the only
+ *   places the bundle may take files from (see `confine`)
  */
-export async function bundleInstance(modulePath: string, routesModule: string, outFile: string): Promise<BundleResult> {
+export async function bundleInstance(modulePath: string, routesModule: string, outFile: string, submissionDir?: string): Promise<BundleResult> {
   const runtime = path.join(harnessRoot, 'harness', 'instances', 'instance-main.ts');
   const entry = [
     `import { runInstance } from ${JSON.stringify(runtime)};`,
@@ -42,6 +45,7 @@ export async function bundleInstance(modulePath: string, routesModule: string, o
       nodePaths: [path.join(harnessRoot, 'node_modules')],
       alias: { gauntlet: path.join(harnessRoot, 'harness', 'public.ts') },
       external: ['pg-native'],
+      plugins: [confine([...(submissionDir ? [submissionDir] : []), path.dirname(modulePath), ...harnessRoots()])],
       // CommonJS dependencies (pg, ioredis) call require() on built-ins; give the ESM bundle a real require.
       banner: { js: "import { createRequire as __gauntletCreateRequire } from 'node:module'; const require = __gauntletCreateRequire(import.meta.url);" },
     });
@@ -51,6 +55,52 @@ export async function bundleInstance(modulePath: string, routesModule: string, o
     const failure = err as esbuild.BuildFailure;
     return { ok: false, error: failure.errors ? formatMessages(failure.errors) : String(err) };
   }
+}
+
+/** What of the harness a bundle needs: the instance runtime and public module, the route tables, and the node_modules holding pg and ioredis. */
+function harnessRoots(): string[] {
+  const roots = [path.join(harnessRoot, 'harness'), path.join(harnessRoot, 'challenges'), path.join(harnessRoot, 'node_modules')];
+  const require = createRequire(import.meta.url);
+  for (const pkg of ['pg', 'ioredis']) {
+    try {
+      // …/node_modules/pg/package.json → …/node_modules (hoisted next to gauntlet when it is installed as a dependency)
+      roots.push(path.dirname(path.dirname(require.resolve(`${pkg}/package.json`))));
+    } catch {
+      // not installed: the bundle says so when it needs it
+    }
+  }
+  return [...new Set(roots)];
+}
+
+/**
+ * Bundling runs in the harness, with the harness's rights: a static `import secrets from '/home/me/.aws/x.json'`
+ * would bake the file into the bundle, out of the sandbox's reach. Every file the bundle takes must lie inside one
+ * of `roots` (real paths, so a symlink cannot point out), with no hidden segment on the way (.git, .env,
+ * .gauntlet with its run store and runs; pnpm's node_modules/.pnpm excepted).
+ */
+export function confine(roots: string[]): esbuild.Plugin {
+  const real = roots.map((r) => {
+    try {
+      return fs.realpathSync(r);
+    } catch {
+      return path.resolve(r);
+    }
+  });
+  const allowed = (file: string) =>
+    real.some((root) => {
+      const rel = path.relative(root, file);
+      if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return false;
+      return rel.split(path.sep).every((seg) => !seg.startsWith('.') || seg === '.pnpm');
+    });
+  return {
+    name: 'gauntlet-confine',
+    setup(build) {
+      build.onLoad({ filter: /.*/ }, (args) => {
+        if (args.namespace !== 'file' || allowed(args.path)) return undefined;
+        return { errors: [{ text: `${args.path} is outside the submission folder: gauntlet bundles only the submission's own files, its node_modules, pg, ioredis and Node built-ins (docs/security.md)` }] };
+      });
+    },
+  };
 }
 
 function formatMessages(messages: esbuild.Message[]): string {

@@ -1,9 +1,13 @@
 // Runs inside each candidate instance process (bundled together with the candidate's module): builds the
 // AppContext, calls `setup` (setup mode) or `create`, serves the challenge's routes (CONTRACT §6) and reports
-// to the harness over IPC. Candidate failures become messages to the harness, never silent exits.
+// to the harness over the control pipe (fd 3). Candidate failures become messages to the harness, never silent exits.
+//
+// Everything the runtime relies on is captured before the candidate's module is loaded: the control socket and
+// its token (removed from process.env), process.exit. A module that patches globals only fools its own process.
 
 import http from 'node:http';
 import fs from 'node:fs';
+import net from 'node:net';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { matchRoute, type RouteTable } from './routes.ts';
@@ -15,20 +19,71 @@ type Msg =
   | { type: 'fatal'; message: string; code?: string }
   | { type: 'log'; message: string; fields?: Record<string, unknown> };
 
-function send(msg: Msg): void {
+const realExit = process.exit.bind(process) as (code?: number) => never;
+const stringify = JSON.stringify;
+let control: net.Socket | null = null;
+let token = '';
+
+/** Open the control pipe the harness gave as fd 3 (a process started some other way has none). */
+function openControl(): void {
+  token = process.env.GAUNTLET_CONTROL_TOKEN ?? '';
+  delete process.env.GAUNTLET_CONTROL_TOKEN;
   try {
-    process.send?.(msg);
+    control = new net.Socket({ fd: 3, readable: true, writable: true });
   } catch {
-    // the harness is gone; nothing to tell
+    control = null;
+    return;
   }
+  control.on('error', () => {});
+  // The harness went away (killed, crashed): never outlive it.
+  control.on('end', () => realExit(0));
+  control.on('close', () => realExit(0));
+  control.resume();
+}
+
+function send(msg: Msg, then?: () => void): void {
+  if (!control || control.destroyed) return void then?.();
+  try {
+    // A leading newline ends any partial line someone else wrote to the pipe, so this message stands on its own.
+    control.write('\n' + stringify({ ...msg, k: token }) + '\n', then && (() => then()));
+  } catch {
+    then?.(); // the harness is gone; nothing to tell
+  }
+}
+
+/** Tell the harness, then exit (after the write, or shortly, whichever comes first). */
+function sendAndExit(msg: Msg, code: number): void {
+  setTimeout(() => realExit(code), 300);
+  send(msg, () => realExit(code));
 }
 
 function describe(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return `${err.name}${code ? ` [${String(code)}]` : ''}: ${err.message}${err.stack ? '\n' + err.stack.split('\n').slice(1, 6).join('\n') : ''}`;
+    return `${err.name}${code ? ` [${String(code)}]` : ''}: ${err.message}${sandboxNote(err)}${err.stack ? '\n' + err.stack.split('\n').slice(1, 6).join('\n') : ''}`;
   }
   return String(err);
+}
+
+/** What the permission model refused, in words (Node's own message does not say). */
+function sandboxNote(err: Error): string {
+  const e = err as { code?: unknown; permission?: unknown; resource?: unknown };
+  if (e.code !== 'ERR_ACCESS_DENIED' && e.code !== 'ERR_DLOPEN_DISABLED') return '';
+  const what = e.permission ? `${String(e.permission)}${e.resource ? ` on ${String(e.resource)}` : ''}` : e.code === 'ERR_DLOPEN_DISABLED' ? 'native addon' : 'restricted API';
+  return ` (${what}: blocked by gauntlet's sandbox — an instance may read only its own bundle, write only os.tmpdir(), and may not start processes, worker threads, the inspector or native addons; see docs/security.md)`;
+}
+
+/** A submission that calls process.exit says so in the instance log (the exit itself stays immediate). */
+function reportExitCalls(): void {
+  process.exit = ((code?: number) => {
+    try {
+      const where = (new Error().stack ?? '').split('\n').slice(2, 3).join('');
+      fs.writeSync(2, `\n[gauntlet] the submission called process.exit(${code ?? ''})\n${where}\n`);
+    } catch {
+      // stderr closed: exit anyway
+    }
+    return realExit(code);
+  }) as typeof process.exit;
 }
 
 /** The harness gives no Redis: every use says so, as an environment problem (not the candidate's fault). */
@@ -89,39 +144,34 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 function installCrashReporting(): void {
   process.on('uncaughtException', (err) => {
-    send({ type: 'fatal', message: describe(err), code: (err as { code?: string }).code });
-    process.exit(70);
+    sendAndExit({ type: 'fatal', message: describe(err), code: (err as { code?: string }).code }, 70);
   });
   process.on('unhandledRejection', (err) => {
-    send({ type: 'fatal', message: `unhandled promise rejection: ${describe(err)}`, code: (err as { code?: string })?.code });
-    process.exit(70);
+    sendAndExit({ type: 'fatal', message: `unhandled promise rejection: ${describe(err)}`, code: (err as { code?: string })?.code }, 70);
   });
-  // The harness went away (killed, crashed): never outlive it.
-  process.on('disconnect', () => process.exit(0));
 }
 
 export async function runInstance(loadModule: () => Promise<Record<string, any>>, table: RouteTable): Promise<void> {
+  openControl();
   installCrashReporting();
+  reportExitCalls();
   const mode = process.env.GAUNTLET_MODE ?? 'serve';
   const loadTimeoutMs = Number(process.env.GAUNTLET_LOAD_TIMEOUT_MS ?? 15000);
   let mod: Record<string, any>;
   try {
     mod = await loadModule();
   } catch (err) {
-    send({ type: 'load-error', stage: 'import', message: describe(err) });
-    process.exit(1);
+    return sendAndExit({ type: 'load-error', stage: 'import', message: describe(err) }, 1);
   }
   const { ctx, scenario } = await buildContext();
 
   if (mode === 'setup') {
     try {
       if (typeof mod.setup === 'function') await withTimeout(Promise.resolve(mod.setup({ ...ctx, scenario })), loadTimeoutMs, 'setup(ctx)');
-      send({ type: 'setup-done' });
       await ctx.pg.end().catch(() => {});
-      process.exit(0);
+      return sendAndExit({ type: 'setup-done' }, 0);
     } catch (err) {
-      send({ type: 'load-error', stage: 'setup', message: describe(err) });
-      process.exit(1);
+      return sendAndExit({ type: 'load-error', stage: 'setup', message: describe(err) }, 1);
     }
   }
 
@@ -131,8 +181,7 @@ export async function runInstance(loadModule: () => Promise<Record<string, any>>
     service = await withTimeout(Promise.resolve(mod.default(ctx)), loadTimeoutMs, 'create(ctx)');
     if (!service || typeof service !== 'object') throw new Error(`create(ctx) resolved to ${String(service)}, not a service object`);
   } catch (err) {
-    send({ type: 'load-error', stage: 'create', message: describe(err) });
-    process.exit(1);
+    return sendAndExit({ type: 'load-error', stage: 'create', message: describe(err) }, 1);
   }
 
   let inFlight = 0;
@@ -219,6 +268,6 @@ export async function runInstance(loadModule: () => Promise<Record<string, any>>
   process.on('SIGTERM', () => {
     server.close();
     const closing = typeof mod.close === 'function' ? withTimeout(Promise.resolve(mod.close(service)), 2000, 'close(service)') : Promise.resolve();
-    void closing.catch(() => {}).finally(() => process.exit(0));
+    void closing.catch(() => {}).finally(() => realExit(0));
   });
 }

@@ -1,14 +1,22 @@
 // One candidate instance: a child process started with the contract's environment — the module bundle under
 // Node's permission model, or an HTTP-mode `start` command — watched for readiness, crashes and logs; killed
 // with SIGKILL by the nemesis or stopped gracefully at the end. Its output goes to a capped log file.
+//
+// Module instances are untrusted (docs/security.md): each runs in its own process group, from a private temp
+// folder holding its copy of the bundle and of the scenario file (the only files it may read; the only folder it
+// may write), as `nobody` when the harness runs as root, and talks to the harness over a control pipe (fd 3) whose
+// lines must carry a per-process token and are read with a size bound — never Node's IPC channel, whose reader
+// buffers an unbounded line in the harness's memory and which any code in the child could write to.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import { onCleanup } from '../cleanup.ts';
-import { freePort } from '../infra/process-util.ts';
+import type { Readable } from 'node:stream';
+import { interrupted, onCleanup } from '../cleanup.ts';
+import { freePort, osUserIds } from '../infra/process-util.ts';
 
 /** Niceness of instance processes (0 normal, 19 lowest). */
 const INSTANCE_NICE = 10;
@@ -29,12 +37,14 @@ export type LaunchSpec =
   | {
       kind: 'module';
       bundle: string;
-      /** Run under Node's permission model (reads: the bundle and scenario file; writes: a private temp folder). */
+      /** Run under Node's permission model (reads: its copy of the bundle and scenario file; writes: a private temp folder). */
       sandbox: boolean;
       /** V8 heap limit per instance. */
       maxHeapMb: number;
+      /** Cap on captured stdout+stderr per process (default DEFAULT_LIMITS.maxLogBytes). */
+      maxLogBytes?: number;
     }
-  | { kind: 'http'; start: string; setup?: string; cwd: string };
+  | { kind: 'http'; start: string; setup?: string; cwd: string; maxLogBytes?: number };
 
 export interface Limits {
   /** Cap on captured stdout+stderr per process (the rest is dropped, marked as truncated). */
@@ -42,6 +52,37 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Limits = { maxLogBytes: 1_000_000 };
+
+/** Longest control message accepted from an instance; a longer line is dropped unread. */
+const MAX_CONTROL_LINE = 64 * 1024;
+/** The file name of a module instance's bundle copy (tests find instance processes by it). */
+export const BUNDLE_NAME = 'instance.bundle.mjs';
+
+/**
+ * The OS user module instances run as when the harness runs as root: `nobody`, if it exists and can run node
+ * from a temp folder here; null otherwise (instances then run as the harness's own user). Probed once.
+ */
+let instanceUserProbe: Promise<{ uid: number; gid: number } | null> | null = null;
+export function instanceUser(): Promise<{ uid: number; gid: number } | null> {
+  instanceUserProbe ??= (async () => {
+    if (typeof process.getuid !== 'function' || process.getuid() !== 0 || process.env.GAUNTLET_INSTANCE_USER === 'self') return null;
+    const ids = await osUserIds(process.env.GAUNTLET_INSTANCE_USER || 'nobody').catch(() => null);
+    if (!ids || ids.uid === 0) return null;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-instance-probe-'));
+    try {
+      fs.chownSync(dir, ids.uid, ids.gid);
+      const file = path.join(dir, 'probe.mjs');
+      fs.writeFileSync(file, 'process.exit(0)\n', { mode: 0o644 });
+      const r = spawnSync(process.execPath, [file], { cwd: dir, uid: ids.uid, gid: ids.gid, stdio: 'ignore', timeout: 10_000, env: { PATH: process.env.PATH ?? '' } });
+      return r.status === 0 ? ids : null;
+    } catch {
+      return null;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  })();
+  return instanceUserProbe;
+}
 
 export interface StartOptions {
   launch: LaunchSpec;
@@ -69,10 +110,13 @@ export class InstanceProcess {
   expectedExit = false;
   lastFatal: { message: string; code?: string } | null = null;
   exitDetail: string | null = null;
+  /** Control messages that did not carry this process's token (written to fd 3 by the submission itself). */
+  spoofedMessages = 0;
   private logBytes = 0;
   private tail = '';
   private log: fs.WriteStream;
   private tmpDir: string | null = null;
+  private token = randomBytes(16).toString('hex');
   private unregister: () => void = () => {};
 
   constructor(readonly opts: StartOptions, private readonly onExit: (p: InstanceProcess, detail: string) => void) {
@@ -88,15 +132,23 @@ export class InstanceProcess {
     this.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `gauntlet-instance-${opts.index}-`));
     // Only the contract's variables: no harness secrets, no admin database URL.
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...opts.env, GAUNTLET_INSTANCE: String(opts.index), TMPDIR: this.tmpDir, HOME: this.tmpDir };
-    const stdio: ('ignore' | 'pipe' | 'ipc')[] = ['ignore', 'pipe', 'pipe'];
     const launch = opts.launch;
     if (launch.kind === 'module') {
-      const args = ['--enable-source-maps', `--max-old-space-size=${launch.maxHeapMb}`];
-      if (launch.sandbox) {
-        args.push('--experimental-permission', '--no-warnings', `--allow-fs-read=${path.dirname(launch.bundle)}`, `--allow-fs-read=${opts.env.GAUNTLET_SCENARIO}`, `--allow-fs-write=${this.tmpDir}`, `--allow-fs-read=${this.tmpDir}`);
+      // The instance reads its own copies (the run folder, with the history and the other instances' logs, stays
+      // out of reach) and starts in its temp folder, so relative paths resolve there.
+      const bundle = path.join(this.tmpDir, BUNDLE_NAME);
+      fs.copyFileSync(launch.bundle, bundle);
+      if (opts.env.GAUNTLET_SCENARIO) {
+        env.GAUNTLET_SCENARIO = path.join(this.tmpDir, 'scenario.json');
+        fs.copyFileSync(opts.env.GAUNTLET_SCENARIO, env.GAUNTLET_SCENARIO);
       }
-      Object.assign(env, { GAUNTLET_MODE: opts.mode, PORT: '0', GAUNTLET_LOAD_TIMEOUT_MS: String(opts.startTimeoutMs) });
-      return spawn(process.execPath, [...args, launch.bundle], { env, stdio: [...stdio, 'ipc'] });
+      const runAs = launch.sandbox ? await instanceUser() : null;
+      if (runAs) for (const f of [this.tmpDir, ...fs.readdirSync(this.tmpDir).map((n) => path.join(this.tmpDir!, n))]) fs.chownSync(f, runAs.uid, runAs.gid);
+      const args = ['--enable-source-maps', `--max-old-space-size=${launch.maxHeapMb}`];
+      if (launch.sandbox) args.push('--experimental-permission', '--no-warnings', `--allow-fs-read=${this.tmpDir}`, `--allow-fs-write=${this.tmpDir}`);
+      Object.assign(env, { GAUNTLET_MODE: opts.mode, PORT: '0', GAUNTLET_LOAD_TIMEOUT_MS: String(opts.startTimeoutMs), GAUNTLET_CONTROL_TOKEN: this.token });
+      // Its own process group: a `process.kill(0, …)` in the submission reaches only its own group.
+      return spawn(process.execPath, [...args, bundle], { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], cwd: this.tmpDir, detached: true, ...(runAs ?? {}) });
     }
     if (opts.mode === 'serve') {
       this.port = await freePort();
@@ -104,11 +156,57 @@ export class InstanceProcess {
     }
     const command = opts.mode === 'setup' ? launch.setup ?? 'true' : launch.start;
     // Its own process group, so a shell's children (python, java …) die with it.
-    return spawn('/bin/sh', ['-c', command], { env, stdio, cwd: launch.cwd, detached: true });
+    return spawn('/bin/sh', ['-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: launch.cwd, detached: true });
+  }
+
+  /** Read the control pipe: newline-delimited JSON, each line bounded and carrying this process's token. */
+  private readControl(stream: Readable, onMessage: (msg: any) => void): void {
+    let buf = '';
+    let skipping = false;
+    stream.setEncoding('utf8');
+    stream.on('error', () => {});
+    stream.on('data', (chunk: string) => {
+      let start = 0;
+      for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+        const line = buf + chunk.slice(start, nl);
+        buf = '';
+        start = nl + 1;
+        if (skipping) {
+          skipping = false;
+          continue;
+        }
+        this.handleControlLine(line, onMessage);
+      }
+      if (skipping) return;
+      buf += chunk.slice(start);
+      if (buf.length > MAX_CONTROL_LINE) {
+        buf = '';
+        skipping = true;
+        this.rejectControl(`a control message longer than ${MAX_CONTROL_LINE} bytes`);
+      }
+    });
+  }
+
+  private handleControlLine(line: string, onMessage: (msg: any) => void): void {
+    if (!line) return;
+    let msg: any;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return this.rejectControl('a control message that is not JSON');
+    }
+    if (!msg || typeof msg !== 'object' || msg.k !== this.token) return this.rejectControl('a control message without the runtime\'s token');
+    onMessage(msg);
+  }
+
+  private rejectControl(what: string): void {
+    if (this.spoofedMessages++ === 0) this.capture(Buffer.from(`[gauntlet] ignored ${what} on the control channel (not sent by the gauntlet runtime; later ones are ignored silently)\n`));
   }
 
   async start(): Promise<StartOutcome> {
     const { opts } = this;
+    // Interrupted (Ctrl-C): the cleanup is under way; starting an instance now would only leak it.
+    if (interrupted()) return { ok: false, stage: 'start', message: `gauntlet was interrupted (${interrupted()})` };
     let child: ChildProcess;
     try {
       child = await this.spawnChild();
@@ -137,34 +235,37 @@ export class InstanceProcess {
         resolve(o);
       };
       const timer = setTimeout(() => {
-        settle({ ok: false, stage: opts.mode === 'setup' ? 'setup' : 'create', message: `the instance did not become ready within ${opts.startTimeoutMs} ms (does ${httpMode ? (opts.mode === 'setup' ? 'the setup command' : `the start command listen on $PORT (${this.port})`) : 'create/setup'} hang?)` });
+        const suspect = httpMode
+          ? opts.mode === 'setup' ? 'does the setup command hang?' : `does the start command listen on $PORT (${this.port})?`
+          : `does ${opts.mode === 'setup' ? 'setup(ctx)' : 'create(ctx)'} hang, or loop without ever yielding?`;
+        settle({ ok: false, stage: opts.mode === 'setup' ? 'setup' : 'create', message: `the instance did not become ready within ${opts.startTimeoutMs} ms (${suspect})` });
         void this.killNow();
       }, opts.startTimeoutMs + (httpMode ? 0 : 2000));
-      child.on('message', (msg: any) => {
-        if (msg?.type === 'ready') {
+      const onMessage = (msg: any) => {
+        if (msg.type === 'ready' && Number.isInteger(msg.port) && msg.port > 0 && msg.port < 65536) {
           this.port = msg.port;
-          this.capabilities = msg.capabilities ?? [];
+          this.capabilities = Array.isArray(msg.capabilities) ? msg.capabilities.filter((c: unknown) => typeof c === 'string') : [];
           settle({ ok: true, port: msg.port, capabilities: this.capabilities });
-        } else if (msg?.type === 'setup-done') {
+        } else if (msg.type === 'setup-done') {
           settle({ ok: true, port: 0, capabilities: [] });
-        } else if (msg?.type === 'load-error') {
+        } else if (msg.type === 'load-error') {
           this.expectedExit = true;
-          settle({ ok: false, stage: msg.stage, message: msg.message });
-        } else if (msg?.type === 'fatal') {
-          this.lastFatal = { message: msg.message, code: msg.code };
+          settle({ ok: false, stage: msg.stage, message: String(msg.message) });
+        } else if (msg.type === 'fatal') {
+          this.lastFatal = { message: String(msg.message), code: typeof msg.code === 'string' ? msg.code : undefined };
           this.capture(Buffer.from(`[gauntlet] fatal: ${msg.message}\n`));
-        } else if (msg?.type === 'log') {
-          this.capture(Buffer.from(JSON.stringify({ instance: opts.index, message: msg.message, ...(msg.fields ?? {}) }) + '\n'));
-          opts.onLog?.(msg.message, msg.fields);
+        } else if (msg.type === 'log') {
+          const fields = msg.fields && typeof msg.fields === 'object' ? msg.fields : undefined;
+          this.capture(Buffer.from(JSON.stringify({ instance: opts.index, message: msg.message, ...(fields ?? {}) }) + '\n'));
+          opts.onLog?.(String(msg.message), fields);
         }
-      });
+      };
+      if (child.stdio[3]) this.readControl(child.stdio[3] as Readable, onMessage);
       child.on('error', (err) => settle({ ok: false, stage: 'start', message: `could not start the instance: ${err.message}` }));
       child.on('exit', (code, signal) => {
         this.unregister();
         this.removeTmp();
-        const detail = signal ? `killed by ${signal}` : `exited with code ${code}`;
-        const why = this.lastFatal ? `: ${this.lastFatal.message.split('\n')[0]}` : this.tail.trim() ? ` — last output: ${this.tail.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` : '';
-        this.exitDetail = `${detail}${why}`;
+        this.exitDetail = this.describeExit(code, signal);
         if (httpMode && opts.mode === 'setup') {
           this.expectedExit = true;
           settle(code === 0 ? { ok: true, port: 0, capabilities: [] } : { ok: false, stage: 'setup', message: `the setup command ${this.exitDetail}` });
@@ -183,9 +284,23 @@ export class InstanceProcess {
     });
   }
 
+  /** Why the process ended, in the words a candidate needs: the heap limit, process.exit, the fatal error. */
+  private describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+    const detail = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    const launch = this.opts.launch;
+    if (launch.kind === 'module' && /Reached heap limit|JavaScript heap out of memory|Ineffective mark-compacts near heap limit/.test(this.tail)) {
+      return `${detail}: ran out of memory (the heap limit is ${launch.maxHeapMb} MiB per instance, gauntlet --max-heap-mb)`;
+    }
+    const exitCall = /\[gauntlet\] the submission called process\.exit\(([^)]*)\)(?:\n\s*(at [^\n]*))?/.exec(this.tail);
+    if (!this.lastFatal && exitCall) return `${detail}: the submission called process.exit(${exitCall[1]})${exitCall[2] ? ` ${exitCall[2].trim()}` : ''}`;
+    const why = this.lastFatal ? `: ${this.lastFatal.message.split('\n')[0]}` : this.tail.trim() ? ` — last output: ${this.tail.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` : '';
+    return `${detail}${why}`;
+  }
+
   private capture(chunk: Buffer): void {
-    this.tail = (this.tail + chunk.toString('utf8')).slice(-2000);
-    const max = this.opts.limits?.maxLogBytes ?? DEFAULT_LIMITS.maxLogBytes;
+    // Only the end is kept for exit messages: converting every chunk of a flood would cost the harness CPU.
+    this.tail = (this.tail + chunk.subarray(Math.max(0, chunk.length - 2000)).toString('utf8')).slice(-2000);
+    const max = this.opts.limits?.maxLogBytes ?? this.opts.launch.maxLogBytes ?? DEFAULT_LIMITS.maxLogBytes;
     if (this.logBytes >= max) return;
     this.logBytes += chunk.length;
     if (this.logBytes >= max) {
@@ -200,9 +315,8 @@ export class InstanceProcess {
     const child = this.child;
     if (!child?.pid) return;
     try {
-      // HTTP mode: the whole process group (the shell and what it started).
-      if (this.opts.launch.kind === 'http') process.kill(-child.pid, sig);
-      else child.kill(sig);
+      // The whole process group: an HTTP-mode shell and what it started, or anything an unsandboxed module spawned.
+      process.kill(-child.pid, sig);
     } catch {
       child.kill(sig);
     }
@@ -218,7 +332,7 @@ export class InstanceProcess {
     const child = this.child;
     this.expectedExit = true;
     if (!child || child.exitCode !== null || child.signalCode !== null) {
-      if (child && this.opts.launch.kind === 'http') this.signal('SIGKILL'); // stragglers of the group
+      if (child) this.signal('SIGKILL'); // stragglers of the group
       return Promise.resolve();
     }
     return new Promise((resolve) => {
@@ -241,7 +355,7 @@ export class InstanceProcess {
         this.signal('SIGTERM');
       });
     }
-    if (child && this.opts.launch.kind === 'http') this.signal('SIGKILL');
+    if (child) this.signal('SIGKILL'); // stragglers of the group
     this.unregister();
     this.removeTmp();
     await new Promise<void>((resolve) => this.log.end(resolve));
