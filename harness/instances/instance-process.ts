@@ -60,15 +60,19 @@ export const BUNDLE_NAME = 'instance.bundle.mjs';
 
 /**
  * The OS user module instances run as when the harness runs as root: `nobody`, if it exists and can run node
- * from a temp folder here; null otherwise (instances then run as the harness's own user). Probed once.
+ * from a temp folder here; null otherwise (instances then run as the harness's own user). Probed once per temp root.
  */
-let instanceUserProbe: Promise<{ uid: number; gid: number } | null> | null = null;
+const instanceUserProbes = new Map<string, Promise<{ uid: number; gid: number } | null>>();
 export function instanceUser(): Promise<{ uid: number; gid: number } | null> {
-  instanceUserProbe ??= (async () => {
+  // Per temp root: instance folders are made there, and that is what the user must be able to reach.
+  const root = os.tmpdir();
+  let probe = instanceUserProbes.get(root);
+  if (probe) return probe;
+  probe = (async () => {
     if (typeof process.getuid !== 'function' || process.getuid() !== 0 || process.env.GAUNTLET_INSTANCE_USER === 'self') return null;
     const ids = await osUserIds(process.env.GAUNTLET_INSTANCE_USER || 'nobody').catch(() => null);
     if (!ids || ids.uid === 0) return null;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-instance-probe-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-user-probe-'));
     try {
       fs.chownSync(dir, ids.uid, ids.gid);
       const file = path.join(dir, 'probe.mjs');
@@ -81,7 +85,8 @@ export function instanceUser(): Promise<{ uid: number; gid: number } | null> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   })();
-  return instanceUserProbe;
+  instanceUserProbes.set(root, probe);
+  return probe;
 }
 
 export interface StartOptions {
@@ -242,6 +247,8 @@ export class InstanceProcess {
         void this.killNow();
       }, opts.startTimeoutMs + (httpMode ? 0 : 2000));
       const onMessage = (msg: any) => {
+        // Readiness is decided once; the runtime never says it twice.
+        if (settled && (msg.type === 'ready' || msg.type === 'setup-done' || msg.type === 'load-error')) return;
         if (msg.type === 'ready' && Number.isInteger(msg.port) && msg.port > 0 && msg.port < 65536) {
           this.port = msg.port;
           this.capabilities = Array.isArray(msg.capabilities) ? msg.capabilities.filter((c: unknown) => typeof c === 'string') : [];
@@ -250,7 +257,7 @@ export class InstanceProcess {
           settle({ ok: true, port: 0, capabilities: [] });
         } else if (msg.type === 'load-error') {
           this.expectedExit = true;
-          settle({ ok: false, stage: msg.stage, message: String(msg.message) });
+          settle({ ok: false, stage: ['import', 'create', 'setup'].includes(msg.stage) ? msg.stage : 'create', message: String(msg.message) });
         } else if (msg.type === 'fatal') {
           this.lastFatal = { message: String(msg.message), code: typeof msg.code === 'string' ? msg.code : undefined };
           this.capture(Buffer.from(`[gauntlet] fatal: ${msg.message}\n`));
