@@ -19,7 +19,7 @@ import { RunStore } from './store/store.ts';
 import { runScenario, type ScenarioRunOptions } from './scenario-runner.ts';
 import type { LaunchSpec } from './instances/instance-process.ts';
 import { UsageError } from './errors.ts';
-import { markRunInterrupted } from './cleanup.ts';
+import { interrupted, markRunInterrupted } from './cleanup.ts';
 import { fail } from './checkers/verdict.ts';
 
 export interface GradeOptions {
@@ -206,7 +206,8 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   }
   fs.writeFileSync(path.join(runDir, 'result.json.tmp'), JSON.stringify(result, null, 2));
   fs.renameSync(path.join(runDir, 'result.json.tmp'), path.join(runDir, 'result.json'));
-  if (o.store) recordRun(o.store, result, (message) => progress({ kind: 'infra', message }));
+  // An interrupted run is recorded by its run folder (interrupted.json), never as a finished grade in the store.
+  if (o.store && !interrupted()) recordRun(o.store, result, (message) => progress({ kind: 'infra', message }));
   return result;
 }
 
