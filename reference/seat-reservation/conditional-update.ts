@@ -36,8 +36,8 @@ import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 
 type Claim = SeatReservation & { hold?: true; expiresAt?: Date };
 type Log = AppContext['log'];
 
-const QUERY_TIMEOUT_MS = 5_000; // a blackholed connection must fail the attempt, not hang the call
-const CONNECT_TIMEOUT_MS = 10_000;
+const QUERY_TIMEOUT_MS = 3_000; // a blackholed connection must fail the attempt, not hang the call
+const CONNECT_TIMEOUT_MS = 4_000; // the harness gives a call 10 s: fail an attempt early enough to retry it
 const RETRY_ATTEMPTS = 30;
 const RETRY_BUDGET_MS = 8_000;
 const BACKOFF_BASE_MS = 10;

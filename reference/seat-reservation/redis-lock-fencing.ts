@@ -22,7 +22,8 @@
 //     so only one process does it at a time; the fence keeps a late process from corrupting the data after.
 //   - Two systems to run and reason about; a lock without a fence is NOT safe (a TTL is a guess about pause
 //     lengths), and a fence needs a store that can check it. If Redis loses the counter (flush, failover
-//     without persistence) tokens restart low and every fenced write fails until the fallback kicks in.
+//     without persistence) tokens restart low and are refused; the code then raises the counter to the
+//     database's fence, at the cost of one extra round.
 //   - Slower than letting PostgreSQL arbitrate: lock round trips plus polling, and Redis becomes a dependency
 //     for availability. For a single-row rule in one database it is strictly more machinery than needed.
 //
@@ -46,8 +47,8 @@ type Write = 'reserve' | 'hold' | 'extend' | 'confirm' | 'clear';
 type Plan = { answer: Claim | null } | { write: Write };
 type Lock = { token: string; fence: number };
 
-const QUERY_TIMEOUT_MS = 5_000; // a blackholed connection must fail the attempt, not hang the call
-const CONNECT_TIMEOUT_MS = 10_000;
+const QUERY_TIMEOUT_MS = 3_000; // a blackholed connection must fail the attempt, not hang the call
+const CONNECT_TIMEOUT_MS = 4_000; // the harness gives a call 10 s: fail an attempt early enough to retry it
 const RETRY_ATTEMPTS = 30;
 const RETRY_BUDGET_MS = 8_000;
 const BACKOFF_BASE_MS = 10;
@@ -62,6 +63,9 @@ const MAX_ROUNDS = 200;
 const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end
 return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+// Raises the token counter to at least ARGV[1] (never lowers it): after Redis lost the counter, catch up with the database.
+const CATCH_UP = `if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 return 0`;
 
 const COLUMNS = 'seat_id, user_id, status, claimed_at, expires_at';
@@ -106,6 +110,7 @@ export async function setup(ctx: SetupContext): Promise<void> {
 }
 
 const LOST = Symbol('lost the race: decide again');
+const REFUSED = Symbol('token refused: our lock expired, or Redis lost its counter');
 
 export default async function create(ctx: AppContext): Promise<SeatService> {
   const pool = ctx.pg;
@@ -123,8 +128,7 @@ export default async function create(ctx: AppContext): Promise<SeatService> {
     if (!redis) return 'unavailable';
     const token = randomUUID();
     try {
-      const reply = redis.eval(ACQUIRE, 2, `seat:lock:${seatId}`, `seat:fence:${seatId}`, token, LOCK_TTL_MS);
-      const fence = Number(await withTimeout(reply, REDIS_TIMEOUT_MS));
+      const fence = Number(await evalScript(ACQUIRE, [`seat:lock:${seatId}`, `seat:fence:${seatId}`], [token, LOCK_TTL_MS]));
       return fence > 0 ? { token, fence } : 'busy';
     } catch (err) {
       warn('seat-reservation: Redis unavailable, writing without the lock (conditional writes keep it safe)', err);
@@ -132,9 +136,20 @@ export default async function create(ctx: AppContext): Promise<SeatService> {
     }
   }
 
+  /** A Lua script with a deadline; a client that throws synchronously (no Redis at all) rejects instead. */
+  function evalScript(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return withTimeout(Promise.resolve().then(() => redis!.eval(script, keys.length, ...keys, ...args)), REDIS_TIMEOUT_MS);
+  }
+
   async function release(seatId: string, lock: Lock): Promise<void> {
     // Best effort: if this fails the lock expires by itself after LOCK_TTL_MS.
-    await withTimeout(redis!.eval(RELEASE, 1, `seat:lock:${seatId}`, lock.token), REDIS_TIMEOUT_MS).catch(() => {});
+    await evalScript(RELEASE, [`seat:lock:${seatId}`], [lock.token]).catch(() => {});
+  }
+
+  /** Our token was refused. Usually a newer holder got in (no-op here); if Redis lost its counter, catch it up. */
+  async function catchUp(seatId: string): Promise<void> {
+    const fence = (await query(pool, 'SELECT fence FROM seats WHERE seat_id = $1', [seatId])).rows[0]?.fence ?? 0;
+    await evalScript(CATCH_UP, [`seat:fence:${seatId}`], [fence]).catch(() => {});
   }
 
   /** One read-decide-write, fenced by `fence` (or unfenced when null). LOST: state or token moved, decide again. */
@@ -143,7 +158,7 @@ export default async function create(ctx: AppContext): Promise<SeatService> {
       fence === null
         ? (await query(pool, READ, [seatId])).rows[0]
         : (await query(pool, REGISTER, [seatId, fence])).rows[0];
-    if (!row) return LOST; // (the seat exists: the caller read it) a newer token registered, our lock expired
+    if (!row) return REFUSED; // (the seat exists: the caller read it) a newer token registered first
     const decided = plan(kind, seatId, row, userId);
     if ('answer' in decided) return decided.answer;
     const [text, values] = WRITES[decided.write](seatId, userId, fence, ttlMs);
@@ -169,12 +184,13 @@ export default async function create(ctx: AppContext): Promise<SeatService> {
         }
         if (lock === 'unavailable') {
           const outcome = await attempt(kind, seatId, userId, ttlMs, null);
-          if (outcome !== LOST) return outcome;
+          if (outcome !== LOST && outcome !== REFUSED) return outcome;
           continue;
         }
         try {
           const outcome = await attempt(kind, seatId, userId, ttlMs, lock.fence);
-          if (outcome !== LOST) return outcome;
+          if (outcome === REFUSED) await catchUp(seatId);
+          else if (outcome !== LOST) return outcome;
         } finally {
           await release(seatId, lock);
         }

@@ -4,7 +4,7 @@
 //   BEGIN; SELECT ... FROM seats WHERE seat_id = $1 FOR UPDATE; decide in application code; UPDATE; COMMIT.
 //   The row lock makes read-decide-write atomic: a second caller blocks on the SELECT until the first commits,
 //   then reads the committed state (READ COMMITTED re-reads the locked row) and decides on it. The rules live
-//   in one plain function (`plan`) that the other strategies share, so they are easy to read and unit test.
+//   in one pure function (`plan`, the same in every read-decide-write reference), easy to read and unit test.
 //   Everything happens on one client from pool.connect(): it carries an 'error' listener while checked out,
 //   a failure rolls back, and a client whose connection broke is released with the error so the pool destroys
 //   it instead of handing a dead connection to the next caller.
@@ -38,8 +38,8 @@ type Kind = 'reserve' | 'hold' | 'confirm' | 'release';
 type Write = 'reserve' | 'hold' | 'extend' | 'confirm' | 'clear';
 type Plan = { answer: Claim | null } | { write: Write };
 
-const QUERY_TIMEOUT_MS = 5_000; // a blackholed connection must fail the attempt, not hang the call
-const CONNECT_TIMEOUT_MS = 10_000;
+const QUERY_TIMEOUT_MS = 3_000; // a blackholed connection must fail the attempt, not hang the call
+const CONNECT_TIMEOUT_MS = 4_000; // the harness gives a call 10 s: fail an attempt early enough to retry it
 const RETRY_ATTEMPTS = 30;
 const RETRY_BUDGET_MS = 8_000;
 const BACKOFF_BASE_MS = 10;
