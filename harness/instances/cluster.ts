@@ -69,20 +69,19 @@ export class Cluster implements ClusterHandle {
           this.logCount++;
         },
       },
-      (proc, detail) => {
-        if (mode === 'setup' || proc !== this.procs[index]) return;
-        if (!proc.expectedExit) {
-          this.events.push({ instance: index, atUs: this.opts.nowUs(), kind: 'exited', detail, faultInduced: false, errorCode: proc.lastFatal?.code });
-        }
+      (proc, detail, unexpected, sinceExitUs) => {
+        // Recorded even when the process was already replaced by a restart: a death is a death.
+        if (mode === 'setup' || !unexpected) return;
+        this.events.push({ instance: index, atUs: this.opts.nowUs() - sinceExitUs, kind: 'exited', detail, faultInduced: false, errorCode: proc.lastFatal?.code });
       },
     );
   }
 
-  private async startOne(index: number): Promise<StartOutcome> {
+  private async startOne(index: number, startedKind: 'started' | 'restarted' = 'started'): Promise<StartOutcome> {
     const proc = this.makeProcess(index, 'serve');
     this.procs[index] = proc;
     const outcome = await proc.start();
-    this.events.push(outcome.ok ? { instance: index, atUs: this.opts.nowUs(), kind: 'started' } : { instance: index, atUs: this.opts.nowUs(), kind: 'load-error', detail: outcome.message });
+    this.events.push(outcome.ok ? { instance: index, atUs: this.opts.nowUs(), kind: startedKind } : { instance: index, atUs: this.opts.nowUs(), kind: 'load-error', detail: outcome.message });
     return outcome;
   }
 
@@ -105,8 +104,7 @@ export class Cluster implements ClusterHandle {
   async restart(instance: number): Promise<void> {
     const old = this.procs[instance];
     if (old) await old.stop(500);
-    const outcome = await this.startOne(instance);
-    this.events[this.events.length - 1].kind = outcome.ok ? 'restarted' : 'load-error';
+    await this.startOne(instance, 'restarted');
   }
 
   /** Restart every instance that is not running (after a crash or a kill), for the final reads. */

@@ -124,7 +124,11 @@ export class InstanceProcess {
   private token = randomBytes(16).toString('hex');
   private unregister: () => void = () => {};
 
-  constructor(readonly opts: StartOptions, private readonly onExit: (p: InstanceProcess, detail: string) => void) {
+  constructor(
+    readonly opts: StartOptions,
+    /** Called once the process is gone: `unexpected` is decided at the moment of exit (not after the grace wait). */
+    private readonly onExit: (p: InstanceProcess, detail: string, unexpected: boolean, sinceExitUs: number) => void,
+  ) {
     this.log = fs.createWriteStream(opts.logFile, { flags: 'a' });
   }
 
@@ -270,16 +274,21 @@ export class InstanceProcess {
       if (child.stdio[3]) this.readControl(child.stdio[3] as Readable, onMessage);
       child.on('error', (err) => settle({ ok: false, stage: 'start', message: `could not start the instance: ${err.message}` }));
       child.on('exit', (code, signal) => {
-        this.unregister();
-        this.removeTmp();
-        this.exitDetail = this.describeExit(code, signal);
-        if (httpMode && opts.mode === 'setup') {
-          this.expectedExit = true;
-          settle(code === 0 ? { ok: true, port: 0, capabilities: [] } : { ok: false, stage: 'setup', message: `the setup command ${this.exitDetail}` });
-        }
-        settle({ ok: false, stage: opts.mode === 'setup' ? 'setup' : 'create', message: `the process ${this.exitDetail} before it was ready${this.lastFatal ? '' : ' (see the instance log)'}` });
-        this.onExit(this, this.exitDetail);
+        // The control pipe and output may still hold the last words (the fatal error): read them before
+        // describing the death, but never wait on a grandchild that keeps the pipes open.
+        let done = false;
+        const unexpected = !this.expectedExit;
+        const exitedAt = process.hrtime.bigint();
+        const afterExit = () => {
+          if (done) return;
+          done = true;
+          clearTimeout(grace);
+          this.onExited(code, signal, settle, httpMode, unexpected, Number((process.hrtime.bigint() - exitedAt) / 1000n));
+        };
+        const grace = setTimeout(afterExit, 500);
+        child.once('close', afterExit);
       });
+
       if (httpMode && opts.mode === 'serve') {
         void waitForPort(this.port, () => settled || !this.alive).then((up) => {
           if (up) {
@@ -289,6 +298,19 @@ export class InstanceProcess {
         });
       }
     });
+  }
+
+  private onExited(code: number | null, signal: NodeJS.Signals | null, settle: (o: StartOutcome) => void, httpMode: boolean, unexpected: boolean, sinceExitUs: number): void {
+    const { opts } = this;
+    this.unregister();
+    this.removeTmp();
+    this.exitDetail = this.describeExit(code, signal);
+    if (httpMode && opts.mode === 'setup') {
+      this.expectedExit = true;
+      settle(code === 0 ? { ok: true, port: 0, capabilities: [] } : { ok: false, stage: 'setup', message: `the setup command ${this.exitDetail}` });
+    }
+    settle({ ok: false, stage: opts.mode === 'setup' ? 'setup' : 'create', message: `the process ${this.exitDetail} before it was ready${this.lastFatal ? '' : ' (see the instance log)'}` });
+    this.onExit(this, this.exitDetail, unexpected, sinceExitUs);
   }
 
   /** Why the process ended, in the words a candidate needs: the heap limit, process.exit, the fatal error. */
