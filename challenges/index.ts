@@ -3,8 +3,10 @@
 
 import type { ChallengeDef } from '../harness/scenario.ts';
 import { seatReservation } from './seat-reservation/index.ts';
+import { subscription } from './subscription/index.ts';
+import { paymentWebhook } from './payment-webhook/index.ts';
 
-export const challenges: ChallengeDef[] = [seatReservation];
+export const challenges: ChallengeDef[] = [seatReservation, paymentWebhook, subscription];
 
 export function findChallenge(id: string): ChallengeDef | undefined {
   return challenges.find((c) => c.id === id);
