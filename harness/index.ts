@@ -87,8 +87,11 @@ export function validateOptions(o: GradeOptions): Required<Pick<GradeOptions, 'i
     const bad = o.scenarios.filter((s) => !known.includes(s));
     if (bad.length) throw new UsageError(`unknown scenario ${bad.join(', ')}`, `scenarios of the chosen challenges: ${known.join(', ')}`);
   }
+  // A scenario filter narrows the challenges too: a challenge none of whose scenarios runs is not graded at all
+  // (rather than reported as passed with nothing run).
+  const graded = o.scenarios ? chosen.filter((c) => c.scenarios.some((s) => o.scenarios!.includes(s.id))) : chosen;
   if (o.minScore !== undefined && !(o.minScore >= 0 && o.minScore <= 100)) throw new UsageError(`--min-score must be from 0 to 100, got ${o.minScore}`);
-  return { instances, seed, profile, challenges: chosen };
+  return { instances, seed, profile, challenges: graded };
 }
 
 export async function grade(o: GradeOptions): Promise<GradeResult> {
