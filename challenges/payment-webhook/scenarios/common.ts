@@ -8,6 +8,7 @@ import { httpCall, targetOf } from '../../../harness/generator/http-client.ts';
 import { readDeadLetters, readSubscriptions } from '../operations.ts';
 import { CONFIRMATION_TEMPLATE } from '../checkers/notification-exactly-once.ts';
 import type { ProviderOptions } from '../provider/provider.ts';
+import { runLimited } from '../../../harness/generator/run-limited.ts';
 
 export interface WebhookFinal {
   paymentIds: string[];
@@ -25,19 +26,6 @@ export function servicesFor(extra: ServicesOptions = {}): ServicesOptions {
   return { settle: { quietMs: 200, maxMs: QUIET.maxMs }, ...extra };
 }
 
-/** Run async tasks with at most `limit` at once. */
-export async function runLimited<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      results[i] = await tasks[i]();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
-}
 
 /** Every payment id the run named (deliveries and mid-run reads), in first-seen order. */
 export function paymentIdsOf(ctx: ScenarioContext): string[] {

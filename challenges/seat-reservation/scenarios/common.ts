@@ -4,6 +4,7 @@
 import type { ScenarioContext } from '../../../harness/scenario.ts';
 import type { Rng } from '../../../harness/seed.ts';
 import { read } from '../operations.ts';
+import { runLimited } from '../../../harness/generator/run-limited.ts';
 
 export interface SeatFinal {
   seats: string[];
@@ -36,18 +37,4 @@ export async function readAllSeats(ctx: ScenarioContext, seats: string[]): Promi
     ctx.progress(`could not start a fresh instance for final reads: ${(err as Error).message}`);
   }
   return { seats, freshInstance };
-}
-
-/** Run async tasks with at most `limit` at once. */
-export async function runLimited<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      results[i] = await tasks[i]();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
 }

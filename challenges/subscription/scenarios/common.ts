@@ -8,6 +8,7 @@ import type { ServicesOptions } from '../../../harness/services/types.ts';
 import type { Op } from '../../../harness/types.ts';
 import { create, get } from '../operations.ts';
 import type { Expect, ProductInfo, PurchaseSpec } from '../checkers/model.ts';
+import { runLimited } from '../../../harness/generator/run-limited.ts';
 
 /** Prices in minor units. `scarce` runs out; `doomed` cannot be committed (its commit fails for good). */
 export const CATALOGUE: Record<string, ProductInfo> = {
@@ -134,19 +135,6 @@ export async function waitSilence(ctx: ScenarioContext, quietMs: number, maxMs: 
   }
 }
 
-/** Run async tasks with at most `limit` at once. */
-export async function runLimited<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      results[i] = await tasks[i]();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
-}
 
 /** Wait for `p`, but no longer than `ms` (resolves either way). */
 export async function atMost(ctx: ScenarioContext, p: Promise<unknown>, ms: number): Promise<void> {
