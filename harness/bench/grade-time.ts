@@ -4,6 +4,7 @@
 import { grade } from '../index.ts';
 import type { GradeResult, ProfileName } from '../types.ts';
 import { atMost, failedLine, line, type BenchLine, type BenchSection, type Target } from './report.ts';
+import { createStepTimer, STEPS, type Step } from './grade-steps.ts';
 import { bounded, maxRssMb, median, problems, referenceFile, round, SEAT, submissionFor, withRssPeak, type BenchContext } from './support.ts';
 
 const TARGETS: Partial<Record<ProfileName, Target>> = { standard: atMost(20, 's') };
@@ -15,6 +16,7 @@ interface Run {
   peakRssMb: number;
   scenarioMs: Record<string, number>;
   problems: string[];
+  steps: Record<Step, number>;
 }
 
 export async function measureGradeTime(ctx: BenchContext): Promise<BenchSection> {
@@ -29,12 +31,14 @@ export async function measureGradeTime(ctx: BenchContext): Promise<BenchSection>
         const seed = rep + 1;
         ctx.log(`bench: grade ${SEAT} --profile ${profile} (run ${rep + 1}/${reps}, seed ${seed})`);
         const started = performance.now();
+        const timer = createStepTimer();
         const { result, peakRssMb } = await withRssPeak(() =>
-          bounded(grade({ submission, challenges: [SEAT], profile, seed, infra: ctx.infra, outDir: ctx.tmpDir }), BUDGET_MS[profile], `grade --profile ${profile}`),
+          bounded(grade({ submission, challenges: [SEAT], profile, seed, infra: ctx.infra, outDir: ctx.tmpDir, onProgress: timer.onProgress }), BUDGET_MS[profile], `grade --profile ${profile}`),
         );
-        const wallMs = performance.now() - started;
+        const ended = performance.now();
+        const wallMs = ended - started;
         const scenarioMs = Object.fromEntries((result.challenges[0]?.scenarios ?? []).map((s) => [s.id, s.durationMs ?? 0]));
-        runs.push({ wallMs, verdict: result.verdict, peakRssMb, scenarioMs, problems: problems(result) });
+        runs.push({ wallMs, verdict: result.verdict, peakRssMb, scenarioMs, problems: problems(result), steps: timer.totals(result, ended) });
         ctx.log(`bench:   ${(wallMs / 1000).toFixed(1)} s, verdict ${result.verdict}${problems(result).length ? ` (${problems(result).join('; ')})` : ''}`);
       }
       const walls = runs.map((r) => r.wallMs / 1000);
@@ -45,6 +49,9 @@ export async function measureGradeTime(ctx: BenchContext): Promise<BenchSection>
       const failures = [...new Set(runs.flatMap((r) => r.problems))];
       const detail = `${reps > 1 ? `median of ${walls.map((w) => w.toFixed(1)).join(', ')} s; ` : ''}verdict ${verdicts}${failures.length ? ` (${failures.join('; ')})` : ''}; scenarios (s): ${breakdown}`;
       lines.push(line(`grade-${profile}`, `grade, profile ${profile}`, round(median(walls)), 's', 1, TARGETS[profile], detail));
+      const steps = Object.fromEntries(STEPS.map((k) => [k, median(runs.map((r) => r.steps[k])) / 1000])) as Record<Step, number>;
+      const stepText = STEPS.filter((k) => steps[k] >= 0.05).map((k) => `${k} ${steps[k].toFixed(1)}`).join(', ');
+      lines.push(line(`outside-workload-${profile}`, 'of which outside the workloads', round(median(walls) - steps.workload), 's', 1, undefined, `summed over the scenarios (s): ${stepText}`));
       lines.push(line(`rss-${profile}`, `peak RSS of the harness during it`, Math.round(Math.max(...runs.map((r) => r.peakRssMb))), 'MB', 0, undefined, 'process.memoryUsage().rss, sampled every 50 ms'));
     } catch (err) {
       lines.push(failedLine(`grade-${profile}`, `grade, profile ${profile}`, err, TARGETS[profile]));
