@@ -4,6 +4,7 @@
 import { grade } from '../index.ts';
 import type { ScenarioMetrics } from '../types.ts';
 import { atLeast, atMost, failedLine, line, type BenchLine, type BenchSection } from './report.ts';
+import { writeFloorMs } from './write-floor.ts';
 import { bounded, median, problems, referenceFile, round, SEAT, submissionFor, type BenchContext } from './support.ts';
 
 const IN_FLIGHT_TARGET = atLeast(90, '%');
@@ -58,6 +59,8 @@ export async function measureBurstFidelity(ctx: BenchContext): Promise<BenchSect
     lines.push(line('in-flight-worst', 'peak in flight / callers, worst', round(Math.min(...pcts)), '%', 1, IN_FLIGHT_TARGET));
     lines.push(line('skew-median', 'release skew, median', round(median(skews), 2), 'ms', 1, SKEW_TARGET, perSeed((s) => s.skewMs.toFixed(1))));
     lines.push(line('skew-worst', 'release skew, worst', round(Math.max(...skews), 2), 'ms', 1, SKEW_TARGET));
+    const floorMs = await bounded(writeFloorMs(samples[0].callers), 30_000, 'the write-floor measurement');
+    lines.push(line('write-floor', 'floor: the same number of 1-byte writes, idle server', round(floorMs, 1), 'ms', 1, undefined, 'loopback sockets to a server that does nothing: the least a release can take here'));
     lines.push(line('connect-median', 'connection set-up before release, median', round(median(samples.map((s) => s.connectMs)), 0), 'ms', 0, undefined, 'opening every connection, not part of the skew'));
   } catch (err) {
     lines.push(failedLine('in-flight-median', 'peak in flight / callers', err, IN_FLIGHT_TARGET), failedLine('skew-median', 'release skew', err, SKEW_TARGET));

@@ -1,10 +1,5 @@
 // 3. Overhead of gauntlet's steady-load driver: the same instance of the conditional-update reference driven in
 // turn by the grading client (runSteadyLoad + history), by bare runSteadyLoad, and by plain autocannon.
-//
-// Every seat is claimed beforehand, so every request takes the same server path (SEAT_TAKEN: an UPDATE that
-// matches nothing, then an existence check) whether its seat and user vary (the drivers) or not (autocannon,
-// which repeats one request): the throughput ratio then measures the driver, not different server work.
-// The database is reached directly, without the fault proxy a scenario puts in front of it.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,6 +35,12 @@ interface Run {
   cpuUsPerReq?: number;
 }
 
+/**
+ * Every seat is claimed beforehand, so every request takes the same server path (SEAT_TAKEN: an UPDATE that
+ * matches nothing, then an existence check) whether its seat and user vary (the drivers) or not (autocannon,
+ * which repeats one request): the throughput ratio then measures the driver, not different server work.
+ * The database is reached directly, without the fault proxy a scenario puts in front of it.
+ */
 export async function measureDriverThroughput(ctx: BenchContext): Promise<BenchSection> {
   const rounds = ctx.quick ? 1 : 3;
   const durationMs = ctx.quick ? 2000 : 5000;

@@ -1,6 +1,5 @@
-// Where a grade's wall time goes, summed over its scenarios: bundling, database creation, the setup process,
-// instance start, the workload, settle + final reads + checks, teardown. From grade()'s progress events, timed
-// here, and each history's first call (its clock starts when the scenario does).
+// Where a grade's wall time goes, summed over its scenarios (bundle, database, setup, instances, workload, final
+// reads + checks, teardown), from grade()'s progress events and each history's first call.
 
 import fs from 'node:fs';
 import type { ProgressEvent } from '../index.ts';

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { interrupted, onCleanup, onInterrupt } from '../cleanup.ts';
 import { acquireInfra, type Infra } from '../infra/index.ts';
 import { measureBurstFidelity } from './burst-fidelity.ts';
 import { measureDriverThroughput } from './driver-throughput.ts';
@@ -28,6 +29,10 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchReport> {
   const loadAtStart = loadAverage1m();
   const log = o.log ?? (() => {});
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-bench-'));
+  const removeTmp = () => fs.rmSync(tmpDir, { recursive: true, force: true });
+  // Ctrl-C exits through the cleanup registry, past the finally below. Then the folder goes last, after the
+  // interrupted grade has marked its run folder (hooks added while cleaning up run after those already there).
+  const unregister = onCleanup(() => (interrupted() ? void onInterrupt(removeTmp) : removeTmp()));
   let infra: Infra | null = null;
   try {
     const acquireStarted = performance.now();
@@ -56,7 +61,8 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchReport> {
     try {
       if (infra) await infra.close();
     } finally {
-      fs.rmSync(tmpDir, { recursive: true, force: true });
+      removeTmp();
+      unregister();
     }
   }
 }

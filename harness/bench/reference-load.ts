@@ -5,6 +5,7 @@ import { grade } from '../index.ts';
 import type { ScenarioMetrics } from '../types.ts';
 import { failedLine, line, type BenchLine, type BenchSection } from './report.ts';
 import { findChallenge } from '../../challenges/index.ts';
+import { createStepTimer } from './grade-steps.ts';
 import { bounded, problems, seatReferences, SEAT, submissionFor, type BenchContext } from './support.ts';
 
 export async function measureReferenceLoad(ctx: BenchContext): Promise<BenchSection> {
@@ -13,11 +14,16 @@ export async function measureReferenceLoad(ctx: BenchContext): Promise<BenchSect
     try {
       ctx.log(`bench: load scenario, reference ${ref.name}`);
       const submission = submissionFor(ctx.tmpDir, ref.file);
+      const started = performance.now();
+      const timer = createStepTimer();
       const result = await bounded(
-        grade({ submission, challenges: [SEAT], scenarios: ['load'], profile: 'standard', seed: 1, infra: ctx.infra, outDir: ctx.tmpDir }),
+        grade({ submission, challenges: [SEAT], scenarios: ['load'], profile: 'standard', seed: 1, infra: ctx.infra, outDir: ctx.tmpDir, onProgress: timer.onProgress }),
         120_000,
         `the load scenario for ${ref.name}`,
       );
+      const ended = performance.now();
+      const referenceS = timer.totals(result, ended).reference / 1000;
+      const gradeS = (ended - started) / 1000;
       const scenario = result.challenges[0]?.scenarios[0];
       if (!scenario) throw new Error(result.challenges[0]?.error ?? 'no scenario result');
       const m = scenario.metrics as ScenarioMetrics;
@@ -27,7 +33,8 @@ export async function measureReferenceLoad(ctx: BenchContext): Promise<BenchSect
       const p99Ms = Number(m.loadP99Ms);
       const status = scenario.status === 'passed' ? 'passed' : `${scenario.status} (${problems(result).join('; ')})`;
       const ratio = m.throughputRatio !== undefined && m.throughputRatio !== null ? `; ${m.throughputRatio} × the benchmark reference in the same grade` : '';
-      const detail = `${m.loadRequests} answered, ${won} won a seat, error rate ${m.errorRate}${ratio}; scenario ${status}`;
+      const timing = `grade ${gradeS.toFixed(1)} s${referenceS >= 0.05 ? `, of which ${referenceS.toFixed(1)} s running the benchmark reference for the ratio` : ''}`;
+      const detail = `${m.loadRequests} answered, ${won} won a seat, error rate ${m.errorRate}${ratio}; scenario ${status}; ${timing}`;
       const l = line(`load-${ref.name}`, ref.name, Number(m.loadThroughputPerS), 'req/s', 0, undefined, detail);
       lines.push({ ...l, display: `${l.display}, p50 ${p50Ms.toFixed(1)} ms, p99 ${p99Ms.toFixed(1)} ms`, extra: { p50Ms, p99Ms } });
       ctx.log(`bench:   ${m.loadThroughputPerS} req/s, p50 ${m.loadP50Ms} ms, p99 ${m.loadP99Ms} ms`);

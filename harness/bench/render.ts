@@ -11,7 +11,7 @@ function machineLines(r: BenchReport): string[] {
   return [
     `machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGb} GB memory, Node ${m.node}, ${m.os}`,
     `PostgreSQL: ${m.postgres} · Redis: ${m.redis}`,
-    `load average (1 min): ${m.loadAverage.start} at the start, ${m.loadAverage.end} at the end${m.loadAverage.start > m.cores / 2 ? ' (the machine was busy: figures are pessimistic)' : ''}`,
+    `load average (1 min): ${m.loadAverage.start} before the bench${m.loadAverage.start > m.cores / 2 ? ' (the machine was busy: figures are pessimistic)' : ''}, ${m.loadAverage.end} at its end (its own work included)`,
   ];
 }
 
