@@ -1,36 +1,6 @@
 // Every seat reference passes every check and every seat fixture fails the check it names, each on three
 // seeds, through the real pipeline (the same code as `gauntlet self-test`), on real PostgreSQL and Redis.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverCases, runSelfTest } from '../harness/self-test.ts';
-import { acquireInfra, type Infra } from '../harness/infra/index.ts';
-import { instanceProcesses, leftoverDatabases } from './helpers.ts';
+import { describeReferencesAndFixtures } from './self-test-cases.ts';
 
-const SEEDS = Number(process.env.GAUNTLET_TEST_SEEDS ?? 3);
-let infra: Infra;
-
-beforeAll(async () => {
-  infra = await acquireInfra();
-});
-afterAll(async () => {
-  await infra?.close();
-  expect(instanceProcesses()).toEqual([]);
-  expect(await leftoverDatabases()).toEqual([]);
-});
-
-const cases = discoverCases().filter((c) => c.challenge === 'seat-reservation');
-
-describe('seat-reservation: references pass, fixtures fail their named check', () => {
-  it('has at least 5 references and 8 fixtures', () => {
-    expect(cases.filter((c) => c.kind === 'reference').length).toBeGreaterThanOrEqual(5);
-    expect(cases.filter((c) => c.kind === 'fixture').length).toBeGreaterThanOrEqual(8);
-  });
-
-  for (const c of cases) {
-    it(`${c.kind} ${c.name} on ${SEEDS} seeds`, async () => {
-      const rows = await runSelfTest({ seed: 1, seeds: SEEDS, profile: 'quick', only: [c.name], infra, outDir: '.gauntlet/test-runs' });
-      expect(rows.length).toBeGreaterThanOrEqual(SEEDS);
-      for (const row of rows) expect({ name: row.name, seed: row.seed, instances: row.instances, got: row.got, ok: row.ok }).toMatchObject({ ok: true });
-    }, 600_000);
-  }
-});
+describeReferencesAndFixtures('seat-reservation', { minReferences: 5, minFixtures: 8, timeoutMs: 600_000 });
