@@ -7,6 +7,7 @@ import chalk from 'chalk';
 import { GauntletError, InfraError, UsageError } from '../harness/errors.ts';
 import { interrupted, runCleanups } from '../harness/cleanup.ts';
 import { registerCommands } from './commands.ts';
+import { exitAfterFlush, tolerateClosedPipes } from '../harness/flush-stdio.ts';
 
 function intArg(name: string, min: number, max: number) {
   return (value: string) => {
@@ -24,6 +25,7 @@ const program = new Command('gauntlet')
   .exitOverride();
 
 registerCommands(program, { intArg, Option });
+tolerateClosedPipes();
 
 async function main(): Promise<number> {
   try {
@@ -49,4 +51,5 @@ const code = await main();
 await runCleanups();
 // After Ctrl-C / SIGTERM the signal handler (harness/cleanup.ts) finishes the cleanup, marks the run folder
 // and exits 128 + the signal number; exiting here first would report the unwinding run's status instead.
-if (!interrupted()) process.exit(code);
+// Otherwise stdout and stderr drain first: a document read through a pipe arrives whole, whatever the exit code.
+if (!interrupted()) await exitAfterFlush(code);

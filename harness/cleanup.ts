@@ -3,6 +3,7 @@
 // a grade in progress is marked as interrupted (interrupted.json) once everything is undone, and the process
 // exits 128 + the signal number (130 for Ctrl-C). A second signal while cleaning up quits at once.
 
+import { exitAfterFlush } from './flush-stdio.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -103,7 +104,7 @@ function install(): void {
             }
           }
         })
-        .finally(() => process.exit(code));
+        .finally(() => exitAfterFlush(code));
     });
   }
 }

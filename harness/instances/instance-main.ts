@@ -51,9 +51,12 @@ function send(msg: Msg, then?: () => void): void {
   }
 }
 
-/** Tell the harness, then exit (after the write, or shortly, whichever comes first). */
+/**
+ * Tell the harness, then exit once the write went out (bounded: a harness that stopped reading must not keep a
+ * dying instance alive). The bound is generous so the last words arrive even on a busy machine.
+ */
 function sendAndExit(msg: Msg, code: number): void {
-  setTimeout(() => realExit(code), 300);
+  setTimeout(() => realExit(code), 2000);
   send(msg, () => realExit(code));
 }
 

@@ -35,7 +35,10 @@ export function gatherEvidenceInBackground(submission: string, modules: string[]
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.resume();
+    let settled = false;
     const done = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       unregister();
       if (ok) {
@@ -49,6 +52,7 @@ export function gatherEvidenceInBackground(submission: string, modules: string[]
       resolve(gatherEvidence(submission, modules));
     };
     child.on('error', () => done(false));
-    child.on('exit', (code) => done(code === 0));
+    // 'close', not 'exit': the child's stdout may still hold the end of the document when it exits.
+    child.on('close', (code) => done(code === 0));
   });
 }
