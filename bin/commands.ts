@@ -64,7 +64,8 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .option('--no-store', 'do not record the run')
     .option('--manual <file>', 'apply manual rubric scores at once (JSON, as for gauntlet score --manual)')
     .option('--max-heap-mb <n>', 'V8 heap limit of each module instance, MiB (default 512)', intArg('--max-heap-mb', 16, 65536))
-    .option('--call-timeout-ms <n>', 'how long the harness waits for each call before counting it unanswered (default 10000)', intArg('--call-timeout-ms', 100, 600_000))
+    .option('--call-timeout-ms <n>', 'answer deadline per call: a later answer still counts and is reported as slow; a call is given up once nothing at all was answered for this long (default 10000)', intArg('--call-timeout-ms', 100, 600_000))
+    .option('--call-hard-limit-ms <n>', 'the longest the harness waits for any one call while the system still answers others (default 60000)', intArg('--call-hard-limit-ms', 1000, 600_000))
     .option('--start-timeout-ms <n>', 'how long setup and create may take before an instance counts as not loading (default 15000)', intArg('--start-timeout-ms', 1000, 600_000))
     .option('--max-log-bytes <n>', 'cap on each instance\'s captured stdout+stderr; the rest is dropped, marked (default 1000000)', intArg('--max-log-bytes', 0, 2 ** 31 - 1))
     .option('--no-sandbox', 'run module instances without Node\'s permission model (trusted code only; docs/security.md)')
@@ -93,6 +94,7 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
           sandbox: opts.sandbox !== false,
           maxHeapMb: opts.maxHeapMb,
           callTimeoutMs: opts.callTimeoutMs,
+          callHardLimitMs: opts.callHardLimitMs,
           startTimeoutMs: opts.startTimeoutMs,
           maxLogBytes: opts.maxLogBytes,
           embeddedPostgres: !!opts.embeddedPostgres,

@@ -21,6 +21,7 @@ import type { LaunchSpec } from './instances/instance-process.ts';
 import { UsageError } from './errors.ts';
 import { interrupted, markRunInterrupted } from './cleanup.ts';
 import { fail } from './checkers/verdict.ts';
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HARD_LIMIT_MS } from './generator/client.ts';
 
 export interface GradeOptions {
   submission: string;
@@ -38,7 +39,10 @@ export interface GradeOptions {
   minScore?: number;
   /** Reuse an already acquired infrastructure (tests, self-test); otherwise acquired and released here. */
   infra?: Infra;
+  /** Answer deadline per call, ms (default 10000): slower answers are measured as slow, not failed. */
   callTimeoutMs?: number;
+  /** Hard limit per call, ms (default 60000): only a call unanswered this long, or hung, counts as unanswered. */
+  callHardLimitMs?: number;
   /** Run module instances under Node's permission model (default true). */
   sandbox?: boolean;
   /** V8 heap limit per module instance, MiB (default 512). */
@@ -129,10 +133,12 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       profile: opts.profile,
       instances: opts.instances,
       keep: !!o.keep,
-      callTimeoutMs: o.callTimeoutMs ?? 10_000,
+      callTimeoutMs: o.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+      callHardLimitMs: Math.max(o.callHardLimitMs ?? DEFAULT_HARD_LIMIT_MS, o.callTimeoutMs ?? 0),
       startTimeoutMs: o.startTimeoutMs ?? 15_000,
       settleMs: 300,
-      scenarioTimeoutMs: 120_000,
+      // Far above any scenario's designed length: slow answers are waited for (up to the hard limit each).
+      scenarioTimeoutMs: 300_000,
       progress: (message) => progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: s.id, message }),
     });
     for (const { challenge, file } of modules) {
@@ -230,13 +236,21 @@ function recordRun(file: string, result: GradeResult, warn: (message: string) =>
 function challengeStatus(scenarios: ScenarioResult[]): ChallengeResult['status'] {
   if (scenarios.some((s) => s.status === 'error')) return 'error';
   if (scenarios.some((s) => s.status === 'failed')) return 'failed';
+  if (scenarios.some((s) => s.status === 'inconclusive')) return 'inconclusive';
   return 'passed';
 }
 
-/** Exit status per CONTRACT §7: 1 when rejected or below --min-score, else 0. */
-export function exitCodeOf(result: GradeResult, minScore?: number): 0 | 1 {
-  if (result.redFlags.length) return 1;
+/** Exit status for an `inconclusive` verdict (outside CONTRACT §7's 0–3; documented in docs/ci.md). */
+export const EXIT_INCONCLUSIVE = 5;
+
+/**
+ * Exit status per CONTRACT §7: 0 the verdict is pass (and not below --min-score); 1 fail or reject, or below
+ * --min-score; 5 inconclusive (the machine prevented a verdict: grade again).
+ */
+export function exitCodeOf(result: GradeResult, minScore?: number): 0 | 1 | typeof EXIT_INCONCLUSIVE {
+  if (result.verdict === 'reject' || result.verdict === 'fail' || result.redFlags.length) return 1;
   if (minScore !== undefined && result.score.total < minScore) return 1;
+  if (result.verdict === 'inconclusive') return EXIT_INCONCLUSIVE;
   return 0;
 }
 

@@ -19,6 +19,7 @@ import { InfraError } from './errors.ts';
 import { probePostgres } from './infra/pg-admin.ts';
 import { resolveServicesSpec, startMockServices } from './services/index.ts';
 import { inspectScenario } from '../rubric/evidence/database.ts';
+import { starvation, watchMachine } from './machine-watch.ts';
 
 export interface ScenarioRunOptions {
   infra: Infra;
@@ -30,7 +31,10 @@ export interface ScenarioRunOptions {
   profile: ProfileName;
   instances: number;
   keep: boolean;
+  /** Answer deadline: slower calls are measured as slow; a call is given up only when hung or at the hard limit. */
   callTimeoutMs: number;
+  /** Hard limit on one call without a deadline of its own. */
+  callHardLimitMs: number;
   startTimeoutMs: number;
   /** Quiet period before final reads. */
   settleMs: number;
@@ -152,7 +156,7 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
 
     const nemesis = createNemesis({ proxy, adminUrl: db.adminUrl, role: db.role, nowUs: () => history.nowUs(), rng: rng.fork('nemesis') });
     teardown.unshift(() => nemesis.healAll());
-    const client = createClient(history, cluster, o.callTimeoutMs);
+    const client = createClient(history, cluster, { callTimeoutMs: o.callTimeoutMs, hardLimitMs: o.callHardLimitMs });
     const abort = new AbortController();
     const ctx: ScenarioContext = {
       challenge: challenge.id,
@@ -179,12 +183,15 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     };
 
     const workloadStartUs = history.nowUs();
+    const machine = watchMachine();
     try {
       await withBudget(scenario.run(ctx), o.scenarioTimeoutMs, abort);
     } catch (err) {
+      machine.stop();
       return base('error', [], { error: `the scenario did not finish: ${(err as Error).message}` });
     }
     const workloadEndUs = history.nowUs();
+    const machineReport = machine.stop();
     await nemesis.healAll();
     await services?.healAll();
     o.progress('healing and settling');
@@ -214,14 +221,23 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     for (const checker of scenario.checkers) checks.push(safeCheck(checker.id, () => checker.check(input)));
     checks.push(noCrash(cluster.events));
 
-    const metrics = computeMetrics(history.ops, workloadStartUs, workloadEndUs);
+    const metrics = computeMetrics(history.ops, workloadStartUs, workloadEndUs, o.callTimeoutMs);
     Object.assign(metrics, extra, scenario.metrics?.(history.ops, params) ?? {});
     if (typeof extra.maxInFlight === 'number') metrics.maxInFlight = extra.maxInFlight;
     metrics.ctxLogLines = cluster.logCount;
-    const status = checks.some((c) => c.passed === null) ? 'error' : checks.every((c) => c.passed) ? 'passed' : 'failed';
+    metrics.harnessLagMaxMs = machineReport.lagMaxMs;
+    metrics.loadPerCore = machineReport.loadPerCore;
+    let status: ScenarioResult['status'] = checks.some((c) => c.passed === null) ? 'error' : checks.every((c) => c.passed) ? 'passed' : 'failed';
+    // A starved harness cannot keep the timing its liveness verdicts rely on; a safety violation stands regardless.
+    const starved = starvation(machineReport);
+    let inconclusive: string | undefined;
+    if (status === 'failed' && starved && checks.every((c) => c.passed !== false || !isSafety(challenge, c.id))) {
+      status = 'inconclusive';
+      inconclusive = `${starved} Failed here: ${checks.filter((c) => c.passed === false).map((c) => c.id).join(', ')}.`;
+    }
     // Rubric evidence (schema, sessions left in a transaction, Redis keys without TTL), before teardown drops it.
     const inspection = await inspectScenario({ adminUrl: db.adminUrl, role: db.role, redisUrl: ns?.url });
-    return { ...base(status, checks), metrics, faults, inspection };
+    return { ...base(status, checks), metrics, faults, inspection, ...(inconclusive ? { inconclusive } : {}) };
   } catch (err) {
     if (err instanceof InfraError) throw err;
     return base('error', [], { error: `gauntlet could not run this scenario: ${(err as Error).message}` });
@@ -283,9 +299,16 @@ function noCrash(events: InstanceEvent[]): CheckResult {
   return fail('no-crash', `instance ${c.instance} died on its own at ${Math.round(c.atUs / 1000)} ms: ${c.detail}${crashes.length > 1 ? ` (${crashes.length} deaths in all)` : ''}`, crashes.slice(0, 5), crashes.length);
 }
 
-function computeMetrics(ops: Op[], fromUs: number, toUs: number) {
-  const work = ops.filter((op) => op.phase !== 'final');
-  const lat = latencySummary(work.filter((op) => op.endUs >= 0).map((op) => op.endUs - op.startUs));
+/** Checks no starved machine can explain (ChallengeDef.checks[].safety); `no-crash` is one. */
+function isSafety(challenge: ChallengeDef, id: string): boolean {
+  return id === 'no-crash' || !!challenge.checks.find((c) => c.id === id)?.safety;
+}
+
+function computeMetrics(ops: Op[], fromUs: number, toUs: number, answerDeadlineMs: number) {
+  // The workload itself: not the final reads, not the pool warm-up before a burst.
+  const work = ops.filter((op) => op.phase !== 'final' && op.phase !== 'warmup');
+  const latenciesMs = work.filter((op) => op.endUs >= 0).map((op) => (op.endUs - op.startUs) / 1000);
+  const lat = latencySummary(latenciesMs.map((l) => l * 1000));
   let maxInFlight = 0;
   const edges: [number, number][] = [];
   for (const op of work) edges.push([op.startUs, 1], [op.endUs < 0 ? toUs : op.endUs, -1]);
@@ -305,6 +328,10 @@ function computeMetrics(ops: Op[], fromUs: number, toUs: number) {
     p99Ms: lat.p99Ms,
     throughputPerS: Math.round((work.length / seconds) * 10) / 10,
     maxInFlight,
+    // Slowness is measured and scored apart from correctness (CONTRACT §8): answers after the deadline still count.
+    maxLatencyMs: Math.round(latenciesMs.reduce((m, l) => Math.max(m, l), 0)),
+    slowCalls: latenciesMs.filter((l) => l > answerDeadlineMs).length,
+    answerDeadlineMs,
   } as ScenarioResult['metrics'];
 }
 

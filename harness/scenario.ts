@@ -143,6 +143,12 @@ export interface CheckInfo {
   why: string;
   /** A hint toward the fix, never the fix itself. */
   hint: string;
+  /**
+   * A violation is a wrong answer or a wrong final state that no slowness of the machine can cause (two winners, a
+   * double charge, a forged event accepted). A starved machine never excuses it; other checks' failures on a starved
+   * machine make the scenario `inconclusive`.
+   */
+  safety?: boolean;
 }
 
 export interface ChallengeDef {

@@ -91,7 +91,10 @@ export interface ScenarioMetrics {
 
 export interface ScenarioResult {
   id: string;
-  status: 'passed' | 'failed' | 'error';
+  /** `inconclusive`: the machine, not the submission, prevented a verdict (`inconclusive` says why; CONTRACT §8). */
+  status: 'passed' | 'failed' | 'error' | 'inconclusive';
+  /** Set for `inconclusive`: why the machine could not run the scenario as designed, and what to do. */
+  inconclusive?: string;
   /** Set when the scenario did not run because the submission does not implement it (its checks score 0). */
   skipped?: string;
   /** Set for `error`: what went wrong, in words a candidate understands. */
@@ -110,7 +113,7 @@ export interface ScenarioResult {
 
 export interface ChallengeResult {
   id: ChallengeId;
-  status: 'passed' | 'failed' | 'error' | 'not-attempted';
+  status: 'passed' | 'failed' | 'error' | 'not-attempted' | 'inconclusive';
   file?: string;
   error?: string;
   scenarios: ScenarioResult[];
@@ -162,7 +165,7 @@ export interface GradeResult {
   submission: string;
   seed: number;
   profile: ProfileName;
-  verdict: 'pass' | 'fail' | 'reject';
+  verdict: 'pass' | 'fail' | 'reject' | 'inconclusive';
   score: Score;
   redFlags: RedFlag[];
   challenges: ChallengeResult[];

@@ -14,6 +14,7 @@ export const CONCERNS: { id: string; title: string; why: string }[] = [
   { id: 'no-transaction-handling', title: 'No transaction handling', why: 'Writes that belong together can be half-applied, or a transaction or lock is left open.' },
   { id: 'swallowed-errors', title: 'Swallowed errors', why: 'An empty catch hides the failure from the caller and from the logs.' },
   { id: 'sql-built-from-input', title: 'SQL built from input', why: 'Interpolating caller input into SQL invites injection; use $1 parameters.' },
+  { id: 'slow-under-contention', title: 'Slow under contention', why: 'Correct, but callers waited longer than a user would: requests queued behind one lock or a small pool, so a hot key collapses throughput and every caller times out in production.' },
 ];
 
 const RETRY_CHECKS = ['eventually-created', 'retry-backoff', 'honours-retry-after', 'eventually-processed'];
@@ -65,6 +66,15 @@ export function findConcerns(challenges: ChallengeResult[], evidence?: Submissio
       if (!i || i.error) continue;
       if (i.idleInTransaction.length) add('no-transaction-handling', `${c.id}/${s.id}: ${i.idleInTransaction.length} session(s) left idle inside a transaction after the run (a client not released, or no ROLLBACK on an error path): "${i.idleInTransaction[0].query.slice(0, 80)}"`);
       if (i.advisoryLocks) add('no-transaction-handling', `${c.id}/${s.id}: ${i.advisoryLocks} advisory lock(s) still held after the run`);
+    }
+  }
+
+  // Slow under contention: answers after the deadline (measured; never a failed check on their own).
+  for (const c of attempted) {
+    for (const s of c.scenarios) {
+      const slow = s.metrics.slowCalls;
+      if (typeof slow !== 'number' || slow <= 0) continue;
+      add('slow-under-contention', `${c.id}/${s.id}: ${slow} of ${s.metrics.operations} calls answered after ${s.metrics.answerDeadlineMs} ms (slowest ${s.metrics.maxLatencyMs} ms, p50 ${Math.round(s.metrics.p50Ms)} ms): callers queue — a lock convoy on a hot row, locks held across round trips, or a pool too small`);
     }
   }
 

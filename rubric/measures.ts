@@ -58,6 +58,18 @@ export function measure(id: MeasureId, input: MeasureInput): MeasureResult {
       });
       return { share: round2(parts.reduce((a, p) => a + p.share, 0) / parts.length), detail: `${parts.map((p) => p.text).join('; ')}; full marks from ${THROUGHPUT_FULL}×`, evidence: ['metric:throughputRatio'] };
     }
+    case 'answer-latency': {
+      // Correct but slow is scored here, never failed (CONTRACT §8): the share of calls answered within the deadline.
+      const runs = input.challenges.flatMap((c) => c.scenarios.filter((s) => typeof s.metrics.slowCalls === 'number' && s.metrics.operations > 0).map((s) => ({ c, s })));
+      if (!runs.length) return { share: null, detail: 'not measured: no scenario recorded answer times', evidence: [] };
+      const parts = runs.map(({ c, s }) => {
+        const slow = s.metrics.slowCalls as number;
+        if (s.status !== 'passed') return { share: 0, text: `${c.id}/${s.id}: failed its checks` };
+        return { share: 1 - slow / s.metrics.operations, text: slow ? `${c.id}/${s.id}: ${slow} of ${s.metrics.operations} answered after ${s.metrics.answerDeadlineMs} ms (slowest ${s.metrics.maxLatencyMs} ms)` : '' };
+      });
+      const slowParts = parts.filter((p) => p.text).map((p) => p.text);
+      return { share: round2(parts.reduce((a, p) => a + p.share, 0) / parts.length), detail: slowParts.length ? slowParts.join('; ') : `every call answered within the deadline in ${runs.length} scenario(s)`, evidence: ['metric:slowCalls'] };
+    }
     case 'schema-keys': {
       if (!inspections(input.challenges).length) return { share: null, detail: 'not measured: no scenario database was inspected', evidence: [] };
       const tables = tablesOf(input.challenges);

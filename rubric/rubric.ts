@@ -5,6 +5,7 @@
 /** Measured evidence beyond checks; each yields a share 0..1, or "not measured" (see rubric/measures.ts). */
 export type MeasureId =
   | 'throughput-ratio'
+  | 'answer-latency'
   | 'schema-keys'
   | 'schema-indexes'
   | 'clean-sessions'
@@ -194,12 +195,13 @@ export const RUBRIC: RubricItem[] = [
   },
   {
     id: 'database-optimisation', section: S3, item: 'Database optimisation', points: 5,
-    about: 'Short transactions and indexed hot paths; throughput close to the best reference under the same load.',
+    about: 'Short transactions and indexed hot paths; throughput close to the best reference under the same load, and callers answered within the deadline under contention.',
     auto: [
       { points: 2, measure: 'throughput-ratio' },
       { points: 1, measure: 'schema-indexes' },
+      { points: 1, measure: 'answer-latency' },
     ],
-    manual: 2,
+    manual: 1,
     guide: {
       0: 'Full scans on the hot path, long transactions or locks held across round trips.',
       3: 'Indexed lookups and short transactions on the hot path.',

@@ -120,12 +120,27 @@ describe('measures and unmeasured parts', () => {
     const withRatio = (ratio: number, pass = true) =>
       challenge('seat-reservation', [seatScenario('load', pass ? {} : { 'single-winner': bad('single-winner') }, { metrics: { operations: 100, ok: 50, fail: 50, indeterminate: 0, p50Ms: 1, p99Ms: 3, throughputPerS: 1000, maxInFlight: 8, throughputRatio: ratio, referenceThroughputPerS: 2000, loadThroughputPerS: 1000 } })]);
     const opt = (ratio: number, pass = true) => line(scoreChallenges([withRatio(ratio, pass)], input()).rubric, 'database-optimisation');
-    // No tables inspected: schema-indexes is unmeasured, so throughput carries all 3 automatic points.
-    expect(opt(0.9)).toMatchObject({ points: 3, awarded: 3 });
-    expect(opt(0.5)).toMatchObject({ awarded: 1.5 });
+    // No tables inspected, no answer times: schema-indexes and answer-latency are unmeasured, so throughput carries
+    // all 4 automatic points.
+    expect(opt(0.9)).toMatchObject({ points: 4, awarded: 4 });
+    expect(opt(0.5)).toMatchObject({ awarded: 2 });
     expect(opt(0.2)).toMatchObject({ awarded: 0 });
     expect(opt(0.9, false).awarded).toBe(0);
     expect(opt(0.9).detail).toMatch(/0\.9× the fastest reference/);
+  });
+
+  it('slow but correct: answers after the deadline cost answer-latency points and raise a concern, never a check', T, () => {
+    const withSlow = (slowCalls: number, pass = true) =>
+      challenge('seat-reservation', [seatScenario('last-seat', pass ? {} : { 'single-winner': bad('single-winner') }, { metrics: { operations: 1000, ok: 1, fail: 999, indeterminate: 0, p50Ms: 9000, p99Ms: 17000, throughputPerS: 50, maxInFlight: 1000, slowCalls, maxLatencyMs: 17800, answerDeadlineMs: 10000 } })]);
+    const scored = (slow: number, pass = true) => scoreChallenges([withSlow(slow, pass)], input());
+    expect(line(scored(0).rubric, 'database-optimisation')).toMatchObject({ points: 4, awarded: 4 });
+    expect(line(scored(500).rubric, 'database-optimisation')).toMatchObject({ awarded: 2 });
+    expect(line(scored(500).rubric, 'database-optimisation').detail).toMatch(/500 of 1000 answered after 10000 ms \(slowest 17800 ms\)/);
+    expect(line(scored(0, false).rubric, 'database-optimisation').awarded).toBe(0);
+    expect(scored(0).concerns.map((c) => c.id)).not.toContain('slow-under-contention');
+    const concern = scored(450).concerns.find((c) => c.id === 'slow-under-contention');
+    expect(concern?.evidence[0]).toMatch(/seat-reservation\/last-seat: 450 of 1000 calls answered after 10000 ms \(slowest 17800 ms/);
+    expect(scored(450).redFlags).toEqual([]);
   });
 
   it('static measures: strict types, plain JavaScript, hard-coded config, logging, own tests', T, () => {

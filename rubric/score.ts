@@ -65,7 +65,7 @@ export function checkShare(checkIds: string[], challenges: ChallengeResult[], in
     let total = 0;
     const failed: string[] = [];
     for (const sc of ch.scenarios) {
-      if (sc.environmentError) continue;
+      if (sc.environmentError || sc.status === 'inconclusive') continue;
       const present = sc.checks.map((c) => c.id);
       const scenarioChecks = expected(ch.id, sc.id);
       // A scenario that ran checks no others: loads/no-crash belong to every scenario that started instances.
@@ -137,6 +137,7 @@ export function findRedFlags(challenges: ChallengeResult[]): RedFlag[] {
   for (const flag of RED_FLAGS) {
     for (const ch of challenges) {
       for (const sc of ch.scenarios) {
+        if (sc.status === 'inconclusive') continue; // the machine's fault: no flag on what it explains
         const c = sc.checks.find((x) => flag.checks.includes(x.id) && x.passed === false);
         if (c && !redFlags.some((f) => f.id === flag.id)) redFlags.push({ id: flag.id, check: c.id, evidence: `${ch.id}/${sc.id}: ${c.message}` });
       }
@@ -166,7 +167,10 @@ export function scoreChallenges(challenges: ChallengeResult[], input: ScoreInput
 export function verdictOf(challenges: ChallengeResult[], redFlags: RedFlag[], score: Score, minScore?: number): GradeResult['verdict'] {
   if (redFlags.length) return 'reject';
   const attempted = challenges.filter((c) => c.status !== 'not-attempted');
-  return attempted.length && attempted.every((c) => c.status === 'passed') && (minScore === undefined || score.total >= minScore) ? 'pass' : 'fail';
+  if (!attempted.length || attempted.some((c) => c.status === 'failed' || c.status === 'error')) return 'fail';
+  // The machine prevented a verdict somewhere, and nothing else failed (CONTRACT §7).
+  if (attempted.some((c) => c.status === 'inconclusive')) return 'inconclusive';
+  return minScore === undefined || score.total >= minScore ? 'pass' : 'fail';
 }
 
 /** Sum of points and awarded per section, in rubric order. */

@@ -19,6 +19,7 @@ export const paymentWebhook: ChallengeDef = {
   checks: [
     {
       id: 'one-subscription-per-payment',
+      safety: true,
       summary: 'No payment ever has more than one subscription, however many times and wherever its events arrive.',
       why: 'Providers deliver at least once: a duplicate that creates a second subscription bills or provisions twice, and support has to untangle it by hand.',
       hint: 'Let the database decide: a unique constraint per payment (and one per event key), with the conflict treated as "already done".',
@@ -31,12 +32,14 @@ export const paymentWebhook: ChallengeDef = {
     },
     {
       id: 'no-state-regression',
+      safety: true,
       summary: 'An active subscription never goes back to pending or failed when an older event arrives late.',
       why: 'Events arrive out of order: a late "pending" that downgrades a paid subscription locks a paying customer out.',
       hint: 'Model the status as a state machine that only moves forward (pending → active | failed), enforced in the write itself.',
     },
     {
       id: 'signature-enforced',
+      safety: true,
       summary: 'Unsigned, forged, stale (> 300 s) and tampered deliveries get a 4xx and change nothing.',
       why: 'The webhook URL is public: without signature and timestamp checks anyone can grant themselves a subscription or replay an old event.',
       hint: 'HMAC-SHA256 over `t + "." + rawBody` exactly as received (never re-serialised JSON), constant-time comparison, and a timestamp tolerance.',

@@ -21,6 +21,7 @@ export const seatReservation: ChallengeDef = {
   checks: [
     {
       id: 'single-winner',
+      safety: true,
       summary: 'No two users are ever told they hold the same seat at once, and all instances agree on the holder afterwards.',
       why: 'Two people with a ticket for one seat is the bug this whole challenge is about: it costs refunds, angry customers and trust.',
       hint: 'Make the decision and the write one atomic step that the database arbitrates across processes; memory in one process is not shared with the others.',
@@ -45,6 +46,7 @@ export const seatReservation: ChallengeDef = {
     },
     {
       id: 'idempotent-rereserve',
+      safety: true,
       summary: 'Reserving a seat you already hold returns your reservation.',
       why: 'Clients retry after timeouts; a retry that fails with SEAT_TAKEN for your own seat makes users think they lost it.',
       hint: 'Treat "already mine" as success.',

@@ -27,6 +27,7 @@ export const subscription: ChallengeDef = {
     },
     {
       id: 'no-double-charge',
+      safety: true,
       summary: 'Per requestId, at most one charge is kept (succeeded charges minus refunds, from the gateway\'s ledger).',
       why: 'Charging a customer twice is the most expensive bug a payment flow can have: refunds, chargebacks, support calls and trust.',
       hint: 'Send an Idempotency-Key derived from the requestId with every charge, and keep it across retries, instances and restarts: a ghost success is only safe to retry with the same key.',
@@ -39,12 +40,14 @@ export const subscription: ChallengeDef = {
     },
     {
       id: 'retry-backoff',
+      safety: true,
       summary: 'Retries back off: per key a failing call is tried at most 12 + 8/s times, its waits grow, and a service that is down is not hammered.',
       why: 'Retrying at once or at a fixed short interval turns a provider\'s bad minute into an outage of your own, and keeps it down when it tries to come back.',
       hint: 'Capped exponential backoff with full jitter: wait random(0, min(cap, base·2^attempt)), base 20–50 ms, cap about 1 s.',
     },
     {
       id: 'honours-retry-after',
+      safety: true,
       summary: 'After a 429 (or 503) with Retry-After, the same process does not try that call again before the time it was told.',
       why: 'Providers rate-limit to protect themselves; ignoring Retry-After gets an API key throttled harder or banned.',
       hint: 'Read Retry-After-Ms (or Retry-After, in seconds) and wait at least that long, whichever of it and your backoff is longer.',

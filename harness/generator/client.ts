@@ -6,9 +6,20 @@ import type { CallSpec, ClientHandle, ClusterHandle } from '../scenario.ts';
 import type { Op } from '../types.ts';
 import type { History } from '../history/history.ts';
 import { runSteadyLoad } from './steady-load.ts';
-import { arm, encodeRequest, exchange, openConnection, targetOf, type HttpResponse } from './http-client.ts';
+import { arm, encodeRequest, openConnection, targetOf, type ArmedExchange, type HttpResponse } from './http-client.ts';
+import { StallWatchdog } from './stall-watchdog.ts';
 
+/** The answer deadline: a call slower than this is slow (measured, reported), not yet failed. */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+/** The hard limit for a call without a deadline of its own: far above any sane latency (CONTRACT §8). */
+export const DEFAULT_HARD_LIMIT_MS = 60_000;
+
+export interface ClientTimeouts {
+  /** Answer deadline (soft): past it a call is still awaited while other calls keep being answered. */
+  callTimeoutMs: number;
+  /** Hard limit for calls without their own `timeoutMs`. */
+  hardLimitMs: number;
+}
 
 function outcomeOf(spec: CallSpec, res: HttpResponse) {
   if (res.transport) {
@@ -20,15 +31,34 @@ function outcomeOf(spec: CallSpec, res: HttpResponse) {
   return { ...spec.decode(res), status: res.status };
 }
 
-export function createClient(history: History, cluster: Pick<ClusterHandle, 'baseUrl' | 'size'>, defaultTimeoutMs = DEFAULT_CALL_TIMEOUT_MS): ClientHandle {
+/**
+ * A call whose spec sets `timeoutMs` is a client with a deadline of its own (a webhook provider, a buyer who gives
+ * up): it ends there. Any other call is awaited past the answer deadline while the system makes progress, and
+ * given up when nothing was answered for a whole deadline (hung) or at the hard limit (StallWatchdog).
+ */
+export function createClient(history: History, cluster: Pick<ClusterHandle, 'baseUrl' | 'size'>, timeouts: number | Partial<ClientTimeouts> = {}): ClientHandle {
+  const t: ClientTimeouts = typeof timeouts === 'number' ? { callTimeoutMs: timeouts, hardLimitMs: Math.max(timeouts, DEFAULT_HARD_LIMIT_MS) } : { callTimeoutMs: timeouts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, hardLimitMs: timeouts.hardLimitMs ?? DEFAULT_HARD_LIMIT_MS };
+  const defaultTimeoutMs = t.callTimeoutMs;
+  const watchdog = new StallWatchdog({ answerDeadlineMs: t.callTimeoutMs });
+  const limitOf = (spec: CallSpec) => spec.timeoutMs ?? Math.max(t.hardLimitMs, t.callTimeoutMs);
+  /** A sent call without a deadline of its own is watched for a hang. */
+  const watchSent = (spec: CallSpec, x: ArmedExchange): void => {
+    if (spec.timeoutMs !== undefined) return;
+    const unwatch = watchdog.watch((reason) => x.expire(reason));
+    void x.result.then(unwatch);
+  };
+  const completed = (op: Op, spec: CallSpec, res: HttpResponse): Op => {
+    watchdog.answered();
+    return history.complete(op, outcomeOf(spec, res));
+  };
   return {
     async call(spec: CallSpec): Promise<Op> {
-      const timeoutMs = spec.timeoutMs ?? defaultTimeoutMs;
       const target = targetOf(cluster.baseUrl(spec.instance));
       const op = history.invoke(spec);
-      const conn = await openConnection(target, Math.min(timeoutMs, 5000));
-      const res = await exchange(conn, encodeRequest(target, spec.request), timeoutMs);
-      return history.complete(op, outcomeOf(spec, res));
+      const conn = await openConnection(target, Math.min(limitOf(spec), 5000));
+      const x = arm(conn, limitOf(spec));
+      if (x.send(encodeRequest(target, spec.request))) watchSent(spec, x);
+      return completed(op, spec, await x.result);
     },
 
     async burst(specs: CallSpec[]) {
@@ -51,7 +81,7 @@ export function createClient(history: History, cluster: Pick<ClusterHandle, 'bas
       // Arm every exchange first (listeners, parsers), then release: a tight loop of bare socket writes, then
       // record the invocations with the time each write happened (no answer is processed before this
       // synchronous code ends).
-      const armed = prepared.map(({ spec }, i) => arm(conns[i], spec.timeoutMs ?? defaultTimeoutMs));
+      const armed = prepared.map(({ spec }, i) => arm(conns[i], limitOf(spec)));
       // Every request but its last byte goes out ahead: no server can act on an incomplete request, and the
       // release then costs one tiny write per connection.
       for (let i = 0; i < prepared.length; i++) armed[i].prime(prepared[i].bytes.subarray(0, prepared[i].bytes.length - 1));
@@ -60,12 +90,13 @@ export function createClient(history: History, cluster: Pick<ClusterHandle, 'bas
       for (let i = 0; i < prepared.length; i++) {
         if (armed[i].send(prepared[i].bytes.subarray(prepared[i].bytes.length - 1))) writtenNs[i] = process.hrtime.bigint();
       }
+      for (let i = 0; i < prepared.length; i++) if (writtenNs[i] !== undefined) watchSent(prepared[i].spec, armed[i]);
       const written = writtenNs.filter((t): t is bigint => t !== undefined);
       const releaseSkewMs = written.length > 1 ? Number(written[written.length - 1] - written[0]) / 1e6 : 0;
       const pending = prepared.map(({ spec }, i) => {
         const at = writtenNs[i];
         const op = history.invoke(spec, at === undefined ? history.nowUs() : history.usAt(at));
-        return armed[i].result.then((res) => history.complete(op, outcomeOf(spec, res)));
+        return armed[i].result.then((res) => completed(op, spec, res));
       });
       const ops = await Promise.all(pending);
       return { ops, releaseSkewMs, connectMs };

@@ -202,6 +202,8 @@ export interface ArmedExchange {
   prime(bytes: Buffer): void;
   /** Write the (rest of the) request now; the answer timeout starts here. Returns false when there is no connection. */
   send(bytes: Buffer): boolean;
+  /** Give up now: the call ends as a timeout (sent, so indeterminate) with this reason. No-op once answered. */
+  expire(reason: string): void;
   readonly result: Promise<HttpResponse>;
 }
 
@@ -212,7 +214,7 @@ export interface ArmedExchange {
 export function arm(conn: OpenConnection, timeoutMs: number): ArmedExchange {
   if (!conn.socket) {
     const failure = conn.failure ?? transportFailure('error', false, 'no connection');
-    return { prime: () => {}, send: () => false, result: Promise.resolve(failure) };
+    return { prime: () => {}, send: () => false, expire: () => {}, result: Promise.resolve(failure) };
   }
   const socket = conn.socket;
   let resolve!: (r: HttpResponse) => void;
@@ -245,6 +247,9 @@ export function arm(conn: OpenConnection, timeoutMs: number): ArmedExchange {
   socket.on('error', (err: NodeJS.ErrnoException) => finish(failed('reset', `${err.code ?? ''} ${err.message}`.trim())));
   return {
     result,
+    expire(reason: string) {
+      finish(transportFailure('timeout', sent, reason));
+    },
     prime(bytes: Buffer) {
       // A server that answers a partial request (or drops it) has not seen the whole request: still "not sent".
       if (!done) socket.write(bytes);

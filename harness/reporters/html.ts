@@ -22,7 +22,7 @@ h3 { font-size: 15px; margin: 22px 0 8px; } h4 { font-size: 13px; margin: 14px 0
 pre { background: #f8f9fa; padding: 8px; overflow-x: auto; border-radius: 4px; }
 .header { display: flex; gap: 24px; align-items: center; flex-wrap: wrap; }
 .verdict { font-weight: 700; font-size: 20px; padding: 6px 14px; border-radius: 6px; color: #fff; }
-.verdict.pass { background: var(--ok); } .verdict.fail { background: #f08c00; } .verdict.reject { background: var(--info); }
+.verdict.pass { background: var(--ok); } .verdict.fail { background: #f08c00; } .verdict.reject { background: var(--info); } .verdict.inconclusive { background: #868e96; }
 .total { font-size: 30px; font-weight: 700; } .total small { font-size: 14px; font-weight: 400; color: var(--dim); }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 16px; margin-top: 16px; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }

@@ -9,7 +9,7 @@ import { flattenCounterexample } from './counterexample.ts';
 
 /** A table cell: no pipes or newlines. */
 const cell = (s: unknown) => String(s ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-const icon = { pass: '✅', fail: '❌', reject: '🚫' } as const;
+const icon = { pass: '✅', fail: '❌', reject: '🚫', inconclusive: '⚠️' } as const;
 
 export function renderMarkdown(r: GradeResult): string {
   const out: string[] = [];

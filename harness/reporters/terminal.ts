@@ -17,6 +17,7 @@ function excerpt(value: unknown, max = 300): string {
 function metricsLine(s: ScenarioResult): string {
   const m = s.metrics;
   const parts = [`${m.operations} ops`, `${m.ok} ok`, `${m.fail} fail`, `${m.indeterminate} indeterminate`, `p50 ${m.p50Ms} ms`, `p99 ${m.p99Ms} ms`, `${m.throughputPerS}/s`, `peak in flight ${m.maxInFlight}`];
+  if (typeof m.slowCalls === 'number' && m.slowCalls > 0) parts.push(`${m.slowCalls} answered after ${m.answerDeadlineMs} ms (slowest ${m.maxLatencyMs} ms)`);
   if (m.releaseSkewMs !== undefined) parts.push(`release skew ${m.releaseSkewMs} ms`);
   if (m.loadThroughputPerS !== undefined) parts.push(`load ${m.loadThroughputPerS} req/s`);
   if (m.referenceThroughputPerS) parts.push(`reference ${m.referenceThroughputPerS} req/s (ratio ${m.throughputRatio})`);
@@ -34,14 +35,15 @@ export function renderTerminal(r: GradeResult, opts: TerminalOptions = {}): stri
   out.push(chalk.dim(`profile ${r.profile} · seed ${r.seed} · ${r.instances ?? '?'} instances${r.infrastructure ? ` · ${r.infrastructure.postgres} · ${r.infrastructure.redis}` : ''}`));
   for (const ch of r.challenges) {
     out.push('');
-    const status = ch.status === 'passed' ? chalk.green(ch.status) : ch.status === 'not-attempted' ? chalk.dim(ch.status) : chalk.red(ch.status);
+    const status = ch.status === 'passed' ? chalk.green(ch.status) : ch.status === 'not-attempted' ? chalk.dim(ch.status) : ch.status === 'inconclusive' ? chalk.yellow(ch.status) : chalk.red(ch.status);
     out.push(`${chalk.bold(ch.id)}  ${status}${ch.file ? chalk.dim(`  ${ch.file}`) : ''}`);
     const info = registry.find((c) => c.id === ch.id);
     for (const s of ch.scenarios) {
-      const st = s.skipped ? chalk.dim('skipped') : s.status === 'passed' ? chalk.green('passed') : chalk.red(s.status);
+      const st = s.skipped ? chalk.dim('skipped') : s.status === 'passed' ? chalk.green('passed') : s.status === 'inconclusive' ? chalk.yellow('inconclusive') : chalk.red(s.status);
       out.push(`  ${chalk.bold(s.id)}  ${st}${s.durationMs !== undefined ? chalk.dim(`  ${(s.durationMs / 1000).toFixed(1)} s`) : ''}`);
       if (s.skipped) out.push(chalk.dim(`    ${s.skipped}`));
       if (s.error) out.push(chalk.red(`    ${s.error.split('\n').slice(0, 6).join('\n    ')}`));
+      if (s.inconclusive) out.push(chalk.yellow(`    ${s.inconclusive}`));
       for (const c of s.checks) {
         out.push(`    ${mark(c.passed)} ${c.id.padEnd(22)} ${c.passed ? chalk.dim(c.message) : c.message}`);
         if (c.passed === false && c.counterexample !== undefined) out.push(chalk.dim(`        counterexample: ${excerpt(c.counterexample)}`));
@@ -69,7 +71,7 @@ export function renderTerminal(r: GradeResult, opts: TerminalOptions = {}): stri
   }
   const sections = sectionTotals(r.rubric);
   if (sections.length) out.push(chalk.dim('score by section: ') + sections.map((s) => `${s.section} ${s.awarded}/${s.points}${s.pending ? chalk.dim(` (${s.pending} manual pending)`) : ''}`).join(chalk.dim(' · ')));
-  const verdict = r.verdict === 'pass' ? chalk.green.bold('PASS') : r.verdict === 'reject' ? chalk.red.bold('REJECT') : chalk.red.bold('FAIL');
+  const verdict = r.verdict === 'pass' ? chalk.green.bold('PASS') : r.verdict === 'reject' ? chalk.red.bold('REJECT') : r.verdict === 'inconclusive' ? chalk.yellow.bold('INCONCLUSIVE') : chalk.red.bold('FAIL');
   out.push(`${verdict}  automated ${r.score.automated}/${r.score.automatedMax}` + (r.score.manual === null ? chalk.dim(` · manual items (${r.score.manualMax} points) await an interviewer: gauntlet score`) : ` · manual ${r.score.manual}/${r.score.manualMax} · total ${r.score.total}/100`));
   if (r.runDir) out.push(chalk.dim(`run folder: ${r.runDir}`));
   for (const [format, file] of Object.entries(r.reports ?? {})) out.push(chalk.dim(`${format} report: ${file}`));

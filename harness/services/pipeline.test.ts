@@ -74,6 +74,7 @@ describe('mock services in the pipeline', () => {
       instances: 3,
       keep: false,
       callTimeoutMs: 15_000,
+      callHardLimitMs: 60_000,
       startTimeoutMs: 15_000,
       settleMs: 100,
       scenarioTimeoutMs: 60_000,

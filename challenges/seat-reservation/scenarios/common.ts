@@ -23,6 +23,18 @@ export function roundRobin(rng: Rng, size: number): () => number {
 
 export const userName = (i: number) => `user-${String(i).padStart(4, '0')}`;
 
+/**
+ * Open every instance's database pool before a burst, as production traffic would have: `perInstance` concurrent
+ * reads of `seat` on each instance (phase `warmup`; no checker judges them). A burst then starts every pooled
+ * transaction at once, so a strategy that needs retries (SERIALIZABLE, optimistic versions) meets its conflicts on
+ * every seed instead of only when connection set-up happened to overlap.
+ */
+export async function warmPools(ctx: ScenarioContext, seat: string, perInstance = 16): Promise<void> {
+  const specs = [];
+  for (let i = 0; i < ctx.cluster.size; i++) for (let k = 0; k < perInstance; k++) specs.push(read(`warmup-${i}-${k}`, i, seat, 'warmup'));
+  await ctx.client.burst(specs);
+}
+
 /** Read every given seat from every instance, then from a freshly started instance. */
 export async function readAllSeats(ctx: ScenarioContext, seats: string[]): Promise<SeatFinal> {
   const calls = [];

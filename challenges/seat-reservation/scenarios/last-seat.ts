@@ -7,7 +7,7 @@ import { definiteRejections } from '../checkers/definite-rejections.ts';
 import { noLostSeats } from '../checkers/no-lost-seats.ts';
 import { singleWinner } from '../checkers/single-winner.ts';
 import { winnerDurable } from '../checkers/winner-durable.ts';
-import { readAllSeats, roundRobin, userName, type SeatFinal } from './common.ts';
+import { readAllSeats, roundRobin, userName, warmPools, type SeatFinal } from './common.ts';
 
 const SEAT = 'last-seat';
 const UNKNOWN_SEAT = 'no-such-seat';
@@ -28,6 +28,8 @@ export const lastSeat: ScenarioDef<SeatFinal> = {
     // A few calls for a seat that does not exist: they must get SEAT_NOT_FOUND, not a reservation.
     for (let i = 0; i < 3; i++) specs.push(reserve(`probe-${i}`, pick(), UNKNOWN_SEAT, `probe-${i}`, 'burst'));
     const heal = ctx.nemesis.dbLatency(ctx.params.dbLatencyMs, ctx.params.dbJitterMs);
+    ctx.progress('warming every instance\'s connection pool');
+    await warmPools(ctx, SEAT);
     await ctx.cluster.resetStats();
     ctx.progress(`${specs.length} callers released together`);
     const burst = await ctx.client.burst(specs);

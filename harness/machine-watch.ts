@@ -1,0 +1,41 @@
+// The grade watches itself while a scenario's workload runs: the harness's own event-loop delay and the machine's
+// load. When the harness was starved (it could not send, read or time calls as designed), a failure that waiting
+// or speed could explain is the machine's fault, not the candidate's: the scenario is `inconclusive` (CONTRACT §8).
+
+import os from 'node:os';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+
+export interface MachineReport {
+  /** Longest the harness's event loop was blocked, ms. */
+  lagMaxMs: number;
+  lagP99Ms: number;
+  /** 1-minute load average per core at the end of the workload. */
+  loadPerCore: number;
+}
+
+/** A harness that froze this long could not keep its own timing: its time-based verdicts do not hold. */
+export const STARVED_LAG_MS = 1000;
+
+export function watchMachine(): { stop(): MachineReport } {
+  let h: IntervalHistogram | null = null;
+  try {
+    h = monitorEventLoopDelay({ resolution: 20 });
+    h.enable();
+  } catch {
+    h = null;
+  }
+  return {
+    stop() {
+      h?.disable();
+      const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+      const report = { lagMaxMs: h ? ms(h.max) : 0, lagP99Ms: h ? ms(h.percentile(99)) : 0, loadPerCore: Math.round((os.loadavg()[0] / Math.max(1, os.cpus().length)) * 100) / 100 };
+      return report;
+    },
+  };
+}
+
+/** Why the machine, not the submission, may explain a failure; null when the harness ran as designed. */
+export function starvation(report: MachineReport): string | null {
+  if (report.lagMaxMs < STARVED_LAG_MS) return null;
+  return `the grading machine was starved: gauntlet's own event loop froze for up to ${Math.round(report.lagMaxMs)} ms while the workload ran (load ${report.loadPerCore} per core), so the timing this scenario relies on did not hold. Grade again on a quieter machine (close other heavy programs, or run grades one at a time).`;
+}
