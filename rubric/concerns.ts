@@ -29,6 +29,8 @@ export function findConcerns(challenges: ChallengeResult[], evidence?: Submissio
   };
   const attempted = challenges.filter((c) => c.status !== 'not-attempted');
   if (!attempted.length) return [];
+  // Nothing ran (every module failed to load): there is no behaviour to be concerned about, only the load error.
+  if (!attempted.some((c) => c.scenarios.some((s) => s.checks.some((k) => k.id === 'loads' && k.passed === true)))) return [];
 
   // Poor database design: tables without keys, lookups no index serves.
   const keys = measure('schema-keys', { challenges, evidence });

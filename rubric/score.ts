@@ -85,8 +85,25 @@ export function checkShare(checkIds: string[], challenges: ChallengeResult[], in
   return { share: parts.reduce((s, p) => s + p.share, 0) / parts.length, detail: parts.map((p) => p.text).join('; '), evidence: checkIds.filter((id) => ran.has(id)) };
 }
 
+/** A challenge ran when its module loaded somewhere: some scenario's `loads` check passed. */
+export function ran(ch: ChallengeResult): boolean {
+  return ch.scenarios.some((s) => s.checks.some((c) => c.id === 'loads' && c.passed === true));
+}
+
+/**
+ * Measured evidence (code quality, safety, design) judges code that ran: a challenge whose module never loaded
+ * earns nothing for it (issue: a stub that does nothing earned points). With several challenges, a measure keeps
+ * the share of the attempted challenges that ran.
+ */
 function partResult(part: AutoPart, challenges: ChallengeResult[], input: ScoreInput): MeasureResult {
-  return 'checks' in part ? checkShare(part.checks, challenges, input) : measure(part.measure, { challenges, evidence: input.evidence });
+  if ('checks' in part) return checkShare(part.checks, challenges, input);
+  const r = measure(part.measure, { challenges, evidence: input.evidence });
+  const attempted = challenges.filter((c) => c.status !== 'not-attempted');
+  const idle = attempted.filter((c) => !ran(c));
+  if (r.share === null || !idle.length) return r;
+  const factor = (attempted.length - idle.length) / attempted.length;
+  const why = `${idle.map((c) => c.id).join(', ')} never ran (its module did not load): nothing to judge there`;
+  return { ...r, share: Math.round(r.share * factor * 100) / 100, detail: factor === 0 ? `nothing to judge: ${why}` : `${r.detail} (× ${Math.round(factor * 100) / 100}: ${why})` };
 }
 
 function linesFor(item: RubricItem, challenges: ChallengeResult[], input: ScoreInput): RubricLine[] {

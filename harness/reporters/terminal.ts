@@ -24,6 +24,25 @@ function metricsLine(s: ScenarioResult): string {
   return parts.join(' · ');
 }
 
+/** The one load failure every scenario of a challenge stopped at, or null when any scenario got further. */
+export function sameLoadFailure(scenarios: ScenarioResult[]): string | null {
+  if (!scenarios.length) return null;
+  const messages = scenarios.map((s) => (s.status === 'error' ? s.checks.find((c) => c.id === 'loads' && c.passed === false)?.message : undefined));
+  if (messages.some((m) => m === undefined)) return null;
+  const first = messages[0]!.split('\n')[0];
+  return messages.every((m) => m!.split('\n')[0] === first) ? first : null;
+}
+
+/** What to do first, from where the module stopped. */
+function firstStep(message: string, file?: string): string {
+  const where = file ? ` in ${file}` : '';
+  if (/not implemented/i.test(message)) return `implement setup() (your schema) and create() (your service)${where}, then grade again with --profile quick; the README next to it says what each method must do.`;
+  if (/does not compile|does not load/.test(message)) return `fix the module so it loads${where} (the message above names the line), then grade again.`;
+  if (/setup\(ctx\)/.test(message)) return `make setup(ctx) succeed${where}: it runs once per scenario on an empty database (create your tables there); its error is above and in the instance log under the run folder.`;
+  if (/create\(ctx\)|without /.test(message)) return `make create(ctx) resolve to a service with every required method${where}.`;
+  return `read the instance log under the run folder for the whole error${where}.`;
+}
+
 export interface TerminalOptions {
   /** Add "why it matters" and a hint for each failed check (practice runs). */
   teach?: boolean;
@@ -38,6 +57,14 @@ export function renderTerminal(r: GradeResult, opts: TerminalOptions = {}): stri
     const status = ch.status === 'passed' ? chalk.green(ch.status) : ch.status === 'not-attempted' ? chalk.dim(ch.status) : ch.status === 'inconclusive' ? chalk.yellow(ch.status) : chalk.red(ch.status);
     out.push(`${chalk.bold(ch.id)}  ${status}${ch.file ? chalk.dim(`  ${ch.file}`) : ''}`);
     const info = registry.find((c) => c.id === ch.id);
+    const same = sameLoadFailure(ch.scenarios);
+    if (same) {
+      // Nothing ran: one message for the challenge, not one stack trace per scenario (a first grade of a stub).
+      out.push(chalk.red(`  every scenario stopped at the same place: ${same}`));
+      out.push(chalk.dim(`  (${ch.scenarios.map((s) => s.id).join(', ')})`));
+      out.push(chalk.cyan(`  start here: ${firstStep(same, ch.file)}`));
+      continue;
+    }
     for (const s of ch.scenarios) {
       const st = s.skipped ? chalk.dim('skipped') : s.status === 'passed' ? chalk.green('passed') : s.status === 'inconclusive' ? chalk.yellow('inconclusive') : chalk.red(s.status);
       out.push(`  ${chalk.bold(s.id)}  ${st}${s.durationMs !== undefined ? chalk.dim(`  ${(s.durationMs / 1000).toFixed(1)} s`) : ''}`);
@@ -69,6 +96,8 @@ export function renderTerminal(r: GradeResult, opts: TerminalOptions = {}): stri
     }
     out.push('');
   }
+  const attempted = r.challenges.filter((c) => c.status !== 'not-attempted');
+  if (attempted.length && attempted.every((c) => sameLoadFailure(c.scenarios))) out.push(chalk.yellow('nothing to judge: no module loaded, so no automatic points (code quality, safety and design are judged on code that ran)'));
   const sections = sectionTotals(r.rubric);
   if (sections.length) out.push(chalk.dim('score by section: ') + sections.map((s) => `${s.section} ${s.awarded}/${s.points}${s.pending ? chalk.dim(` (${s.pending} manual pending)`) : ''}`).join(chalk.dim(' · ')));
   const verdict = r.verdict === 'pass' ? chalk.green.bold('PASS') : r.verdict === 'reject' ? chalk.red.bold('REJECT') : r.verdict === 'inconclusive' ? chalk.yellow.bold('INCONCLUSIVE') : chalk.red.bold('FAIL');

@@ -28,9 +28,18 @@ export const BUDGET = {
   /** While a service is down (outage window W): attempts ≤ PER_UNIT × units × (BASE + PER_S·|W|) + SLACK. */
   outagePerUnit: 2,
   outageSlack: 10,
-  /** Retry-After is judged with this tolerance (timer granularity; the header was sent before it was read). */
-  retryAfterToleranceMs: 5,
+  /**
+   * Retry-After is judged with a tolerance of max(this, RETRY_AFTER_TOLERANCE_SHARE × the wait): a client honouring the
+   * wait exactly can still start its retry early by the server's clock, by its own timer granularity and event-loop
+   * lag (Node times a setTimeout from the loop's cached clock, stale by however long the current turn has run — tens
+   * of ms on a busy 2-core machine). A client that ignores Retry-After is early by most of the wait.
+   */
+  retryAfterToleranceMs: 50,
+  retryAfterToleranceShare: 0.1,
 } as const;
+
+/** How early (ms, by the server's clock) a retry after a Retry-After of `waitMs` may start and still honour it. */
+export const retryAfterToleranceMs = (waitMs: number) => Math.max(BUDGET.retryAfterToleranceMs, BUDGET.retryAfterToleranceShare * waitMs);
 
 /** The most attempts a streak spanning `spanUs` may hold. */
 export const streakAllowance = (spanUs: number) => Math.floor(BUDGET.streakBase + (BUDGET.streakPerS * spanUs) / 1e6);

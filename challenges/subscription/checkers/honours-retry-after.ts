@@ -4,7 +4,7 @@
 
 import type { Checker } from '../../../harness/scenario.ts';
 import { ms, summarise, unknown } from '../../../harness/checkers/verdict.ts';
-import { BUDGET, attemptView, groupAttempts, groupLabel, toldRetryAfter } from './attempts.ts';
+import { attemptView, groupAttempts, groupLabel, retryAfterToleranceMs, toldRetryAfter } from './attempts.ts';
 
 export const honoursRetryAfter: Checker = {
   id: 'honours-retry-after',
@@ -20,7 +20,7 @@ export const honoursRetryAfter: Checker = {
         const next = g.attempts.find((b) => b !== a && b.startUs >= a.endUs);
         if (!next) continue;
         const earliestUs = a.endUs + a.retryAfterMs! * 1000;
-        if (next.startUs >= earliestUs - BUDGET.retryAfterToleranceMs * 1000) continue;
+        if (next.startUs >= earliestUs - retryAfterToleranceMs(a.retryAfterMs!) * 1000) continue;
         violations.push({
           reason: `${groupLabel(g)} was told at ${ms(a.endUs)} ms to retry after ${a.retryAfterMs} ms (${a.status} with Retry-After), but tried again ${ms(next.startUs - a.endUs)} ms later, at ${ms(next.startUs)} ms`,
           service: g.service,

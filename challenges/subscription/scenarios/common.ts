@@ -7,7 +7,8 @@ import type { Rng } from '../../../harness/seed.ts';
 import type { ServicesOptions } from '../../../harness/services/types.ts';
 import type { Op } from '../../../harness/types.ts';
 import { create, get } from '../operations.ts';
-import type { Expect, ProductInfo, PurchaseSpec } from '../checkers/model.ts';
+import { attributeCharges, confirmations, keptCharges, reservationsByRequest, type Expect, type ProductInfo, type PurchaseSpec } from '../checkers/model.ts';
+import type { LedgerSnapshot } from '../../../harness/services/types.ts';
 import { runLimited } from '../../../harness/generator/run-limited.ts';
 
 /** Prices in minor units. `scarce` runs out; `doomed` cannot be committed (its commit fails for good). */
@@ -24,9 +25,32 @@ export const PLANS = ['basic', 'pro', 'team'];
 export const RESERVATION_TTL_MS = 15_000;
 
 export interface SubFinal {
-  /** The system went quiet (no service call for `quietMs`) before the final reads. */
+  /** Nothing was owed and the system went quiet (no service call for `quietMs`) before the final reads. */
   quiet: boolean;
   settleMs: number;
+  /** What was still owed when the published bound ran out (empty when the system finished). */
+  owed?: string[];
+}
+
+/**
+ * What the ledgers show a purchase still owes (CONTRACT §8, "silence is not completion"): a reservation neither
+ * committed nor released, a charge kept without a committed reservation (to be committed or refunded), or an
+ * active purchase's confirmation not yet accepted. Purchases the ledgers cannot attribute owe nothing here.
+ */
+export function owedWork(ledger: LedgerSnapshot, purchases: PurchaseSpec[]): string[] {
+  const charges = attributeCharges(ledger, purchases).byRequest;
+  const reservations = reservationsByRequest(ledger, purchases);
+  const confirmed = confirmations(ledger).byRequest;
+  const owed: string[] = [];
+  for (const p of purchases) {
+    const rs = reservations.get(p.requestId) ?? [];
+    const kept = keptCharges(charges.get(p.requestId));
+    const committed = rs.some((r) => r.state === 'committed');
+    if (rs.some((r) => r.state === 'reserved')) owed.push(`${p.requestId}: its inventory reservation is neither committed nor released`);
+    else if (kept.length && !committed) owed.push(`${p.requestId}: charged, but neither committed nor refunded`);
+    else if (kept.length && committed && !confirmed.get(p.requestId)?.length) owed.push(`${p.requestId}: active, but its confirmation was not sent`);
+  }
+  return owed;
 }
 
 /** The purchases' ids: fixed width with a seeded suffix, so no requestId occurs inside another (keys are matched by substring). */
@@ -94,16 +118,20 @@ export function plan(ctx: ScenarioContext, purchases: PurchaseSpec[], phase: str
 }
 
 /**
- * Final reads (CONTRACT §8): wait until no instance has called any mock service for `quietMs` (counted from the last
- * call the ledger recorded, nothing in flight; at most `settleMaxMs`), so retries in backoff, outboxes and recovery
- * sweeps have finished; then read every purchase once (again on another instance if the read fails).
+ * Final reads (CONTRACT §8): wait until nothing is owed (owedWork) and no instance has called any mock service for
+ * `quietMs` (nothing in flight), or until the published bound `settleMaxMs` ran out — silence alone never ends the
+ * wait while a purchase still owes work (a recovery lease that has not expired yet is silent). Then read every
+ * purchase once (again on another instance if the read fails).
  */
 export async function settleAndRead(ctx: ScenarioContext): Promise<SubFinal> {
-  ctx.progress('waiting until the services go quiet');
-  const quiet = await waitSilence(ctx, ctx.params.quietMs, ctx.params.settleMaxMs);
+  ctx.progress('waiting until every purchase is finished and the services go quiet');
+  const purchases = ctx.data.purchases as PurchaseSpec[];
+  let owed: string[] = [];
+  const finished = () => (owed = owedWork(ctx.services!.ledger.snapshot(), purchases)).length === 0;
+  const quiet = await waitSilence(ctx, ctx.params.quietMs, ctx.params.settleMaxMs, finished);
   ctx.metric('settleMs', quiet.waitedMs);
   ctx.metric('settled', quiet.quiet ? 1 : 0);
-  const purchases = ctx.data.purchases as PurchaseSpec[];
+  if (owed.length) ctx.metric('owedAtFinalRead', owed.length);
   const size = ctx.cluster.size;
   await runLimited(
     purchases.map((p, i) => async () => {
@@ -113,11 +141,14 @@ export async function settleAndRead(ctx: ScenarioContext): Promise<SubFinal> {
     16,
   );
   ctx.metric('serviceCalls', ctx.services!.ledger.attempts.length);
-  return { quiet: quiet.quiet, settleMs: quiet.waitedMs };
+  return { quiet: quiet.quiet, settleMs: quiet.waitedMs, ...(owed.length ? { owed: owed.slice(0, 20) } : {}) };
 }
 
-/** Silence on every mock service: no call started or ended for `quietMs` and none in flight, bounded by `maxMs`. */
-export async function waitSilence(ctx: ScenarioContext, quietMs: number, maxMs: number): Promise<{ quiet: boolean; waitedMs: number }> {
+/**
+ * Silence on every mock service: no call started or ended for `quietMs`, none in flight, and `finished()` (when
+ * given) true; bounded by `maxMs`.
+ */
+export async function waitSilence(ctx: ScenarioContext, quietMs: number, maxMs: number, finished: () => boolean = () => true): Promise<{ quiet: boolean; waitedMs: number }> {
   const ledger = ctx.services!.ledger;
   const started = Date.now();
   for (;;) {
@@ -129,9 +160,9 @@ export async function waitSilence(ctx: ScenarioContext, quietMs: number, maxMs: 
     }
     const silentMs = (ctx.nowUs() - lastUs) / 1000;
     const waitedMs = Date.now() - started;
-    if (!inFlight && silentMs >= quietMs) return { quiet: true, waitedMs };
+    if (!inFlight && silentMs >= quietMs && finished()) return { quiet: true, waitedMs };
     if (waitedMs >= maxMs) return { quiet: false, waitedMs };
-    await ctx.sleep(inFlight ? 50 : Math.max(10, Math.min(100, quietMs - silentMs + 5)));
+    await ctx.sleep(inFlight || silentMs >= quietMs ? 50 : Math.max(10, Math.min(100, quietMs - silentMs + 5)));
   }
 }
 

@@ -19,9 +19,9 @@ export const crashAfterCharge: ScenarioDef<SubFinal> = {
   id: 'crash-after-charge',
   description: 'an instance is killed right after the gateway executed its charges; some purchases are retried elsewhere, the rest must recover by themselves',
   params: {
-    quick: { warmup: 4, crash: 4, spreadMs: 100, waitChargesMs: 5000, callTimeoutMs: 20000, quietMs: 1500, settleMaxMs: 20000 },
-    standard: { warmup: 8, crash: 6, spreadMs: 150, waitChargesMs: 5000, callTimeoutMs: 20000, quietMs: 1500, settleMaxMs: 20000 },
-    thorough: { warmup: 12, crash: 12, spreadMs: 300, waitChargesMs: 8000, callTimeoutMs: 25000, quietMs: 2000, settleMaxMs: 25000 },
+    quick: { warmup: 4, crash: 4, spreadMs: 100, waitChargesMs: 5000, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 12000 },
+    standard: { warmup: 8, crash: 6, spreadMs: 150, waitChargesMs: 5000, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 12000 },
+    thorough: { warmup: 12, crash: 12, spreadMs: 300, waitChargesMs: 8000, callTimeoutMs: 25000, quietMs: 1500, settleMaxMs: 15000 },
   },
   data(rng, p) {
     const make = purchaseMaker(rng.fork('ids'));

@@ -24,9 +24,9 @@ export const flakyPayments: ScenarioDef<SubFinal> = {
   id: 'flaky-payments',
   description: 'concurrent purchases while payments fail ~50 % (5xx, 429 Retry-After, resets, ghost successes, held responses), some sent twice to two instances',
   params: {
-    quick: { purchases: 24, duplicateShare: 0.25, spreadMs: 400, faultWindowMs: 8000, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 15000 },
-    standard: { purchases: 40, duplicateShare: 0.25, spreadMs: 600, faultWindowMs: 8000, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 15000 },
-    thorough: { purchases: 100, duplicateShare: 0.25, spreadMs: 1500, faultWindowMs: 12000, callTimeoutMs: 25000, quietMs: 1200, settleMaxMs: 20000 },
+    quick: { purchases: 24, duplicateShare: 0.25, spreadMs: 400, faultWindowMs: 8000, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 10000 },
+    standard: { purchases: 40, duplicateShare: 0.25, spreadMs: 600, faultWindowMs: 8000, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 10000 },
+    thorough: { purchases: 100, duplicateShare: 0.25, spreadMs: 1500, faultWindowMs: 12000, callTimeoutMs: 25000, quietMs: 1200, settleMaxMs: 15000 },
   },
   data(rng, p) {
     const make = purchaseMaker(rng.fork('ids'));

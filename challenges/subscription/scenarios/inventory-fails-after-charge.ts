@@ -17,9 +17,9 @@ export const inventoryFailsAfterCharge: ScenarioDef<SubFinal> = {
   id: 'inventory-fails-after-charge',
   description: 'commits that fail for good after the charge, declined cards and a product that runs out: failed purchases keep nothing',
   params: {
-    quick: { normal: 6, doomed: 4, declined: 3, scarce: 4, scarceStock: 2, spreadMs: 300, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 15000 },
-    standard: { normal: 10, doomed: 6, declined: 4, scarce: 5, scarceStock: 2, spreadMs: 400, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 15000 },
-    thorough: { normal: 24, doomed: 12, declined: 8, scarce: 10, scarceStock: 4, spreadMs: 800, callTimeoutMs: 20000, quietMs: 1200, settleMaxMs: 20000 },
+    quick: { normal: 6, doomed: 4, declined: 3, scarce: 4, scarceStock: 2, spreadMs: 300, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 10000 },
+    standard: { normal: 10, doomed: 6, declined: 4, scarce: 5, scarceStock: 2, spreadMs: 400, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 10000 },
+    thorough: { normal: 24, doomed: 12, declined: 8, scarce: 10, scarceStock: 4, spreadMs: 800, callTimeoutMs: 20000, quietMs: 1200, settleMaxMs: 15000 },
   },
   data(rng, p) {
     const make = purchaseMaker(rng.fork('ids'));

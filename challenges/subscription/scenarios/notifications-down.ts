@@ -18,9 +18,9 @@ export const notificationsDown: ScenarioDef<SubFinal> = {
   id: 'notifications-down',
   description: 'the notification service is down while purchases arrive, then flaky: purchases unaffected, each confirmed once afterwards',
   params: {
-    quick: { baseline: 8, purchases: 12, outageMs: 3000, minOutageMs: 1200, spreadMs: 400, afterMs: 500, decoupledBoundMs: 1500, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 15000 },
-    standard: { baseline: 8, purchases: 20, outageMs: 3000, minOutageMs: 1200, spreadMs: 500, afterMs: 500, decoupledBoundMs: 1500, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 15000 },
-    thorough: { baseline: 12, purchases: 48, outageMs: 4000, minOutageMs: 2000, spreadMs: 1500, afterMs: 1000, decoupledBoundMs: 1500, callTimeoutMs: 20000, quietMs: 1200, settleMaxMs: 20000 },
+    quick: { baseline: 8, purchases: 12, outageMs: 3000, minOutageMs: 1200, spreadMs: 400, afterMs: 500, decoupledBoundMs: 1500, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 10000 },
+    standard: { baseline: 8, purchases: 20, outageMs: 3000, minOutageMs: 1200, spreadMs: 500, afterMs: 500, decoupledBoundMs: 1500, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 10000 },
+    thorough: { baseline: 12, purchases: 48, outageMs: 4000, minOutageMs: 2000, spreadMs: 1500, afterMs: 1000, decoupledBoundMs: 1500, callTimeoutMs: 20000, quietMs: 1200, settleMaxMs: 15000 },
   },
   data(rng, p) {
     const make = purchaseMaker(rng.fork('ids'));

@@ -16,9 +16,9 @@ export const outage: ScenarioDef<SubFinal> = {
   id: 'outage',
   description: 'the payment gateway is down for a window while purchases arrive: all succeed afterwards, and the retry traffic stays within budget',
   params: {
-    quick: { purchases: 12, outageMs: 2000, spreadMs: 300, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 15000 },
-    standard: { purchases: 20, outageMs: 2200, spreadMs: 400, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 15000 },
-    thorough: { purchases: 48, outageMs: 5000, spreadMs: 1000, callTimeoutMs: 25000, quietMs: 1200, settleMaxMs: 20000 },
+    quick: { purchases: 12, outageMs: 2000, spreadMs: 300, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 10000 },
+    standard: { purchases: 20, outageMs: 2200, spreadMs: 400, callTimeoutMs: 20000, quietMs: 1000, settleMaxMs: 10000 },
+    thorough: { purchases: 48, outageMs: 5000, spreadMs: 1000, callTimeoutMs: 25000, quietMs: 1200, settleMaxMs: 15000 },
   },
   data(rng, p) {
     const make = purchaseMaker(rng.fork('ids'));
