@@ -161,6 +161,11 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .addOption(new Option('--profile <name>', 'profile').choices(PROFILES).default('quick'))
     .option('--only <names>', 'comma-separated reference/fixture names to run')
     .option('--json', 'print the table as JSON')
+    .addHelpText('after', `
+Flake hunting: run a case on many seeds before changing a checker or a scenario; the table ends with each case's
+flip rate (verdicts that differ from the expected one; expected 0) and the seeds to replay with gauntlet grade --seed.
+  $ gauntlet self-test --only plain-for-update,seat-serializable-no-retry --seeds 20
+  $ npm run flakes -- --only cockatiel-policies          every listed case on seeds 1-20`)
     .action(async (opts) => {
       const { runSelfTest, renderSelfTest } = await import('../harness/self-test.ts');
       const rows = await runSelfTest({ seed: opts.seed ?? 1, seeds: opts.seeds, profile: opts.profile, only: opts.only ? String(opts.only).split(',') : undefined, log: (m) => process.stderr.write(m + '\n') });

@@ -3,6 +3,7 @@
 // or speed could explain is the machine's fault, not the candidate's: the scenario is `inconclusive` (CONTRACT §8).
 
 import os from 'node:os';
+import type { CheckResult } from './types.ts';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 export interface MachineReport {
@@ -38,4 +39,16 @@ export function watchMachine(): { stop(): MachineReport } {
 export function starvation(report: MachineReport): string | null {
   if (report.lagMaxMs < STARVED_LAG_MS) return null;
   return `the grading machine was starved: gauntlet's own event loop froze for up to ${Math.round(report.lagMaxMs)} ms while the workload ran (load ${report.loadPerCore} per core), so the timing this scenario relies on did not hold. Grade again on a quieter machine (close other heavy programs, or run grades one at a time).`;
+}
+
+/**
+ * The reason a failed scenario is `inconclusive` rather than `failed`, or null: the harness was starved and every
+ * failed check is one that slowness can explain (none is a safety check: two winners, a double charge ...).
+ */
+export function inconclusiveReason(checks: CheckResult[], isSafety: (checkId: string) => boolean, report: MachineReport): string | null {
+  const failed = checks.filter((c) => c.passed === false);
+  if (!failed.length || checks.some((c) => c.passed === null)) return null;
+  const starved = starvation(report);
+  if (!starved || failed.some((c) => isSafety(c.id))) return null;
+  return `${starved} Failed here: ${failed.map((c) => c.id).join(', ')}.`;
 }

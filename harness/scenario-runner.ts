@@ -19,7 +19,7 @@ import { InfraError } from './errors.ts';
 import { probePostgres } from './infra/pg-admin.ts';
 import { resolveServicesSpec, startMockServices } from './services/index.ts';
 import { inspectScenario } from '../rubric/evidence/database.ts';
-import { starvation, watchMachine } from './machine-watch.ts';
+import { inconclusiveReason, watchMachine } from './machine-watch.ts';
 
 export interface ScenarioRunOptions {
   infra: Infra;
@@ -229,12 +229,8 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     metrics.loadPerCore = machineReport.loadPerCore;
     let status: ScenarioResult['status'] = checks.some((c) => c.passed === null) ? 'error' : checks.every((c) => c.passed) ? 'passed' : 'failed';
     // A starved harness cannot keep the timing its liveness verdicts rely on; a safety violation stands regardless.
-    const starved = starvation(machineReport);
-    let inconclusive: string | undefined;
-    if (status === 'failed' && starved && checks.every((c) => c.passed !== false || !isSafety(challenge, c.id))) {
-      status = 'inconclusive';
-      inconclusive = `${starved} Failed here: ${checks.filter((c) => c.passed === false).map((c) => c.id).join(', ')}.`;
-    }
+    const inconclusive = status === 'failed' ? inconclusiveReason(checks, (id) => isSafety(challenge, id), machineReport) : null;
+    if (inconclusive) status = 'inconclusive';
     // Rubric evidence (schema, sessions left in a transaction, Redis keys without TTL), before teardown drops it.
     const inspection = await inspectScenario({ adminUrl: db.adminUrl, role: db.role, redisUrl: ns?.url });
     return { ...base(status, checks), metrics, faults, inspection, ...(inconclusive ? { inconclusive } : {}) };

@@ -144,6 +144,23 @@ export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
   return rows;
 }
 
+/** Per case over its seeds: how many verdicts differ from the expected one, and on which seeds (the flip rate). */
+export function flipRates(rows: SelfTestRow[]): { name: string; kind: SelfTestRow['kind']; runs: number; flips: number; seeds: number[]; meanMs: number }[] {
+  const by = new Map<string, SelfTestRow[]>();
+  for (const r of rows) {
+    const key = `${r.kind}|${r.name}`;
+    (by.get(key) ?? by.set(key, []).get(key)!).push(r);
+  }
+  return [...by.values()].map((rs) => ({
+    name: rs[0].name,
+    kind: rs[0].kind,
+    runs: rs.length,
+    flips: rs.filter((r) => !r.ok).length,
+    seeds: rs.filter((r) => !r.ok).map((r) => r.seed),
+    meanMs: Math.round(rs.reduce((t, r) => t + r.durationMs, 0) / rs.length),
+  }));
+}
+
 export function renderSelfTest(rows: SelfTestRow[]): string {
   const lines = [chalk.bold(`${'kind'.padEnd(18)} ${'name'.padEnd(48)} ${'seed'.padEnd(6)} ${'expected'.padEnd(34)} got`)];
   for (const r of rows) {
@@ -151,6 +168,15 @@ export function renderSelfTest(rows: SelfTestRow[]): string {
     lines.push(`${mark} ${r.kind.padEnd(16)} ${r.name.padEnd(48)} ${String(r.seed).padEnd(6)} ${r.expected.padEnd(34)} ${r.ok ? chalk.dim(r.got) : chalk.red(r.got)}`);
   }
   const bad = rows.filter((r) => !r.ok).length;
+  const rates = flipRates(rows);
+  if (rates.some((r) => r.runs > 1)) {
+    // Flake hunting: a verdict that differs on any seed is a grader bug (or a fixture that does not provoke its bug).
+    lines.push('', chalk.bold('flip rate per case (expected 0):'));
+    for (const r of rates) {
+      const line = `${r.kind.padEnd(18)} ${r.name.padEnd(48)} ${String(r.flips).padStart(3)}/${String(r.runs).padEnd(4)} ${(r.meanMs / 1000).toFixed(1).padStart(6)} s/run${r.flips ? `  seeds: ${r.seeds.join(', ')}` : ''}`;
+      lines.push(r.flips ? chalk.red(line) : chalk.dim(line));
+    }
+  }
   lines.push('');
   lines.push(bad ? chalk.red.bold(`${bad} of ${rows.length} mismatched: the grader is wrong about them (or they are wrong)`) : chalk.green.bold(`all ${rows.length} as expected`));
   return lines.join('\n');

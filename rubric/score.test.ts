@@ -259,3 +259,45 @@ describe('not attempted, verdicts, re-scoring', () => {
     expect(after.challenges).toBe(r.challenges);
   });
 });
+
+describe('verdicts and exit codes that mean what they say (CONTRACT §7)', () => {
+  const inconclusiveSeat = () => {
+    const s = seatScenario('last-seat', { 'definite-rejections': bad('definite-rejections'), 'no-crash': bad('no-crash') });
+    return challenge('seat-reservation', [{ ...s, status: 'inconclusive', inconclusive: 'the grading machine was starved' }], 'inconclusive');
+  };
+
+  it('inconclusive only when nothing else failed; its failed checks raise no red flag and count neither way', T, async () => {
+    const { exitCodeOf, EXIT_INCONCLUSIVE } = await import('../harness/index.ts');
+    const alone = scoreChallenges([inconclusiveSeat()], input());
+    expect(alone.redFlags).toEqual([]);
+    const verdict = verdictOf([inconclusiveSeat()], alone.redFlags, alone.score);
+    expect(verdict).toBe('inconclusive');
+    expect(exitCodeOf({ ...gradeResult([inconclusiveSeat()]), verdict, redFlags: [] })).toBe(EXIT_INCONCLUSIVE);
+    const failedToo = [inconclusiveSeat(), challenge('payment-webhook', [scenario('hostile', [ok('loads'), bad('poison-dead-lettered')])])];
+    expect(verdictOf(failedToo, [], alone.score)).toBe('fail');
+    // The inconclusive scenario's checks are not counted against the submission (nor for it).
+    expect(checkShare(['definite-rejections'], [inconclusiveSeat()], input()).share).toBeNull();
+  });
+
+  it('a failed or rejected grade exits 1 without --min-score; a pass exits 0, or 1 below the gate', T, async () => {
+    const { exitCodeOf } = await import('../harness/index.ts');
+    const failing = gradeResult([challenge('seat-reservation', [seatScenario('last-seat', { 'no-lost-seats': bad('no-lost-seats') })])]);
+    expect(exitCodeOf({ ...failing, verdict: 'fail', redFlags: [] })).toBe(1);
+    expect(exitCodeOf({ ...failing, verdict: 'reject' })).toBe(1);
+    const passing = { ...gradeResult([allSeatPassing()]), verdict: 'pass' as const, redFlags: [] };
+    expect(exitCodeOf(passing)).toBe(0);
+    expect(exitCodeOf(passing, 101)).toBe(1);
+  });
+
+  it('a challenge that never ran earns no measured points: "nothing to judge"', T, () => {
+    const stub = challenge('seat-reservation', ['last-seat', 'many-seats'].map((id) => ({ ...scenario(id, [bad('loads')]), status: 'error' as const })), 'error');
+    const { rubric, score, concerns } = scoreChallenges([stub], input({ evidence: staticEvidence() }));
+    expect(score.automated).toBe(0);
+    expect(concerns).toEqual([]);
+    expect(line(rubric, 'type-safety').detail).toMatch(/nothing to judge: seat-reservation never ran/);
+    // With one of two attempted challenges running, measures keep half their share.
+    const both = scoreChallenges([stub, challenge('payment-webhook', [scenario('hostile', [ok('loads'), ok('signature-enforced'), ok('no-crash')])])], input({ evidence: staticEvidence() }));
+    expect(line(both.rubric, 'type-safety').awarded).toBe(1);
+    expect(line(both.rubric, 'type-safety').detail).toMatch(/× 0\.5: seat-reservation never ran/);
+  });
+});

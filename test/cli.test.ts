@@ -95,8 +95,27 @@ describe('list, init, doctor', () => {
     expect(fs.readFileSync(path.join(dir, 'gauntlet.d.ts'), 'utf8')).toMatch(/declare module 'gauntlet'[\s\S]*interface SeatService/);
     expect(gauntlet(['init', dir]).code).toBe(2);
     const graded = gauntlet(['grade', dir, '--json', '--profile', 'quick', '--scenario', 'last-seat', '--seed', '1']);
-    expect(graded.code).toBe(0);
-    expect(JSON.parse(graded.stdout).challenges[0].scenarios[0].checks[0]).toMatchObject({ id: 'loads', passed: false });
+    // A stub that does not run is a failed grade (exit 1), earns no automatic points, and raises no concerns.
+    expect(graded.code).toBe(1);
+    const doc = JSON.parse(graded.stdout);
+    expect(doc.verdict).toBe('fail');
+    expect(doc.challenges[0].scenarios[0].checks[0]).toMatchObject({ id: 'loads', passed: false });
+    expect(doc.score.automated).toBe(0);
+    expect(doc.concerns).toEqual([]);
+    expect(doc.rubric.filter((l: any) => l.source === 'auto' && /nothing to judge/.test(l.detail ?? '')).length).toBeGreaterThan(3);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the first grade of a starter kit: one message per challenge saying what to do first, exit 1', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-first-'));
+    fs.rmSync(dir, { recursive: true });
+    expect(gauntlet(['init', dir]).code).toBe(0);
+    const r = gauntlet(['grade', dir, '--challenge', 'seat-reservation', '--profile', 'quick', '--scenario', 'last-seat,many-seats', '--seed', '1', '--no-store']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.match(/every scenario stopped at the same place: setup\(ctx\) failed: Error: setup: not implemented yet/g)?.length).toBe(1);
+    expect(r.stdout).toMatch(/start here: implement setup\(\) \(your schema\) and create\(\)/);
+    expect(r.stdout).toMatch(/nothing to judge/);
+    expect(r.stdout).not.toMatch(/\n\s+at /); // no stack traces
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -51,7 +51,7 @@ export async function leftoverDatabases(pid = process.pid, url = process.env.DAT
   }
 }
 
-const CHECK_STATUS = ['passed', 'failed', 'error'];
+const CHECK_STATUS = ['passed', 'failed', 'error', 'inconclusive'];
 
 /** The fields and enums CONTRACT §7 fixes for the --json document. */
 export function expectContractShape(doc: any): void {
@@ -60,7 +60,7 @@ export function expectContractShape(doc: any): void {
   expect(typeof doc.submission).toBe('string');
   expect(Number.isInteger(doc.seed)).toBe(true);
   expect(['quick', 'standard', 'thorough']).toContain(doc.profile);
-  expect(['pass', 'fail', 'reject']).toContain(doc.verdict);
+  expect(['pass', 'fail', 'reject', 'inconclusive']).toContain(doc.verdict);
   for (const k of ['automated', 'automatedMax', 'manualMax', 'total']) expect(typeof doc.score[k]).toBe('number');
   expect(doc.score.manual === null || typeof doc.score.manual === 'number').toBe(true);
   expect(doc.score.max).toBe(100);
@@ -72,7 +72,7 @@ export function expectContractShape(doc: any): void {
   }
   for (const ch of doc.challenges) {
     expect(['seat-reservation', 'payment-webhook', 'subscription']).toContain(ch.id);
-    expect(['passed', 'failed', 'error', 'not-attempted']).toContain(ch.status);
+    expect(['passed', 'failed', 'error', 'not-attempted', 'inconclusive']).toContain(ch.status);
     for (const s of ch.scenarios) {
       expect(typeof s.id).toBe('string');
       expect(CHECK_STATUS).toContain(s.status);
