@@ -27,11 +27,13 @@ Examples:
   $ gauntlet grade ./my-solution --profile quick         a fast practice run (~10 s per challenge)
   $ gauntlet grade ./my-solution --challenge seat-reservation --seed 42
                                                          one challenge, reproducibly
-  $ gauntlet grade ./sub --json --min-score 60 > r.json  for CI: exit 1 below 60 or on a red flag
+  $ gauntlet grade ./sub --json --min-score 60 > r.json  for CI: exit 1 on fail/reject or below 60
   $ gauntlet grade ./sub --report html,md,junit          also write report.html, report.md, junit.xml
 
-Exit status: 0 graded (not below --min-score, no red flag) · 1 rejected or below --min-score ·
-2 usage error · 3 no database could be had. Every run is stored under --out (default .gauntlet/runs):
+Exit status: 0 the verdict is pass (not below --min-score) · 1 fail or reject, or below --min-score ·
+2 usage error · 3 no database could be had · 5 inconclusive (the machine, not the submission, prevented a
+verdict: grade again on a quieter machine). Calls answered after --call-timeout-ms still count (reported as
+slow); a call is given up only when nothing at all is answered for that long, or at --call-hard-limit-ms. Every run is stored under --out (default .gauntlet/runs):
 config, each scenario's history (JSONL), instance logs and result.json; and recorded in the run store
 (--store, default ${DEFAULT_STORE}) for gauntlet history, show, score, questions and compare.`;
 

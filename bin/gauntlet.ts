@@ -1,6 +1,6 @@
 // The command line: parses argv, calls the harness API, prints, and maps results to exit codes (CONTRACT §7:
-// 0 graded and passing the gate, 1 graded but rejected or below --min-score, 2 usage error, 3 no
-// infrastructure; 4, outside the contract, only for a gauntlet bug). Only this file exits. Progress goes to stderr; with --json, stdout carries the document alone.
+// 0 verdict pass, 1 fail or reject or below --min-score, 2 usage error, 3 no infrastructure; 5 inconclusive;
+// 4, outside the contract, only for a gauntlet bug). Only this file exits. Progress goes to stderr; with --json, stdout carries the document alone.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import chalk from 'chalk';
