@@ -84,11 +84,16 @@ function submissionFor(c: SelfTestCase): string {
 }
 
 function failedChecks(r: GradeResult): string[] {
-  return [...new Set(r.challenges.flatMap((ch) => ch.scenarios.flatMap((s) => s.checks.filter((k) => k.passed === false).map((k) => k.id))))];
+  // An inconclusive scenario's failures are the machine's, not a caught bug.
+  return [...new Set(r.challenges.flatMap((ch) => ch.scenarios.filter((s) => s.status !== 'inconclusive').flatMap((s) => s.checks.filter((k) => k.passed === false).map((k) => k.id))))];
 }
 
 function errors(r: GradeResult): string[] {
-  return r.challenges.flatMap((ch) => [...(ch.error ? [ch.error] : []), ...ch.scenarios.filter((s) => s.status === 'error').map((s) => `${s.id}: ${s.error ?? 'undecided check'}`)]);
+  return r.challenges.flatMap((ch) => [
+    ...(ch.error ? [ch.error] : []),
+    ...ch.scenarios.filter((s) => s.status === 'error').map((s) => `${s.id}: ${s.error ?? 'undecided check'}`),
+    ...ch.scenarios.filter((s) => s.status === 'inconclusive').map((s) => `${s.id}: inconclusive (${(s.inconclusive ?? '').slice(0, 120)})`),
+  ]);
 }
 
 export interface SelfTestOptions {
