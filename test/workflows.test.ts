@@ -144,7 +144,7 @@ describe('the interviewer: history, show, score, questions, compare', () => {
     expect(updated.score.manual).toBe(10);
     expect(updated.score.total).toBe(Math.round((good.score.automated + 10) * 10) / 10);
     expect(JSON.parse(fs.readFileSync(path.join(good.runDir!, 'result.json'), 'utf8')).score.manual).toBe(10);
-    expect(fs.readFileSync(good.reports!.md!, 'utf8')).toMatch(/manual \*\*10\/37\*\*/);
+    expect(fs.readFileSync(good.reports!.md!, 'utf8')).toMatch(/manual \*\*10\/36\*\*/);
     expect(fs.readFileSync(good.reports!.html!, 'utf8')).toContain('explained the primary key as the invariant');
     // A second file merges item by item; null removes a score.
     fs.writeFileSync(file, JSON.stringify({ caching: null, 'clean-code': 5 }));

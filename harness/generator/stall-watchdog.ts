@@ -51,7 +51,7 @@ export class StallWatchdog {
       const silence = now - Math.max(this.lastAnswerAt, w.sentAt);
       if (age >= deadline && silence >= deadline) {
         this.watched.delete(w);
-        w.expire(`no answer within ${Math.round(age)} ms, and no call to any instance was answered in the last ${Math.round(silence)} ms (hung, not merely slow)`);
+        w.expire(`hung: no answer within the ${deadline} ms deadline (waited ${Math.round(age)} ms), and no call to any instance was answered in the last ${Math.round(silence)} ms`);
       }
     }
     if (!this.watched.size) this.disarm();
