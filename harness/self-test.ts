@@ -119,7 +119,7 @@ export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
           const scenarios = c.kind === 'fixture' ? c.expect!.scenarios : undefined;
           const started = Date.now();
           o.log?.(`self-test: ${c.kind} ${c.name} (seed ${seed})`);
-          const r = await grade({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir });
+          const r = await grade({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir, sourceEvidence: false });
           const got = failedChecks(r);
           const errs = errors(r);
           if (c.kind === 'reference') {
@@ -132,7 +132,7 @@ export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
             if (c.expect!.passesWithInstances) {
               const n = c.expect!.passesWithInstances;
               const t = Date.now();
-              const r1 = await grade({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir, instances: n });
+              const r1 = await grade({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir, instances: n, sourceEvidence: false });
               const got1 = failedChecks(r1);
               const ok1 = r1.challenges[0]?.status === 'passed';
               rows.push({ kind: 'fixture@instances', name: c.name, challenge: c.challenge, seed, instances: n, ok: ok1, expected: `passes with ${n} instance(s)`, got: ok1 ? 'passed' : got1.length ? `failed ${got1.join(', ')}` : errors(r1).join('; ').slice(0, 160), durationMs: Date.now() - t, runDir: r1.runDir });
