@@ -11,6 +11,7 @@ import { THROUGHPUT_FLOOR, THROUGHPUT_FULL } from './measures.ts';
 
 const MEASURES: Record<string, string> = {
   'throughput-ratio': `throughput under the load scenario as a share of the fastest reference measured in the same run (full marks from ${THROUGHPUT_FULL}×, none at ${THROUGHPUT_FLOOR}×; standard and thorough profiles; nothing if the scenario failed)`,
+  'answer-latency': 'share of the workload\'s calls answered within the answer deadline (10 s), over the scenarios that passed: a correct but slow solution (a lock convoy) loses these points, never a check (CONTRACT §8)',
   'schema-keys': 'share of the candidate\'s tables with a primary key or unique constraint (from the catalog, after the run)',
   'schema-indexes': 'share of the queries\' lookups (`WHERE col = …` in the source) that an index can serve (catalog)',
   'clean-sessions': 'no session left idle in a transaction, no advisory lock and no Redis lock key without expiry after the run',
