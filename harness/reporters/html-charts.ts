@@ -89,7 +89,8 @@ export function timelineSvg(v: ScenarioView, faults: FaultWindow[]): string {
   return parts.join('');
 }
 
-export function histogramSvg(bins: HistogramBin[], p50Ms?: number, p99Ms?: number): string {
+/** `deadlineMs`: the answer deadline, marked when calls were answered after it (slow, not failed: CONTRACT §8). */
+export function histogramSvg(bins: HistogramBin[], p50Ms?: number, p99Ms?: number, deadlineMs?: number): string {
   const W = 1000;
   const H = 210;
   const left = 52;
@@ -118,7 +119,7 @@ export function histogramSvg(bins: HistogramBin[], p50Ms?: number, p99Ms?: numbe
     const b = bins[i];
     return left + (i + Math.log2(ms / b.fromMs) / Math.log2(b.toMs / b.fromMs)) * bw;
   };
-  for (const [n, [label, v]] of ([['p50', p50Ms], ['p99', p99Ms]] as const).entries()) {
+  for (const [n, [label, v]] of ([['p50', p50Ms], ['p99', p99Ms], ['answer deadline (later answers still count)', deadlineMs]] as const).entries()) {
     const px = v !== undefined && v > 0 ? xOf(v) : null;
     if (px === null) continue;
     const anchor = px > W - 140 ? 'end' : 'start';

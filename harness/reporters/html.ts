@@ -119,6 +119,7 @@ function scenarioHtml(challenge: string, s: ScenarioResult, view: ScenarioView |
   const out: string[] = [`<section class="scenario" id="s-${idx}"><h3>${esc(s.id)} <span class="tag ${status}">${status}</span>${s.durationMs !== undefined ? ` <span class="dim">${(s.durationMs / 1000).toFixed(1)} s</span>` : ''}</h3>`];
   if (s.skipped) out.push(`<p class="dim">${esc(s.skipped)}</p>`);
   if (s.error) out.push(`<pre>${esc(s.error.split('\n').slice(0, 12).join('\n'))}</pre>`);
+  if (s.inconclusive) out.push(`<p class="dim"><b>inconclusive</b>: ${esc(s.inconclusive)}</p>`);
   if (s.checks.length) {
     out.push('<table class="checks"><tr><th></th><th>check</th><th>result</th></tr>');
     for (const c of s.checks) {
@@ -138,7 +139,9 @@ function scenarioHtml(challenge: string, s: ScenarioResult, view: ScenarioView |
 <label><input type="checkbox" checked data-filter="ok" data-target="${id}"> ok</label><label><input type="checkbox" checked data-filter="fail" data-target="${id}"> fail</label><label><input type="checkbox" checked data-filter="info" data-target="${id}"> indeterminate</label></div>`);
     out.push(timelineSvg(view, s.faults ?? []).replace('<svg class="chart timeline"', `<svg id="${id}" class="chart timeline"`));
     if (view.ops.length < view.totalOps) out.push(`<p class="dim">showing ${view.ops.length} of ${view.totalOps} calls (every indeterminate and counterexample call, and an even sample of the rest)</p>`);
-    if (view.histogram.length) out.push(`<h4>Latency</h4>${histogramSvg(view.histogram, view.p50Ms, view.p99Ms)}`);
+    const slow = typeof s.metrics.slowCalls === 'number' && s.metrics.slowCalls > 0;
+    if (view.histogram.length) out.push(`<h4>Latency</h4>${histogramSvg(view.histogram, view.p50Ms, view.p99Ms, slow ? Number(s.metrics.answerDeadlineMs) : undefined)}`);
+    if (slow) out.push(`<p class="dim">${s.metrics.slowCalls} call(s) answered after the ${s.metrics.answerDeadlineMs} ms answer deadline (slowest ${s.metrics.maxLatencyMs} ms): judged on their answers, and scored as slow under Database optimisation.</p>`);
   } else if (view?.missing && !s.skipped) out.push(`<p class="dim">${esc(view.missing)}</p>`);
   if (s.faults?.length) out.push(`<p class="dim">faults: ${s.faults.map((f) => `${esc(f.fault)} ${(f.startUs / 1000).toFixed(0)}–${(f.endUs / 1000).toFixed(0)} ms`).join(' · ')}</p>`);
   out.push(referenceHtml(s));

@@ -40,8 +40,8 @@ export function renderMarkdown(r: GradeResult): string {
     out.push('| Scenario | Status | Checks | Calls | p50 | p99 | Notes |', '| --- | --- | ---: | ---: | ---: | ---: | --- |');
     for (const s of ch.scenarios) {
       const passed = s.checks.filter((c) => c.passed === true).length;
-      const status = s.skipped ? '⏭️ skipped' : s.status === 'passed' ? '✅ passed' : s.status === 'failed' ? '❌ failed' : '⚠️ error';
-      const notes = [s.skipped, s.error?.split('\n')[0], s.metrics.throughputRatio != null ? `${s.metrics.throughputRatio}× reference throughput` : undefined].filter(Boolean).join('; ');
+      const status = s.skipped ? '⏭️ skipped' : s.status === 'passed' ? '✅ passed' : s.status === 'failed' ? '❌ failed' : s.status === 'inconclusive' ? '❔ inconclusive' : '⚠️ error';
+      const notes = [s.skipped, s.error?.split('\n')[0], s.inconclusive, s.metrics.throughputRatio != null ? `${s.metrics.throughputRatio}× reference throughput` : undefined].filter(Boolean).join('; ');
       out.push(`| ${s.id} | ${status} | ${passed}/${s.checks.length} | ${s.metrics.operations} | ${s.metrics.p50Ms} ms | ${s.metrics.p99Ms} ms | ${cell(notes)} |`);
     }
     out.push('');

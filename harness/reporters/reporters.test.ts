@@ -128,6 +128,20 @@ describe('html', () => {
     expect(html).toContain('the history file is gone');
     expect(html.match(/class="chart timeline"/g)).toHaveLength(1);
   });
+
+  it('marks slow answers (the deadline on the histogram, slow, not failed) and says why a scenario is inconclusive', T, () => {
+    const r = structuredClone(result);
+    const s = r.challenges[0].scenarios[0];
+    Object.assign(s.metrics, { slowCalls: 12, answerDeadlineMs: 1, maxLatencyMs: 17800 });
+    const slow = renderHtml(r);
+    expect(slow).toContain('12 call(s) answered after the 1 ms answer deadline (slowest 17800 ms)');
+    expect(slow).toContain('answer deadline (later answers still count)');
+    Object.assign(s, { status: 'inconclusive', inconclusive: 'the grading machine was starved: gauntlet froze' });
+    r.verdict = 'inconclusive';
+    expect(renderHtml(r)).toContain('<b>inconclusive</b>: the grading machine was starved');
+    expect(renderMarkdown(r)).toContain('❔ inconclusive');
+    expect(renderTerminal(r)).toMatch(/INCONCLUSIVE/);
+  });
 });
 
 describe('report data', () => {
