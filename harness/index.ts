@@ -141,7 +141,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       instances: opts.instances,
       keep: !!o.keep,
       callTimeoutMs: o.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
-      callHardLimitMs: Math.max(o.callHardLimitMs ?? DEFAULT_HARD_LIMIT_MS, o.callTimeoutMs ?? 0),
+      callHardLimitMs: o.callHardLimitMs ?? DEFAULT_HARD_LIMIT_MS,
       startTimeoutMs: o.startTimeoutMs ?? 15_000,
       settleMs: 300,
       // Far above any scenario's designed length: slow answers are waited for (up to the hard limit each).

@@ -303,8 +303,8 @@ function isSafety(challenge: ChallengeDef, id: string): boolean {
 function computeMetrics(ops: Op[], fromUs: number, toUs: number, answerDeadlineMs: number) {
   // The workload itself: not the final reads, not the pool warm-up before a burst.
   const work = ops.filter((op) => op.phase !== 'final' && op.phase !== 'warmup');
-  const latenciesMs = work.filter((op) => op.endUs >= 0).map((op) => (op.endUs - op.startUs) / 1000);
-  const lat = latencySummary(latenciesMs.map((l) => l * 1000));
+  const latenciesUs = work.filter((op) => op.endUs >= 0).map((op) => op.endUs - op.startUs);
+  const lat = latencySummary(latenciesUs);
   let maxInFlight = 0;
   const edges: [number, number][] = [];
   for (const op of work) edges.push([op.startUs, 1], [op.endUs < 0 ? toUs : op.endUs, -1]);
@@ -325,8 +325,8 @@ function computeMetrics(ops: Op[], fromUs: number, toUs: number, answerDeadlineM
     throughputPerS: Math.round((work.length / seconds) * 10) / 10,
     maxInFlight,
     // Slowness is measured and scored apart from correctness (CONTRACT §8): answers after the deadline still count.
-    maxLatencyMs: Math.round(latenciesMs.reduce((m, l) => Math.max(m, l), 0)),
-    slowCalls: latenciesMs.filter((l) => l > answerDeadlineMs).length,
+    maxLatencyMs: Math.round(latenciesUs.reduce((m, l) => Math.max(m, l), 0) / 1000),
+    slowCalls: latenciesUs.filter((l) => l > answerDeadlineMs * 1000).length,
     answerDeadlineMs,
   } as ScenarioResult['metrics'];
 }

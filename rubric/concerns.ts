@@ -4,7 +4,7 @@
 
 import type { ChallengeResult, Concern } from '../harness/types.ts';
 import type { SubmissionEvidence } from './evidence/types.ts';
-import { measure } from './measures.ts';
+import { measure, ran } from './measures.ts';
 
 export const CONCERNS: { id: string; title: string; why: string }[] = [
   { id: 'poor-database-design', title: 'Poor database design', why: 'Without keys the database cannot enforce the invariant, and without indexes every lookup scans.' },
@@ -30,7 +30,7 @@ export function findConcerns(challenges: ChallengeResult[], evidence?: Submissio
   const attempted = challenges.filter((c) => c.status !== 'not-attempted');
   if (!attempted.length) return [];
   // Nothing ran (every module failed to load): there is no behaviour to be concerned about, only the load error.
-  if (!attempted.some((c) => c.scenarios.some((s) => s.checks.some((k) => k.id === 'loads' && k.passed === true)))) return [];
+  if (!attempted.some(ran)) return [];
 
   // Poor database design: tables without keys, lookups no index serves.
   const keys = measure('schema-keys', { challenges, evidence });

@@ -45,6 +45,11 @@ function tablesOf(challenges: ChallengeResult[]) {
   return [...tables.values()];
 }
 
+/** A challenge ran when its module loaded somewhere: some scenario's `loads` check passed. */
+export function ran(ch: ChallengeResult): boolean {
+  return ch.scenarios.some((s) => s.checks.some((c) => c.id === 'loads' && c.passed === true));
+}
+
 export function measure(id: MeasureId, input: MeasureInput): MeasureResult {
   const stat = input.evidence?.static ?? null;
   const noStatic = { share: null, detail: `not measured: ${input.evidence?.staticError ?? 'the source was not read'}`, evidence: [] };

@@ -9,7 +9,7 @@
 import type { ChallengeResult, Concern, GradeResult, RedFlag, RubricLine, Score } from '../harness/types.ts';
 import type { SubmissionEvidence } from './evidence/types.ts';
 import { CONTRACT_CHECKS, RED_FLAGS, RUBRIC, autoPoints, type AutoPart, type RubricItem } from './rubric.ts';
-import { measure, type MeasureResult } from './measures.ts';
+import { measure, ran, type MeasureResult } from './measures.ts';
 import { findConcerns } from './concerns.ts';
 import { MANUAL_SCALE, type ManualScoring } from './manual.ts';
 import { challenges as registry } from '../challenges/index.ts';
@@ -83,11 +83,6 @@ export function checkShare(checkIds: string[], challenges: ChallengeResult[], in
   }
   if (!parts.length) return { share: null, detail: 'not measured: none of its checks ran in this run', evidence: [] };
   return { share: parts.reduce((s, p) => s + p.share, 0) / parts.length, detail: parts.map((p) => p.text).join('; '), evidence: checkIds.filter((id) => ran.has(id)) };
-}
-
-/** A challenge ran when its module loaded somewhere: some scenario's `loads` check passed. */
-export function ran(ch: ChallengeResult): boolean {
-  return ch.scenarios.some((s) => s.checks.some((c) => c.id === 'loads' && c.passed === true));
 }
 
 /**

@@ -37,10 +37,12 @@ function outcomeOf(spec: CallSpec, res: HttpResponse) {
  * given up when nothing was answered for a whole deadline (hung) or at the hard limit (StallWatchdog).
  */
 export function createClient(history: History, cluster: Pick<ClusterHandle, 'baseUrl' | 'size'>, timeouts: number | Partial<ClientTimeouts> = {}): ClientHandle {
-  const t: ClientTimeouts = typeof timeouts === 'number' ? { callTimeoutMs: timeouts, hardLimitMs: Math.max(timeouts, DEFAULT_HARD_LIMIT_MS) } : { callTimeoutMs: timeouts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, hardLimitMs: timeouts.hardLimitMs ?? DEFAULT_HARD_LIMIT_MS };
-  const defaultTimeoutMs = t.callTimeoutMs;
-  const watchdog = new StallWatchdog({ answerDeadlineMs: t.callTimeoutMs });
-  const limitOf = (spec: CallSpec) => spec.timeoutMs ?? Math.max(t.hardLimitMs, t.callTimeoutMs);
+  const given = typeof timeouts === 'number' ? { callTimeoutMs: timeouts } : timeouts;
+  const callTimeoutMs = given.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  // The hard limit is never below the answer deadline.
+  const hardLimitMs = Math.max(given.hardLimitMs ?? DEFAULT_HARD_LIMIT_MS, callTimeoutMs);
+  const watchdog = new StallWatchdog({ answerDeadlineMs: callTimeoutMs });
+  const limitOf = (spec: CallSpec) => spec.timeoutMs ?? hardLimitMs;
   /** A sent call without a deadline of its own is watched for a hang. */
   const watchSent = (spec: CallSpec, x: ArmedExchange): void => {
     if (spec.timeoutMs !== undefined) return;
@@ -108,7 +110,7 @@ export function createClient(history: History, cluster: Pick<ClusterHandle, 'bas
         durationMs,
         connectionsPerTarget: connectionsPerInstance,
         nowUs: () => history.nowUs(),
-        timeoutMs: defaultTimeoutMs,
+        timeoutMs: callTimeoutMs,
         makeRequest(seq, instance) {
           const spec = make(seq, instance);
           const r = spec.request;
