@@ -1,8 +1,14 @@
 // A small TCP proxy between the candidate's instances and PostgreSQL (Toxiproxy is not available): it adds
 // latency, resets every connection, or blackholes traffic on demand, so database faults hit real transactions.
+// It refuses SSL itself so the traffic stays in the clear, can listen on extra tagged TCP or Unix sockets, and
+// with `record` decodes the wire protocol of every connection into SqlRecords (../wire/pg-wire.ts).
 
 import net from 'node:net';
 import { onCleanup } from '../cleanup.ts';
+import { createPgWireDecoder, type PgWireDecoder, type SqlRecord } from '../wire/pg-wire.ts';
+import { bindServer, closeServer, SslRefusal, type BoundAddress, type ListenOptions, type ProxyListener } from './proxy-listeners.ts';
+
+export type { ListenOptions, ProxyListener } from './proxy-listeners.ts';
 
 export interface FaultProxyOptions {
   upstreamHost: string;
@@ -10,6 +16,13 @@ export interface FaultProxyOptions {
   /** Where the proxy listens; 127.0.0.1 and a free port by default. */
   listenHost?: string;
   listenPort?: number;
+  /**
+   * Decode the PostgreSQL protocol of every connection and pass each record here (synchronously, as the bytes
+   * arrive; never delays forwarding). Absent: no decoding at all.
+   */
+  record?: (r: SqlRecord) => void;
+  /** The records' clock, in µs; performance.now() by default. */
+  nowUs?: () => number;
 }
 
 export interface FaultProxy {
@@ -28,6 +41,11 @@ export interface FaultProxy {
   blackhole(on: boolean): number;
   /** Open connection pairs. */
   connections(): number;
+  /**
+   * Listen on one more TCP address or Unix socket path; its connections share the fault state of the others and
+   * their records carry `tag` (the default listener's carry none).
+   */
+  listen(o: ListenOptions): Promise<ProxyListener>;
   /** Stop listening and destroy every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -127,7 +145,7 @@ class Pipe {
   private deliverEnd(kind: 'end' | 'reset'): void {
     if (this.dest.destroyed) return;
     if (kind === 'end') this.dest.end();
-    else this.pair.destroy(true); // pass an abrupt close on as one
+    else this.pair.destroy(true, 'peer-reset'); // pass an abrupt close on as one
   }
 
   private pause(): void {
@@ -145,6 +163,8 @@ class Pipe {
   }
 }
 
+const REFUSE_ENCRYPTION = Buffer.from('N');
+
 /** A client connection and its upstream connection. */
 class Pair {
   blackholed = false;
@@ -154,30 +174,62 @@ class Pair {
   constructor(
     readonly client: net.Socket,
     readonly upstream: net.Socket,
+    /** The extra listener the client came through; null for the default one. */
+    readonly listener: ProxyListener | null,
     delayMs: () => number,
+    private readonly decoder: PgWireDecoder | null,
     private readonly onGone: (pair: Pair) => void,
   ) {
     const up = new Pipe(client, upstream, this, delayMs);
     const down = new Pipe(upstream, client, this, delayMs);
     this.pipes = [up, down];
-    for (const [socket, pipe] of [[client, up], [upstream, down]] as const) {
+    const ssl = new SslRefusal();
+    const finishUp = (kind: 'end' | 'reset'): void => {
+      const held = ssl.active ? ssl.flush() : null;
+      if (held) up.push(held);
+      up.finish(kind);
+    };
+    client.on('data', (chunk: Buffer) => {
+      if (this.blackholed) return; // dropped, as a black hole does
+      let refusals = 0;
+      if (ssl.active) {
+        const filtered = ssl.filter(chunk);
+        if (filtered.forward) up.push(filtered.forward);
+        refusals = filtered.refusals;
+      } else {
+        up.push(chunk);
+      }
+      decoder?.fromClient(chunk);
+      for (let k = 0; k < refusals; k++) {
+        down.push(REFUSE_ENCRYPTION); // through the pipe, so latency applies to the answer too
+        decoder?.fromServer(REFUSE_ENCRYPTION);
+      }
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      down.push(chunk);
+      if (!this.blackholed) decoder?.fromServer(chunk);
+    });
+    for (const [socket, finish] of [[client, finishUp], [upstream, (kind: 'end' | 'reset') => down.finish(kind)]] as const) {
       // A reset must never crash the harness: every socket has an error listener.
-      socket.on('error', () => pipe.finish('reset'));
-      socket.on('data', (chunk: Buffer) => pipe.push(chunk));
-      socket.on('end', () => pipe.finish('end'));
+      socket.on('error', () => finish('reset'));
+      socket.on('end', () => finish('end'));
       socket.on('close', (hadError) => {
-        pipe.finish(hadError ? 'reset' : 'end');
-        if (client.destroyed && upstream.destroyed) this.destroy(false);
+        finish(hadError ? 'reset' : 'end');
+        if (client.destroyed && upstream.destroyed) this.destroy(false, 'end');
       });
     }
   }
 
-  /** Tear both sockets down; with `reset`, send RST so the peer sees ECONNRESET rather than a clean close. */
-  destroy(reset: boolean): void {
+  /**
+   * Tear both sockets down; with `reset`, send RST so the peer sees ECONNRESET rather than a clean close.
+   * `reason` goes to the decoder's 'close' record (the first call's reason wins).
+   */
+  destroy(reset: boolean, reason: string): void {
     if (!this.done) {
       this.done = true;
       for (const pipe of this.pipes) pipe.stop();
       this.onGone(this);
+      this.decoder?.close(reason);
     }
     for (const socket of [this.client, this.upstream]) {
       if (socket.destroyed) continue;
@@ -193,11 +245,15 @@ class Pair {
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const pairs = new Set<Pair>();
+  const listeners = new Set<ProxyListener>();
   let latencyMs = 0;
   let jitterMs = 0;
   let rng: { next(): number } = { next: Math.random };
   let blackholeOn = false;
   let closed = false;
+  let lastConn = 0;
+  const { record } = options;
+  const nowUs = options.nowUs ?? (() => Math.round(performance.now() * 1000));
 
   const delayMs = (): number => {
     if (latencyMs <= 0 && jitterMs <= 0) return 0;
@@ -205,36 +261,35 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     return Math.max(0, latencyMs + jitter);
   };
 
-  const server = net.createServer({ allowHalfOpen: true }, (client) => {
-    client.on('error', () => {});
-    if (closed) {
-      client.destroy();
-      return;
-    }
-    client.setNoDelay(true);
-    const upstream = net.connect({ host: options.upstreamHost, port: options.upstreamPort, allowHalfOpen: true });
-    upstream.on('error', () => {});
-    upstream.setNoDelay(true);
-    const pair = new Pair(client, upstream, delayMs, (p) => pairs.delete(p));
-    pair.blackholed = blackholeOn;
-    pairs.add(pair);
-  });
-  server.on('error', () => {});
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.listenPort ?? 0, options.listenHost ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const createServer = (listener: ProxyListener | null): net.Server => {
+    const server = net.createServer({ allowHalfOpen: true }, (client) => {
+      client.on('error', () => {});
+      if (closed) {
+        client.destroy();
+        return;
+      }
+      client.setNoDelay(true); // a no-op on a Unix socket
+      const upstream = net.connect({ host: options.upstreamHost, port: options.upstreamPort, allowHalfOpen: true });
+      upstream.on('error', () => {});
+      upstream.setNoDelay(true);
+      const conn = ++lastConn;
+      const decoder = record ? createPgWireDecoder({ conn, tag: listener?.tag, nowUs, emit: record }) : null;
+      const pair = new Pair(client, upstream, listener, delayMs, decoder, (p) => pairs.delete(p));
+      pair.blackholed = blackholeOn;
+      pairs.add(pair);
     });
-  });
-  const address = server.address() as net.AddressInfo;
+    server.on('error', () => {});
+    return server;
+  };
 
-  const destroyAll = (predicate: (pair: Pair) => boolean): number => {
+  const server = createServer(null);
+  const address = await bindServer(server, { host: options.listenHost, port: options.listenPort });
+
+  const destroyAll = (predicate: (pair: Pair) => boolean, reason: string): number => {
     let count = 0;
     for (const pair of [...pairs]) {
       if (!predicate(pair)) continue;
-      pair.destroy(true);
+      pair.destroy(true, reason);
       count++;
     }
     return count;
@@ -242,8 +297,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   let unregister = (): void => {};
   const proxy: FaultProxy = {
-    host: address.address,
-    port: address.port,
+    host: address.host!,
+    port: address.port!,
     setLatency(ms, jitter = 0, random) {
       latencyMs = Math.max(0, ms);
       jitterMs = Math.max(0, jitter);
@@ -253,22 +308,45 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       latencyMs = 0;
       jitterMs = 0;
     },
-    resetAll: () => destroyAll(() => true),
+    resetAll: () => destroyAll(() => true, 'reset'),
     blackhole(on) {
       blackholeOn = on;
       if (on) {
         for (const pair of pairs) pair.blackholed = true;
         return 0;
       }
-      return destroyAll((pair) => pair.blackholed);
+      return destroyAll((pair) => pair.blackholed, 'reset');
     },
     connections: () => pairs.size,
+    async listen(o) {
+      if (closed) throw new Error('the fault proxy is closed');
+      let closing: Promise<void> | null = null;
+      const listener: ProxyListener & BoundAddress = {
+        tag: o.tag,
+        close() {
+          closing ??= (() => {
+            listeners.delete(listener);
+            destroyAll((pair) => pair.listener === listener, 'listener-closed');
+            return closeServer(extra, listener.path);
+          })();
+          return closing;
+        },
+      };
+      const extra = createServer(listener);
+      Object.assign(listener, await bindServer(extra, o));
+      listeners.add(listener);
+      if (closed) {
+        await listener.close(); // the proxy closed while this was binding
+        throw new Error('the fault proxy is closed');
+      }
+      return listener;
+    },
     close() {
       if (closed) return Promise.resolve();
       closed = true;
       unregister();
-      destroyAll(() => true);
-      return new Promise<void>((resolve) => server.close(() => resolve()));
+      destroyAll(() => true, 'proxy-closed');
+      return Promise.all([closeServer(server), ...[...listeners].map((l) => l.close())]).then(() => {});
     },
   };
   unregister = onCleanup(() => proxy.close());

@@ -10,7 +10,7 @@ import { startDbBlackhole } from './db-blackhole.ts';
 import { terminateBackends } from './kill-backends.ts';
 import { FaultTimeline } from './timeline.ts';
 
-export { startFaultProxy, type FaultProxy, type FaultProxyOptions } from './fault-proxy.ts';
+export { startFaultProxy, type FaultProxy, type FaultProxyOptions, type ListenOptions, type ProxyListener } from './fault-proxy.ts';
 export { killBackends, terminateBackends } from './kill-backends.ts';
 export { MIN_WINDOW_US } from './timeline.ts';
 

@@ -1,0 +1,87 @@
+// Appends wire-protocol records (SqlRecord, see pg-wire.ts) to a JSON Lines file, one record a line, batching
+// the writes so recording keeps up with a load test; bounded: past `maxBytes` on disk or `maxPendingBytes`
+// not yet written, records are counted as dropped instead, and the count is the file's last line.
+
+import fs from 'node:fs';
+import type { SqlRecord } from './pg-wire.ts';
+
+export interface SqlLogOptions {
+  /** Most bytes written to the file (counted as JSON characters); 512 MiB by default. */
+  maxBytes?: number;
+  /** Most bytes handed to the file stream and not written yet (a slow disk); 64 MiB by default. */
+  maxPendingBytes?: number;
+}
+
+export interface SqlLog {
+  /** Queue one record (synchronous, never throws); usable directly as a fault proxy's `record` option. */
+  record(r: SqlRecord): void;
+  /** Records written (or queued to be) and records dropped so far. */
+  counts(): { written: number; dropped: number };
+  /** Write what is queued, a final `{"dropped":n}` line when some were dropped, and close the file. Idempotent. */
+  close(): Promise<void>;
+}
+
+const BATCH_BYTES = 64 * 1024;
+
+export function openSqlLog(file: string, o: SqlLogOptions = {}): SqlLog {
+  const maxBytes = o.maxBytes ?? 512 * 1024 * 1024;
+  const maxPending = o.maxPendingBytes ?? 64 * 1024 * 1024;
+  const out = fs.createWriteStream(file, { flags: 'a' });
+  let failed = false;
+  out.on('error', () => {
+    failed = true; // a full disk or a removed folder must not take the harness down; the log just stops
+  });
+  let batch: string[] = [];
+  let batchBytes = 0;
+  let total = 0;
+  let written = 0;
+  let dropped = 0;
+  let scheduled = false;
+  let closing: Promise<void> | null = null;
+
+  const flush = (): void => {
+    scheduled = false;
+    if (batch.length === 0) return;
+    const text = batch.join('');
+    batch = [];
+    batchBytes = 0;
+    if (!failed) out.write(text);
+  };
+
+  return {
+    record(r) {
+      if (closing || failed) {
+        dropped++;
+        return;
+      }
+      const line = JSON.stringify(r) + '\n';
+      if (total + line.length > maxBytes || out.writableLength + batchBytes > maxPending) {
+        dropped++;
+        return;
+      }
+      total += line.length;
+      written++;
+      batch.push(line);
+      batchBytes += line.length;
+      if (batchBytes >= BATCH_BYTES) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush); // everything recorded in this turn of the event loop goes in one write
+      }
+    },
+    counts: () => ({ written, dropped }),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        if (failed) {
+          out.destroy();
+          return resolve();
+        }
+        flush();
+        if (dropped > 0 && !failed) out.write(JSON.stringify({ dropped }) + '\n');
+        out.end(() => resolve());
+        out.once('error', () => resolve());
+      });
+      return closing;
+    },
+  };
+}
