@@ -71,6 +71,8 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .option('--start-timeout-ms <n>', 'how long setup and create may take before an instance counts as not loading (default 15000)', intArg('--start-timeout-ms', 1000, 600_000))
     .option('--max-log-bytes <n>', 'cap on each instance\'s captured stdout+stderr; the rest is dropped, marked (default 1000000)', intArg('--max-log-bytes', 0, 2 ** 31 - 1))
     .option('--no-sandbox', 'run module instances without Node\'s permission model (trusted code only; docs/security.md)')
+    .option('--no-contain', 'leave the network open: instances can reach any port of this machine (trusted code only; docs/security.md)')
+    .option('--allow-open-network', 'when the network is open (no namespaces here, or --no-contain), still use a PostgreSQL that trusts local connections instead of the embedded one')
     .option('--embedded-postgres', 'grade against a private embedded PostgreSQL even if DATABASE_URL is set or a local server runs (docs/security.md)')
     .option('--private-redis', 'start a private redis-server for this run even if REDIS_URL is set or a local Redis runs (docs/security.md)')
     .addHelpText('after', GRADE_EXAMPLES)
@@ -94,6 +96,8 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
           reports: opts.report,
           manual,
           sandbox: opts.sandbox !== false,
+          contain: opts.contain !== false,
+          allowOpenNetwork: !!opts.allowOpenNetwork,
           maxHeapMb: opts.maxHeapMb,
           callTimeoutMs: opts.callTimeoutMs,
           callHardLimitMs: opts.callHardLimitMs,

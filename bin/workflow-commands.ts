@@ -15,6 +15,8 @@ import { renderCompare, compareRows } from '../harness/reporters/compare.ts';
 import { rescore } from '../rubric/score.ts';
 import { mergeManual, parseManualScores, type ManualScoring } from '../rubric/manual.ts';
 import { orderTopics } from '../rubric/questions.ts';
+import { readHistory } from '../harness/history/history.ts';
+import { readSqlLog, renderOpStatements, statementsOf } from '../harness/wire/correlate.ts';
 
 interface Helpers {
   intArg(name: string, min: number, max: number): (v: string) => number;
@@ -109,11 +111,16 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
     .addOption(new Option('--report <format>', 'what to render').choices(['terminal', 'json', 'md', 'junit', 'html']).default('terminal'))
     .option('--out <file>', 'write to this file instead of stdout (html goes to the run folder by default)')
     .option('--teach', 'with the terminal summary: why each failed check matters, and a hint')
+    .option('--sql <scenario:op>', 'the SQL statements one operation sent, as the fault proxy recorded them (e.g. last-seat:17; op numbers are in the history and counterexamples)')
     .option('--store <file>', STORE_HELP, DEFAULT_STORE)
     .action((ref: string, opts) => {
       const store = openExistingStore(opts.store);
       try {
         const r = loadRun(store, ref);
+        if (opts.sql) {
+          process.stdout.write(opStatementsText(r, String(opts.sql)) + '\n');
+          return;
+        }
         const format = opts.report as ReportFormat;
         const text = format === 'terminal' ? renderTerminal(r, { teach: !!opts.teach || r.profile === 'quick' }) + '\n' : reporters[format](r);
         const out = opts.out ?? (format === 'html' ? (r.runDir && fs.existsSync(r.runDir) ? path.join(r.runDir, REPORT_FILES.html) : `gauntlet-${r.runId}.html`) : undefined);
@@ -215,4 +222,21 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
         store.close();
       }
     });
+}
+
+/** `show --sql <scenario:op>`: the statements one op sent, from its scenario's sql.jsonl. */
+function opStatementsText(r: GradeResult, spec: string): string {
+  const m = /^(?:([\w-]+)\/)?([\w-]+):(\d+)$/.exec(spec.trim());
+  if (!m) throw new UsageError(`--sql takes <scenario>:<op>, e.g. last-seat:17 (got "${spec}")`);
+  const [, challengeId, scenarioId, opText] = m;
+  const ch = r.challenges.find((c) => (!challengeId || c.id === challengeId) && c.scenarios.some((s) => s.id === scenarioId));
+  const scenario = ch?.scenarios.find((s) => s.id === scenarioId);
+  if (!ch || !scenario) throw new UsageError(`run ${r.runId} has no scenario ${scenarioId}`, `its scenarios: ${r.challenges.flatMap((c) => c.scenarios.map((s) => s.id)).join(', ')}`);
+  const dir = scenario.historyFile ? path.dirname(scenario.historyFile) : path.join(r.runDir ?? '', ch.id, scenario.id);
+  if (!fs.existsSync(path.join(dir, 'history.jsonl'))) throw new UsageError(`the run folder of ${scenarioId} is gone (${dir})`, 'runs keep their statements only as long as their folder exists');
+  const op = readHistory(path.join(dir, 'history.jsonl')).find((o) => o.index === Number(opText));
+  if (!op) throw new UsageError(`${scenarioId} has no op ${opText}`);
+  const records = readSqlLog(path.join(dir, 'sql.jsonl'));
+  if (!records.length) return `no statements were recorded for ${scenarioId} (sql.jsonl is missing or empty: runs before recording existed, or HTTP mode without a database)`;
+  return renderOpStatements(op, statementsOf(op, records)).join('\n');
 }

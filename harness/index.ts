@@ -18,7 +18,10 @@ import type { ManualScoring } from '../rubric/manual.ts';
 import { writeReports, type FileReport } from './reporters/index.ts';
 import { RunStore } from './store/store.ts';
 import { runScenario, type ScenarioRunOptions } from './scenario-runner.ts';
-import type { LaunchSpec } from './instances/instance-process.ts';
+import { instanceUser, type LaunchSpec } from './instances/instance-process.ts';
+import { containment as probeContainment, type Containment } from './instances/netns.ts';
+import { bubblewrap } from './instances/bwrap.ts';
+import { trustsLocalConnections } from './infra/pg-admin.ts';
 import { UsageError } from './errors.ts';
 import { interrupted, markRunInterrupted } from './cleanup.ts';
 import { fail } from './checkers/verdict.ts';
@@ -46,6 +49,16 @@ export interface GradeOptions {
   callHardLimitMs?: number;
   /** Run module instances under Node's permission model (default true). */
   sandbox?: boolean;
+  /**
+   * Keep every instance in a network namespace of its own that reaches only its scenario's endpoints (default
+   * true; Linux). `false` leaves the network open, as on a machine where namespaces cannot be had.
+   */
+  contain?: boolean;
+  /**
+   * Grade with an open network even against a PostgreSQL that trusts local connections (otherwise an open grade
+   * uses the embedded server, with password authentication, instead).
+   */
+  allowOpenNetwork?: boolean;
   /** V8 heap limit per module instance, MiB (default 512). */
   maxHeapMb?: number;
   /** How long an instance may take to become ready (setup, create), ms (default 15000). */
@@ -124,7 +137,20 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   const unmarkInterrupted = markRunInterrupted(runDir, () => completed);
 
   const ownInfra = !o.infra && modules.some((m) => m.file);
-  const infra = o.infra ?? (ownInfra ? await acquireInfra({ log: (message) => progress({ kind: 'infra', message }), preferEmbedded: o.embeddedPostgres, preferSpawnedRedis: o.privateRedis }) : null);
+  const containment: Containment = o.contain === false ? { network: 'open', reason: 'turned off (--no-contain)' } : probeContainment(o.sandbox === false ? null : await instanceUser());
+  if (containment.network === 'open' && modules.some((m) => m.file)) progress({ kind: 'infra', message: `network: open — ${containment.reason}; the submission can reach any port of this machine (docs/security.md)` });
+  let infra = o.infra ?? (ownInfra ? await acquireInfra({ log: (message) => progress({ kind: 'infra', message }), preferEmbedded: o.embeddedPostgres, preferSpawnedRedis: o.privateRedis }) : null);
+  // Open network + a PostgreSQL that lets anyone on this machine in: the submission could log in as a superuser.
+  if (ownInfra && infra && containment.network === 'open' && !o.allowOpenNetwork && infra.postgres.source !== 'embedded' && (await trustsLocalConnections(infra.postgres.adminUrl))) {
+    progress({ kind: 'infra', message: `the ${infra.postgres.source} PostgreSQL at ${infra.postgres.host}:${infra.postgres.port} trusts local connections and the network is open: using the embedded PostgreSQL (password authentication) instead; --allow-open-network uses it anyway` });
+    await infra.close();
+    infra = await acquireInfra({ log: (message) => progress({ kind: 'infra', message }), preferEmbedded: true, preferSpawnedRedis: o.privateRedis });
+  }
+  const sandbox: GradeResult['sandbox'] = {
+    network: containment.network,
+    ...(containment.network === 'contained' ? { how: containment.strategy === 'netns' ? 'network namespace (unshare --net)' : 'user + network namespace (unshare --user --net)' } : { reason: containment.reason }),
+    filesystem: config.mode === 'http' ? (containment.network === 'contained' && !('problem' in bubblewrap()) ? 'read-only (bubblewrap)' : 'open') : o.sandbox === false ? 'open' : 'permission model',
+  };
   const results: ChallengeResult[] = [];
   try {
     const plan = modules.flatMap((m) => (m.file ? m.challenge.scenarios.filter((s) => !o.scenarios || o.scenarios.includes(s.id)).map((s) => ({ m, s })) : []));
@@ -135,6 +161,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       challenge,
       scenario: s,
       launch,
+      containment,
       runDir,
       seed: opts.seed,
       profile: opts.profile,
@@ -157,7 +184,9 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       // of the run (not the histories, ledgers or logs of other scenarios).
       const bundleFile = path.join(runDir, challenge.id, 'bundle', 'instance.bundle.mjs');
       const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission);
-      const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes } : moduleLaunch(bundleFile);
+      // Under bubblewrap an HTTP-mode instance sees the run folders and the run store's folder empty.
+      const hide = [path.resolve(o.outDir ?? '.gauntlet/runs'), ...(o.store ? [path.dirname(path.resolve(o.store))] : [])];
+      const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes, hide } : moduleLaunch(bundleFile);
       const scenarios: ScenarioResult[] = [];
       for (const { s } of plan.filter((p) => p.m.challenge === challenge)) {
         index++;
@@ -207,6 +236,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
     instances: opts.instances,
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
+    sandbox,
     ...(infra ? { infrastructure: { postgres: `${infra.postgres.source} (PostgreSQL ${infra.postgres.version})`, redis: infra.redis ? `${infra.redis.source} (Redis ${infra.redis.version})` : `none: ${infra.redisProblem ?? ''}` } } : {}),
     concerns,
     evidence,

@@ -20,12 +20,17 @@ import { probePostgres } from './infra/pg-admin.ts';
 import { resolveServicesSpec, startMockServices } from './services/index.ts';
 import { inspectScenario } from '../rubric/evidence/database.ts';
 import { inconclusiveReason, watchMachine } from './machine-watch.ts';
+import type { Containment } from './instances/netns.ts';
+import { relayEndpoint, type WireEndpoint } from './instances/wire-gate.ts';
+import { openSqlLog } from './wire/sql-log.ts';
 
 export interface ScenarioRunOptions {
   infra: Infra;
   challenge: ChallengeDef;
   scenario: ScenarioDef;
   launch: LaunchSpec;
+  /** How instances are kept off the network (instances/netns.ts); open when not given. */
+  containment?: Containment;
   runDir: string;
   seed: number;
   profile: ProfileName;
@@ -98,16 +103,36 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     if (!o.keep) teardown.push(() => db.drop());
     const ns = await createRedisNamespace(o.infra);
     if (ns) teardown.push(() => ns.release());
-    const proxy = await startFaultProxy({ upstreamHost: db.host, upstreamPort: db.port });
-    teardown.push(() => proxy.close());
+    // Every statement the instances send, decoded on the way through the fault proxy (sql.jsonl, CONTRACT §7).
+    const sqlLog = openSqlLog(path.join(dir, 'sql.jsonl'));
+    teardown.push(() => sqlLog.close());
+    const proxy = await startFaultProxy({ upstreamHost: db.host, upstreamPort: db.port, record: sqlLog.record, nowUs: () => history.nowUs() });
+    teardown.unshift(() => proxy.close());
     const viaProxy = new URL(db.url);
     viaProxy.hostname = proxy.host;
     viaProxy.port = String(proxy.port);
+    const containment = o.containment ?? { network: 'open', reason: 'no containment requested' };
+    // Open network: each process gets a tagged port of its own on the proxy, so its statements are known as its
+    // own (setup, the instances, restarts, the fresh instances for final reads). Contained: its own Unix socket.
+    const pgPorts = new Map<number, number>();
+    if (containment.network === 'open') {
+      for (let index = -1; index < o.instances + 3; index++) {
+        const l = await proxy.listen({ tag: index < 0 ? 'setup' : String(index), host: '127.0.0.1', port: 0 });
+        pgPorts.set(index, l.port!);
+      }
+    }
+    const pgUrlFor = (index: number) => {
+      const u = new URL(viaProxy);
+      if (pgPorts.has(index)) u.port = String(pgPorts.get(index));
+      return u.toString();
+    };
     // The payment provider's signing secret: per scenario, derived from the seed so a run reproduces.
     const secretRng = rng.fork('webhook-secret');
     const webhookSecret = `whsec_${Array.from({ length: 32 }, () => Math.floor(secretRng.next() * 16).toString(16)).join('')}`;
-    const scenarioFile = path.join(dir, 'scenario.json');
-    fs.writeFileSync(scenarioFile, JSON.stringify(data));
+    // The whole plan stays with the harness (scenario.json); instances get only the contract's part of it.
+    fs.writeFileSync(path.join(dir, 'scenario.json'), JSON.stringify(data));
+    const scenarioFile = path.join(dir, 'candidate-scenario.json');
+    fs.writeFileSync(scenarioFile, JSON.stringify(challenge.candidateView(data)));
     const services = scenario.services
       ? await startMockServices({ rng: rng.fork('services'), nowUs: () => history.nowUs(), instances: o.instances, options: resolveServicesSpec(scenario.services, data, params) })
       : undefined;
@@ -125,19 +150,29 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
         WEBHOOK_SECRET: webhookSecret,
         GAUNTLET_SCENARIO: scenarioFile,
       },
-      envFor: services
-        ? (i) => {
-            const urls = services.urlsFor(i);
-            return { PAYMENTS_URL: urls.payments, NOTIFICATIONS_URL: urls.notifications, INVENTORY_URL: urls.inventory };
-          }
-        : undefined,
+      envFor: (i) => {
+        const urls = services?.urlsFor(i);
+        return { DATABASE_URL: pgUrlFor(i), ...(urls ? { PAYMENTS_URL: urls.payments, NOTIFICATIONS_URL: urls.notifications, INVENTORY_URL: urls.inventory } : {}) };
+      },
       runDir: dir,
       startTimeoutMs: o.startTimeoutMs,
       nowUs: () => history.nowUs(),
+      network: {
+        containment,
+        // What a contained instance may reach: its database proxy, its Redis, its own mock-service ports.
+        endpoints: (index) => {
+          const list: WireEndpoint[] = [{ name: 'pg', port: proxy.port, open: (socketPath, tag) => proxy.listen({ tag, path: socketPath }).then((l) => () => l.close()) }];
+          if (ns) list.push(endpointOf('redis', ns.url));
+          if (services) for (const [name, url] of Object.entries(services.urlsFor(index))) list.push(endpointOf(name, url));
+          return list;
+        },
+      },
     });
     teardown.unshift(() => cluster.stopAll());
 
     o.progress('running setup');
+    // The instances boot while setup runs; they load the module once it is done.
+    cluster.prestart();
     const setup = await cluster.runSetup();
     if (!setup.ok) return base('error', [fail('loads', `setup(ctx) failed: ${firstLine(setup.message)}`, { stage: setup.stage, error: setup.message })], { error: `setup failed: ${setup.message}` });
     o.progress(`starting ${o.instances} instances`);
@@ -195,7 +230,9 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     await nemesis.healAll();
     await services?.healAll();
     o.progress('healing and settling');
-    await ctx.sleep(o.settleMs);
+    // With mock services the quiet wait below is the settle (nothing changed and nothing in flight for its quiet
+    // period, after the restarts); without, a fixed settle period.
+    if (!services) await ctx.sleep(o.settleMs);
     await cluster.restartDead();
     if (services) {
       // Quiescence (CONTRACT §8): no ledger change and no call in flight for a settle period, bounded.
@@ -248,6 +285,11 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     }
     await history.close();
   }
+}
+
+function endpointOf(name: string, url: string): WireEndpoint {
+  const u = new URL(url);
+  return relayEndpoint(name, u.hostname, Number(u.port));
 }
 
 function firstLine(s: string): string {

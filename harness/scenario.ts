@@ -3,7 +3,7 @@
 
 import type { CheckResult, FaultWindow, InstanceEvent, Op, ProfileName, ScenarioMetrics, ChallengeId } from './types.ts';
 import type { Rng } from './seed.ts';
-import type { HttpRequest, HttpResponse } from './generator/http-client.ts';
+import type { HttpRequest, HttpResponse, Target } from './generator/http-client.ts';
 import type { SteadyLoadResult } from './generator/steady-load.ts';
 import type { LedgerSnapshot, MockServicesHandle, ServicesSpec } from './services/types.ts';
 
@@ -11,8 +11,10 @@ import type { LedgerSnapshot, MockServicesHandle, ServicesSpec } from './service
 export interface ClusterHandle {
   /** Number of instances (fixed for the scenario). */
   readonly size: number;
-  /** The instance's current base URL (changes when it is restarted). */
+  /** The instance's current base URL (changes when it is restarted); for display when it is contained. */
   baseUrl(instance: number): string;
+  /** Where to connect to the instance now: TCP, or the Unix socket of a contained instance. */
+  target(instance: number): Target;
   /** True while the instance process is up. */
   isUp(instance: number): boolean;
   /** SIGKILL an instance (recorded as a harness kill, never against the candidate). */
@@ -163,6 +165,11 @@ export interface ChallengeDef {
   optionalMethods: string[];
   checks: CheckInfo[];
   scenarios: ScenarioDef<any>[];
+  /**
+   * What of a scenario's data the contract gives the candidate (`ctx.scenario`, the `GAUNTLET_SCENARIO` file):
+   * never the workload's plan or expected outcomes, which would let a submission answer from an oracle.
+   */
+  candidateView(data: Record<string, unknown>): Record<string, unknown>;
   /**
    * The fastest reference solution: scenarios whose params set `compareReference: 1` also run it in the same
    * run, and report the submission's throughput as a ratio to it.

@@ -176,6 +176,12 @@ export interface GradeResult {
   startedAt?: string;
   durationMs?: number;
   infrastructure?: { postgres: string; redis: string };
+  /**
+   * How the submission was kept in (docs/security.md): `network` contained (a namespace per instance reaching only
+   * its scenario's endpoints) or open (with why); `filesystem` under Node's permission model or open (HTTP mode,
+   * --no-sandbox).
+   */
+  sandbox?: { network: 'contained' | 'open'; how?: string; reason?: string; filesystem: 'permission model' | 'read-only (bubblewrap)' | 'open' };
   /** Additive: major concerns (warnings with evidence), the static evidence, the gate, manual scoring, report files. */
   concerns?: Concern[];
   evidence?: SubmissionEvidence;

@@ -15,6 +15,10 @@ import pg from 'pg';
 import { grade, type GradeOptions } from '../harness/index.ts';
 import { acquireInfra, createScenarioDatabase, type Infra } from '../harness/infra/index.ts';
 import { instanceUser } from '../harness/instances/instance-process.ts';
+import net from 'node:net';
+import { Redis } from 'ioredis';
+import { containment } from '../harness/instances/netns.ts';
+import { bubblewrap } from '../harness/instances/bwrap.ts';
 import { expectContractShape, instanceProcesses, leftoverDatabases } from './helpers.ts';
 
 const HOSTILE = path.resolve('fixtures/hostile');
@@ -48,6 +52,8 @@ interface Expected {
   message?: string;
   redFlag?: string;
   rootOnly?: boolean;
+  /** Skipped where this is not available (gauntlet then reports the sandbox as open). */
+  needs?: 'bubblewrap';
   why: string;
 }
 
@@ -167,10 +173,11 @@ describe('hostile submissions: graded, contained, nothing left behind', () => {
   });
 
   for (const name of fixtures) {
-    if (name === 'cross-database') continue; // below, with another scenario's database to go after
+    if (name === 'cross-database' || name === 'network-escape') continue; // below, each with its own targets to go after
     it(name, async (ctx) => {
       const e = expected(name);
       if (e.rootOnly && !(isRoot && dropsPrivileges)) return ctx.skip();
+      if (e.needs === 'bubblewrap' && (containment(await instanceUser()).network !== 'contained' || 'problem' in bubblewrap())) return ctx.skip();
       const { r, scenario, check, rssGrowthMb } = await gradeHostile(name, infra);
       const summary = `${scenario.status}: ${scenario.error ?? ''} ${scenario.checks.map((c) => `${c.id}=${c.passed} ${c.message}`).join(' | ')}`;
       expect(scenario.status, summary).toBe(e.outcome);
@@ -242,6 +249,13 @@ describe('hostile submissions: graded, contained, nothing left behind', () => {
           for (const f of files) expect(fs.readFileSync(path.join(f.parentPath, f.name), 'utf8'), f.name).not.toContain('planted-json-secret');
           break;
         }
+        case 'http-escape':
+          expect(r.sandbox).toMatchObject({ network: 'contained', filesystem: 'read-only (bubblewrap)' });
+          expect(tried.length).toBe(8);
+          for (const a of tried) expect(`${a.what} -> ${a.result}`).toMatch(/-> blocked \((ENOENT|EROFS|EMPTY|NOT_VISIBLE|ECONNREFUSED)\)$/);
+          expect(fs.existsSync(path.join(HOSTILE, name, 'escaped.txt'))).toBe(false);
+          expect(fs.existsSync('/var/tmp/gauntlet-hostile-http-wrote')).toBe(false);
+          break;
         case 'signal-harness':
           expect(tried.length).toBe(5);
           for (const a of tried) expect(`${a.what} -> ${a.result}`).toMatch(/-> blocked \((EPERM|EACCES)\)$/);
@@ -249,6 +263,35 @@ describe('hostile submissions: graded, contained, nothing left behind', () => {
       }
     }, 90_000);
   }
+
+  it('network-escape: the machine\'s PostgreSQL (trusting 127.0.0.1), Redis, other services and other grades\' ports are out of reach', async (ctx) => {
+    const here = containment(await instanceUser());
+    if (here.network !== 'contained') return ctx.skip(); // not Linux, or no namespaces here: docs/security.md says what is open
+    // A port standing for another grade's instance or mock service: it must never see a connection.
+    let reached = 0;
+    const other = net.createServer((c) => {
+      reached++;
+      c.destroy();
+    });
+    await new Promise<void>((resolve, reject) => other.once('error', reject).listen(47123, '127.0.0.1', () => resolve()));
+    const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 1 });
+    redis.on('error', () => {});
+    try {
+      const { scenario, r } = await gradeHostile('network-escape', infra);
+      expect(r.sandbox?.network).toBe('contained');
+      expect(scenario.status, scenario.error ?? scenario.checks.map((c) => c.message).join(' | ')).toBe('passed');
+      const tried = attempts(r.runDir!, 'network-escape');
+      expect(tried.length).toBe(7);
+      for (const a of tried) expect(`${a.what} -> ${a.result}`).toMatch(/-> blocked \(ECONNREFUSED\)$/);
+      expect(reached).toBe(0);
+      expect(fs.existsSync(path.join(CANARY_DIR, 'net-copy-program'))).toBe(false);
+      const redisUp = await redis.connect().then(() => true, () => false);
+      if (redisUp) expect(await redis.exists('gauntlet:hostile:escaped')).toBe(0);
+    } finally {
+      redis.disconnect();
+      await new Promise((resolve) => other.close(resolve));
+    }
+  }, 120_000);
 
   it('cross-database: other scenarios\' databases, the maintenance databases and escalation are out of reach', async () => {
     const victim = await createScenarioDatabase(infra, 'hostile-victim');

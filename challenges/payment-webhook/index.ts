@@ -16,6 +16,8 @@ export const paymentWebhook: ChallengeDef = {
   requiredMethods: ['handlePaymentWebhook', 'getSubscriptionsByPaymentId'],
   optionalMethods: ['getDeadLetters'],
   scenarios: [duplicatesAndOrder, hostile, faults],
+  // The contract gives no scenario data: the provider's events arrive as webhooks.
+  candidateView: () => ({}),
   checks: [
     {
       id: 'one-subscription-per-payment',

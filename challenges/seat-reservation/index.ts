@@ -17,6 +17,8 @@ export const seatReservation: ChallengeDef = {
   requiredMethods: ['reserveSeat', 'getReservation'],
   optionalMethods: ['holdSeat', 'confirmHold', 'releaseSeat'],
   scenarios: [lastSeat, manySeats, holds, dbFaults, load],
+  // CONTRACT §2: `scenario: { seats: string[] }`.
+  candidateView: (data) => ({ seats: data.seats }),
   benchmarkReference: fileURLToPath(new URL('../../reference/seat-reservation/conditional-update.ts', import.meta.url)),
   checks: [
     {

@@ -36,13 +36,14 @@ function outcomeOf(spec: CallSpec, res: HttpResponse) {
  * up): it ends there. Any other call is awaited past the answer deadline while the system makes progress, and
  * given up when nothing was answered for a whole deadline (hung) or at the hard limit (StallWatchdog).
  */
-export function createClient(history: History, cluster: Pick<ClusterHandle, 'baseUrl' | 'size'>, timeouts: number | Partial<ClientTimeouts> = {}): ClientHandle {
+export function createClient(history: History, cluster: Pick<ClusterHandle, 'baseUrl' | 'size'> & Partial<Pick<ClusterHandle, 'target'>>, timeouts: number | Partial<ClientTimeouts> = {}): ClientHandle {
   const given = typeof timeouts === 'number' ? { callTimeoutMs: timeouts } : timeouts;
   const callTimeoutMs = given.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   // The hard limit is never below the answer deadline.
   const hardLimitMs = Math.max(given.hardLimitMs ?? DEFAULT_HARD_LIMIT_MS, callTimeoutMs);
   const watchdog = new StallWatchdog({ answerDeadlineMs: callTimeoutMs });
   const limitOf = (spec: CallSpec) => spec.timeoutMs ?? hardLimitMs;
+  const targetFor = (i: number) => (cluster.target ? cluster.target(i) : targetOf(cluster.baseUrl(i)));
   /** A sent call without a deadline of its own is watched for a hang. */
   const watchSent = (spec: CallSpec, x: ArmedExchange): void => {
     if (spec.timeoutMs !== undefined) return;
@@ -55,7 +56,7 @@ export function createClient(history: History, cluster: Pick<ClusterHandle, 'bas
   };
   return {
     async call(spec: CallSpec): Promise<Op> {
-      const target = targetOf(cluster.baseUrl(spec.instance));
+      const target = targetFor(spec.instance);
       const op = history.invoke(spec);
       const conn = await openConnection(target, Math.min(limitOf(spec), 5000));
       const x = arm(conn, limitOf(spec));
@@ -66,7 +67,7 @@ export function createClient(history: History, cluster: Pick<ClusterHandle, 'bas
     async burst(specs: CallSpec[]) {
       const connectStart = history.nowUs();
       const prepared = specs.map((spec) => {
-        const target = targetOf(cluster.baseUrl(spec.instance));
+        const target = targetFor(spec.instance);
         return { spec, target, bytes: encodeRequest(target, spec.request) };
       });
       // Open every connection first (bounded parallelism so a listen backlog never drops SYNs).
@@ -106,7 +107,7 @@ export function createClient(history: History, cluster: Pick<ClusterHandle, 'bas
 
     steady({ durationMs, connectionsPerInstance, make }) {
       return runSteadyLoad<CallSpec>({
-        targets: Array.from({ length: cluster.size }, (_, i) => ({ instance: i, url: cluster.baseUrl(i) })),
+        targets: Array.from({ length: cluster.size }, (_, i) => ({ instance: i, url: cluster.baseUrl(i), socketPath: targetFor(i).socketPath })),
         durationMs,
         connectionsPerTarget: connectionsPerInstance,
         nowUs: () => history.nowUs(),

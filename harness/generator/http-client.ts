@@ -37,13 +37,15 @@ export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 export interface Target {
   host: string;
   port: number;
+  /** A contained instance is reached through a Unix socket (its `host`/`port` are then only the Host header). */
+  socketPath?: string;
 }
 
 /** Serialise a request to the exact bytes written on the socket (`Connection: close`: one call, one connection). */
 export function encodeRequest(target: Target, req: HttpRequest): Buffer {
   const body = req.rawBody ?? (req.body === undefined ? '' : JSON.stringify(req.body));
   const headers: Record<string, string> = {
-    host: `${target.host}:${target.port}`,
+    host: target.socketPath ? 'localhost' : `${target.host}:${target.port}`,
     connection: 'close',
     ...(body || req.method !== 'GET' ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
     ...lowerKeys(req.headers ?? {}),
@@ -176,11 +178,11 @@ export interface OpenConnection {
 /** Open a TCP connection; never rejects. */
 export function openConnection(target: Target, timeoutMs: number): Promise<OpenConnection> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: target.host, port: target.port });
-    socket.setNoDelay(true);
+    const socket = target.socketPath ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host, port: target.port });
+    socket.setNoDelay?.(true);
     const timer = setTimeout(() => {
       socket.destroy();
-      resolve({ socket: null, failure: transportFailure('timeout', false, `connect to ${target.host}:${target.port} timed out`) });
+      resolve({ socket: null, failure: transportFailure('timeout', false, `connect to ${target.socketPath ?? `${target.host}:${target.port}`} timed out`) });
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -191,7 +193,9 @@ export function openConnection(target: Target, timeoutMs: number): Promise<OpenC
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       socket.destroy();
-      resolve({ socket: null, failure: transportFailure(err.code === 'ECONNREFUSED' ? 'refused' : 'error', false, `${err.code ?? ''} ${err.message}`.trim()) });
+      // A contained instance's socket file is gone or not yet there: as refused as a closed port.
+      const refused = err.code === 'ECONNREFUSED' || (!!target.socketPath && err.code === 'ENOENT');
+      resolve({ socket: null, failure: transportFailure(refused ? 'refused' : 'error', false, `${err.code ?? ''} ${err.message}`.trim()) });
     });
   });
 }

@@ -31,6 +31,8 @@ export interface SteadyRequest<M = unknown> {
 export interface SteadyLoadTarget {
   instance: number;
   url: string;
+  /** A contained instance's Unix socket (the URL then gives only the path prefix and Host). */
+  socketPath?: string;
 }
 
 export interface SteadyLoadOptions<M = unknown> {
@@ -259,6 +261,7 @@ export async function runSteadyLoad<M = unknown>(options: SteadyLoadOptions<M>):
     runs.push(
       autocannon({
         url: origin,
+        ...(target.socketPath ? { socketPath: target.socketPath } : {}),
         connections: connectionsPerTarget,
         pipelining: 1,
         duration: durationMs / 1000,

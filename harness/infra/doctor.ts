@@ -10,6 +10,8 @@ import { probeRedis } from './redis-client.ts';
 import { findRedisServer } from './redis-server.ts';
 import { INSTALL_REDIS_FIX, LOCAL_REDIS_URL } from './redis-source.ts';
 import { redactUrl } from './url-util.ts';
+import { containment } from '../instances/netns.ts';
+import { instanceUser } from '../instances/instance-process.ts';
 
 export interface DiagnoseOptions {
   /** Really start (and stop) embedded PostgreSQL to prove it works; default: only check its binaries run. */
@@ -19,8 +21,21 @@ export interface DiagnoseOptions {
 
 export async function diagnose(opts: DiagnoseOptions = {}): Promise<DoctorReport> {
   const env = opts.env ?? process.env;
-  const [pg, redis] = await Promise.all([diagnosePostgres(env, opts.tryEmbedded ?? false), diagnoseRedis(env)]);
-  return { ok: pg.postgres.source !== null, ...pg, ...redis, items: [...pg.items, ...redis.items] };
+  const [pg, redis, network] = await Promise.all([diagnosePostgres(env, opts.tryEmbedded ?? false), diagnoseRedis(env), diagnoseNetwork()]);
+  return { ok: pg.postgres.source !== null, ...pg, ...redis, network: network.network, items: [...pg.items, ...redis.items, ...network.items] };
+}
+
+/** Network containment: whether instances will run in namespaces of their own here (probed as a grade would). */
+async function diagnoseNetwork(): Promise<{ network: DoctorReport['network']; items: DoctorItem[] }> {
+  const c = containment(await instanceUser());
+  if (c.network === 'contained') {
+    const how = c.strategy === 'netns' ? 'a network namespace per instance (unshare --net, as root)' : 'a user + network namespace per instance (unshare --user --net)';
+    return { network: { contained: true, how }, items: [{ status: 'ok', label: 'network containment', detail: `${how}: instances reach only their scenario's database, Redis and mock services` }] };
+  }
+  return {
+    network: { contained: false, reason: c.reason },
+    items: [{ status: 'missing', label: 'network containment', detail: `open: ${c.reason}. Submissions can reach any port of this machine`, fix: 'grade on Linux with util-linux (unshare) and iproute2 (ip), as root or with unprivileged user namespaces enabled; or grade untrusted code in a container without network (docs/security.md)' }],
+  };
 }
 
 async function diagnosePostgres(env: NodeJS.ProcessEnv, tryEmbedded: boolean): Promise<Pick<DoctorReport, 'postgres' | 'embedded' | 'items'>> {

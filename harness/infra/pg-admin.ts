@@ -101,3 +101,21 @@ export function ident(name: string): string {
 export function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
+
+/**
+ * Whether the server lets anyone on this machine in without a password (`trust` for 127.0.0.1 in pg_hba.conf):
+ * a made-up role with no password gets "role … does not exist" (authentication passed) rather than a password
+ * request. Decides whether an uncontained grade may use it (docs/security.md). Never throws; false when unsure.
+ */
+export async function trustsLocalConnections(adminUrl: string): Promise<boolean> {
+  const u = new URL(adminUrl);
+  const client = new pg.Client({ host: u.hostname, port: Number(u.port || 5432), user: `gauntlet_trust_probe_${process.pid}`, password: undefined, database: 'postgres', connectionTimeoutMillis: 3000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.end().catch(() => {});
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === '28000' && /does not exist/.test((err as Error).message);
+  }
+}

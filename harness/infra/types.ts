@@ -81,5 +81,7 @@ export interface DoctorReport {
   redis: { source: RedisSource['source'] | null; url?: string; version?: string };
   embedded: { present: boolean; version?: string; binDir?: string; runAs?: string; started?: boolean; problem?: string };
   redisServerBinary: { path: string | null; version?: string };
+  /** Whether instances get a network namespace of their own here (instances/netns.ts), and if not, why. */
+  network: { contained: boolean; how?: string; reason?: string };
   items: DoctorItem[];
 }

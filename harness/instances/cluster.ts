@@ -5,7 +5,9 @@ import path from 'node:path';
 import type { ClusterHandle } from '../scenario.ts';
 import type { InstanceEvent } from '../types.ts';
 import { InstanceProcess, type InstanceEnv, type LaunchSpec, type StartOutcome } from './instance-process.ts';
-import { httpCall, targetOf } from '../generator/http-client.ts';
+import { httpCall, type Target } from '../generator/http-client.ts';
+import type { Containment } from './netns.ts';
+import type { WireEndpoint } from './wire-gate.ts';
 
 export interface ClusterOptions {
   launch: LaunchSpec;
@@ -17,6 +19,8 @@ export interface ClusterOptions {
   startTimeoutMs: number;
   nowUs(): number;
   onLog?(instance: number, message: string): void;
+  /** Network containment of every process (setup included) and the endpoints it may reach (instance-process.ts). */
+  network?: { containment: Containment; endpoints(index: number): WireEndpoint[] };
 }
 
 export class Cluster implements ClusterHandle {
@@ -39,9 +43,23 @@ export class Cluster implements ClusterHandle {
     return outcome;
   }
 
-  /** Start every instance; resolves with the first failure, if any. */
+  private prestarted: Promise<StartOutcome>[] | null = null;
+
+  /**
+   * Boot every instance now (module mode), to load the module once `start()` is called: the processes start
+   * while `setup` runs. HTTP-mode servers start in `start()` as before (nothing of theirs may run before setup).
+   */
+  prestart(): void {
+    if (this.opts.launch.kind !== 'module' || this.prestarted) return;
+    this.prestarted = Array.from({ length: this.opts.size }, (_, i) => this.startOne(i, 'started', true));
+  }
+
+  /** Start every instance (or let the prestarted ones go); resolves with the first failure, if any. */
   async start(): Promise<StartOutcome> {
-    const outcomes = await Promise.all(Array.from({ length: this.opts.size }, (_, i) => this.startOne(i)));
+    const pending = this.prestarted ?? Array.from({ length: this.opts.size }, (_, i) => this.startOne(i));
+    if (this.prestarted) for (const p of this.procs) p?.go();
+    this.prestarted = null;
+    const outcomes = await Promise.all(pending);
     return outcomes.find((o) => !o.ok) ?? outcomes[0];
   }
 
@@ -55,7 +73,7 @@ export class Cluster implements ClusterHandle {
     return caps.includes('*') || caps.includes(method);
   }
 
-  private makeProcess(index: number, mode: 'serve' | 'setup'): InstanceProcess {
+  private makeProcess(index: number, mode: 'serve' | 'setup', waitForGo = false): InstanceProcess {
     const name = index < 0 ? 'setup' : `instance-${index}`;
     return new InstanceProcess(
       {
@@ -65,6 +83,8 @@ export class Cluster implements ClusterHandle {
         mode,
         logFile: path.join(this.opts.runDir, `${name}.log`),
         startTimeoutMs: this.opts.startTimeoutMs,
+        waitForGo,
+        network: this.opts.network && { containment: this.opts.network.containment, endpoints: this.opts.network.endpoints(index) },
         onLog: () => {
           this.logCount++;
         },
@@ -77,8 +97,8 @@ export class Cluster implements ClusterHandle {
     );
   }
 
-  private async startOne(index: number, startedKind: 'started' | 'restarted' = 'started'): Promise<StartOutcome> {
-    const proc = this.makeProcess(index, 'serve');
+  private async startOne(index: number, startedKind: 'started' | 'restarted' = 'started', waitForGo = false): Promise<StartOutcome> {
+    const proc = this.makeProcess(index, 'serve', waitForGo);
     this.procs[index] = proc;
     const outcome = await proc.start();
     this.events.push(outcome.ok ? { instance: index, atUs: this.opts.nowUs(), kind: startedKind } : { instance: index, atUs: this.opts.nowUs(), kind: 'load-error', detail: outcome.message });
@@ -87,7 +107,12 @@ export class Cluster implements ClusterHandle {
 
   baseUrl(instance: number): string {
     const p = this.procs[instance];
-    return `http://127.0.0.1:${p?.port ?? 1}`;
+    return p?.socketPath ? `http://localhost` : `http://127.0.0.1:${p?.port ?? 1}`;
+  }
+
+  target(instance: number): Target {
+    const p = this.procs[instance];
+    return p?.socketPath ? { host: 'localhost', port: 80, socketPath: p.socketPath } : { host: '127.0.0.1', port: p?.port ?? 1 };
   }
 
   isUp(instance: number): boolean {
@@ -114,7 +139,7 @@ export class Cluster implements ClusterHandle {
         if (!p) return;
         // A process that is dying may not have reported its exit yet: one that does not answer is dead too.
         if (p.alive) {
-          const res = await httpCall(targetOf(this.baseUrl(i)), { method: 'GET', path: '/__gauntlet/stats' }, 2000);
+          const res = await httpCall(this.target(i), { method: 'GET', path: '/__gauntlet/stats' }, 2000);
           if (res.status > 0) return; // any HTTP answer means it is alive (HTTP-mode servers have no stats route)
           await new Promise((resolve) => setTimeout(resolve, 200));
           if (p.alive) {
@@ -137,7 +162,7 @@ export class Cluster implements ClusterHandle {
   async stats(): Promise<{ instance: number; inFlight: number; maxInFlight: number }[]> {
     return Promise.all(
       this.procs.slice(0, this.opts.size).map(async (p, i) => {
-        const res = p?.alive ? await httpCall(targetOf(this.baseUrl(i)), { method: 'GET', path: '/__gauntlet/stats' }, 2000) : null;
+        const res = p?.alive ? await httpCall(this.target(i), { method: 'GET', path: '/__gauntlet/stats' }, 2000) : null;
         const body = (res?.body ?? {}) as { inFlight?: number; maxInFlight?: number };
         return { instance: i, inFlight: body.inFlight ?? 0, maxInFlight: body.maxInFlight ?? 0 };
       }),
@@ -145,7 +170,7 @@ export class Cluster implements ClusterHandle {
   }
 
   async resetStats(): Promise<void> {
-    await Promise.all(this.procs.map((p, i) => (p?.alive ? httpCall(targetOf(this.baseUrl(i)), { method: 'POST', path: '/__gauntlet/stats' }, 2000) : null)));
+    await Promise.all(this.procs.map((p, i) => (p?.alive ? httpCall(this.target(i), { method: 'POST', path: '/__gauntlet/stats' }, 2000) : null)));
   }
 
   /** Stop every process (graceful, then SIGKILL). */

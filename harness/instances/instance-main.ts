@@ -11,6 +11,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { matchRoute, type RouteTable } from './routes.ts';
+import { BRIDGE_ENV, parseBridgeSpec, startBridge } from './net-bridge.ts';
 
 type Msg =
   | { type: 'ready'; port: number; capabilities: string[] }
@@ -23,6 +24,11 @@ const realExit = process.exit.bind(process) as (code?: number) => never;
 const stringify = JSON.stringify;
 let control: net.Socket | null = null;
 let token = '';
+let goSignal: (() => void) | null = null;
+/** Resolves once the harness says `go` (setup is done); at once when it was not asked to wait. */
+const go = new Promise<void>((resolve) => {
+  goSignal = resolve;
+});
 
 /** Open the control pipe the harness gave as fd 3 (a process started some other way has none). */
 function openControl(): void {
@@ -35,6 +41,9 @@ function openControl(): void {
     return;
   }
   control.on('error', () => {});
+  control.on('data', (chunk: Buffer) => {
+    if (chunk.includes('go\n')) goSignal?.();
+  });
   // The harness went away (killed, crashed): never outlive it.
   control.on('end', () => realExit(0));
   control.on('close', () => realExit(0));
@@ -160,6 +169,20 @@ export async function runInstance(loadModule: () => Promise<Record<string, any>>
   reportExitCalls();
   const mode = process.env.GAUNTLET_MODE ?? 'serve';
   const loadTimeoutMs = Number(process.env.GAUNTLET_LOAD_TIMEOUT_MS ?? 15000);
+  // Contained (a network namespace of its own): the way out to this scenario's endpoints, before any candidate code.
+  const listenPath = process.env.GAUNTLET_LISTEN_PATH ?? '';
+  delete process.env.GAUNTLET_LISTEN_PATH;
+  try {
+    const spec = parseBridgeSpec(process.env[BRIDGE_ENV]);
+    delete process.env[BRIDGE_ENV];
+    if (spec) await startBridge(spec);
+  } catch (err) {
+    return sendAndExit({ type: 'load-error', stage: 'import', message: `gauntlet could not open the instance's network bridge (not the submission's fault): ${describe(err)}` }, 1);
+  }
+  // Started while setup still runs: no candidate code before the harness says setup is done.
+  const waitGo = process.env.GAUNTLET_WAIT_GO === '1' && mode === 'serve';
+  delete process.env.GAUNTLET_WAIT_GO;
+  if (waitGo) await go;
   let mod: Record<string, any>;
   try {
     mod = await loadModule();
@@ -259,14 +282,16 @@ export async function runInstance(loadModule: () => Promise<Record<string, any>>
   }
 
   const port = Number(process.env.PORT ?? 0);
-  server.listen(port, '127.0.0.1', () => {
+  const listening = () => {
     const addr = server.address();
     // Own methods and those of the service's class chain (not Object.prototype's).
     const names = new Set<string>();
     for (let o: object | null = service; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) for (const k of Object.getOwnPropertyNames(o)) names.add(k);
     const capabilities = [...names].filter((k) => k !== 'constructor' && typeof service[k] === 'function');
     send({ type: 'ready', port: typeof addr === 'object' && addr ? addr.port : port, capabilities });
-  });
+  };
+  if (listenPath) server.listen(listenPath, listening);
+  else server.listen(port, '127.0.0.1', listening);
 
   process.on('SIGTERM', () => {
     server.close();

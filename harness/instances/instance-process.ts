@@ -17,6 +17,11 @@ import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { interrupted, onCleanup } from '../cleanup.ts';
 import { freePort, osUserIds } from '../infra/process-util.ts';
+import { wrap, type Containment } from './netns.ts';
+import { openGate, type Gate, type WireEndpoint } from './wire-gate.ts';
+import { BRIDGE_ENV } from './net-bridge.ts';
+import { bridgeScript } from './net-bridge-script.ts';
+import { bubblewrap, bwrapArgv } from './bwrap.ts';
 
 /** Niceness of instance processes (0 normal, 19 lowest). */
 const INSTANCE_NICE = 10;
@@ -44,7 +49,15 @@ export type LaunchSpec =
       /** Cap on captured stdout+stderr per process (default DEFAULT_LIMITS.maxLogBytes). */
       maxLogBytes?: number;
     }
-  | { kind: 'http'; start: string; setup?: string; cwd: string; maxLogBytes?: number };
+  | {
+      kind: 'http';
+      start: string;
+      setup?: string;
+      cwd: string;
+      maxLogBytes?: number;
+      /** Folders an HTTP-mode instance under bubblewrap sees empty (the run folders, the run store's folder). */
+      hide?: string[];
+    };
 
 export interface Limits {
   /** Cap on captured stdout+stderr per process (the rest is dropped, marked as truncated). */
@@ -98,6 +111,17 @@ export interface StartOptions {
   startTimeoutMs: number;
   limits?: Limits;
   onLog?(message: string, fields?: Record<string, unknown>): void;
+  /**
+   * Network containment (netns.ts): when contained, the process starts in a network namespace of its own and
+   * reaches only these endpoints, through Unix sockets opened in its temp folder (wire-gate.ts); the harness then
+   * reaches its HTTP server through a Unix socket too.
+   */
+  network?: { containment: Containment; endpoints: WireEndpoint[] };
+  /**
+   * Module mode: boot now (Node, the bundle, the bridge), but load the candidate's module only once `go()` is
+   * called — so instances start while `setup` still runs, and no candidate code runs before setup is done.
+   */
+  waitForGo?: boolean;
 }
 
 export type StartOutcome =
@@ -110,6 +134,8 @@ const HTTP_MODE_CAPABILITIES = ['*'];
 export class InstanceProcess {
   child: ChildProcess | null = null;
   port = 0;
+  /** Set when the process is contained: the harness reaches its HTTP server at this Unix socket, not at `port`. */
+  socketPath: string | null = null;
   capabilities: string[] = [];
   /** Set once the harness itself stops or kills the process, so its exit is not counted as a crash. */
   expectedExit = false;
@@ -121,6 +147,26 @@ export class InstanceProcess {
   private tail = '';
   private log: fs.WriteStream;
   private tmpDir: string | null = null;
+  private gate: Gate | null = null;
+  private onGo: (() => void) | null = null;
+  private goRequested = false;
+  private get waitsForGo(): boolean {
+    return !!this.opts.waitForGo && this.opts.launch.kind === 'module' && this.opts.mode === 'serve';
+  }
+
+  /** Let an instance started with `waitForGo` load the module and call create(ctx). */
+  go(): void {
+    this.goRequested = true;
+    const arm = this.onGo;
+    this.onGo = null;
+    if (!arm) return; // not spawned yet: start() goes on its own once it is
+    arm();
+    try {
+      (this.child?.stdio[3] as import('node:net').Socket | undefined)?.write('go\n');
+    } catch {
+      // gone already: its exit is reported as usual
+    }
+  }
   private token = randomBytes(16).toString('hex');
   private unregister: () => void = () => {};
 
@@ -156,16 +202,56 @@ export class InstanceProcess {
       const args = ['--enable-source-maps', `--max-old-space-size=${launch.maxHeapMb}`];
       if (launch.sandbox) args.push('--experimental-permission', '--no-warnings', `--allow-fs-read=${this.tmpDir}`, `--allow-fs-write=${this.tmpDir}`);
       Object.assign(env, { GAUNTLET_MODE: opts.mode, PORT: '0', GAUNTLET_LOAD_TIMEOUT_MS: String(opts.startTimeoutMs), GAUNTLET_CONTROL_TOKEN: this.token });
+      if (this.waitsForGo) env.GAUNTLET_WAIT_GO = '1';
+      const contained = await this.contain(env, undefined);
+      if (contained) env.GAUNTLET_LISTEN_PATH = contained.inboundPath;
       // Its own process group: a `process.kill(0, …)` in the submission reaches only its own group.
-      return spawn(process.execPath, [...args, bundle], { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], cwd: this.tmpDir, detached: true, ...(runAs ?? {}) });
+      return this.spawnMaybeContained([process.execPath, ...args, bundle], { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], cwd: this.tmpDir, detached: true }, runAs);
     }
     if (opts.mode === 'serve') {
       this.port = await freePort();
       env.PORT = String(this.port);
     }
     const command = opts.mode === 'setup' ? launch.setup ?? 'true' : launch.start;
+    // Its own copy of the scenario file, like a module instance: the run folder may be out of its sight.
+    if (opts.env.GAUNTLET_SCENARIO) {
+      env.GAUNTLET_SCENARIO = path.join(this.tmpDir, 'scenario.json');
+      fs.copyFileSync(opts.env.GAUNTLET_SCENARIO, env.GAUNTLET_SCENARIO);
+    }
+    const contained = await this.contain(env, opts.mode === 'serve' ? this.port : undefined);
+    if (!contained) return spawn('/bin/sh', ['-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: launch.cwd, detached: true });
+    // Contained: the bridge runs beside the server in its namespace (in the same process group), then the command.
+    const bridge = await bridgeScript();
+    const ready = path.join(this.tmpDir, 'bridge.ready');
+    // The bridge first, the server once the bridge listens (a server that connects at start must find its database).
+    const argv = ['/bin/sh', '-c', '"$0" "$1" "$3" & while [ ! -e "$3" ]; do sleep 0.02; done; exec /bin/sh -c "$2"', process.execPath, bridge, command, ready];
+    const bwrap = bubblewrap();
     // Its own process group, so a shell's children (python, java …) die with it.
-    return spawn('/bin/sh', ['-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: launch.cwd, detached: true });
+    const options = { env, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], cwd: launch.cwd, detached: true };
+    if ('problem' in bwrap) return this.spawnMaybeContained(argv, options, null);
+    // bubblewrap: the network namespace (loopback up), a PID namespace, and a read-only machine.
+    const view = { writable: this.tmpDir, readable: [path.dirname(bridge), launch.cwd], hidden: launch.hide ?? [], cwd: launch.cwd };
+    const wrapped = bwrapArgv(bwrap.path, view, argv);
+    return spawn(wrapped[0], wrapped.slice(1), options);
+  }
+
+  /** Open the instance's way out (Unix sockets in its temp folder) when it is to be contained; null when not. */
+  private async contain(env: Record<string, string>, httpPort: number | undefined): Promise<Gate | null> {
+    const network = this.opts.network;
+    if (!network || network.containment.network !== 'contained') return null;
+    const tag = this.opts.mode === 'setup' ? 'setup' : String(this.opts.index);
+    this.gate = await openGate(network.endpoints, this.tmpDir!, tag, httpPort);
+    env[BRIDGE_ENV] = JSON.stringify(this.gate.spec);
+    this.socketPath = this.gate.inboundPath;
+    return this.gate;
+  }
+
+  private spawnMaybeContained(argv: string[], options: Parameters<typeof spawn>[2], runAs: { uid: number; gid: number } | null): ChildProcess {
+    const c = this.opts.network?.containment;
+    if (!c || c.network !== 'contained') return spawn(argv[0], argv.slice(1), { ...options, ...(runAs ?? {}) });
+    const wrapped = wrap(c, argv, runAs);
+    // netns: started as root, setpriv drops to runAs inside; userns: started as runAs, root only inside its namespace.
+    return spawn(wrapped[0], wrapped.slice(1), { ...options, ...(c.strategy === 'userns' ? runAs ?? {} : {}) });
   }
 
   /** Read the control pipe: newline-delimited JSON, each line bounded and carrying this process's token. */
@@ -220,6 +306,7 @@ export class InstanceProcess {
     try {
       child = await this.spawnChild();
     } catch (err) {
+      this.removeTmp();
       return { ok: false, stage: 'start', message: `could not start the instance: ${(err as Error).message}` };
     }
     this.child = child;
@@ -243,17 +330,30 @@ export class InstanceProcess {
         clearTimeout(timer);
         resolve(o);
       };
-      const timer = setTimeout(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const arm = () => {
+        timer = setTimeout(onTimeout, opts.startTimeoutMs + (httpMode ? 0 : 2000));
+      };
+      const onTimeout = () => {
         const suspect = httpMode
           ? opts.mode === 'setup' ? 'does the setup command hang?' : `does the start command listen on $PORT (${this.port})?`
           : `does ${opts.mode === 'setup' ? 'setup(ctx)' : 'create(ctx)'} hang, or loop without ever yielding?`;
         settle({ ok: false, stage: opts.mode === 'setup' ? 'setup' : 'create', message: `the instance did not become ready within ${opts.startTimeoutMs} ms (${suspect})` });
         void this.killNow();
-      }, opts.startTimeoutMs + (httpMode ? 0 : 2000));
+      };
+      // Waiting for `go`: the start timeout runs from then (setup's own time is not this instance's).
+      if (this.waitsForGo) {
+        this.onGo = arm;
+        if (this.goRequested) this.go();
+      } else arm();
       const onMessage = (msg: any) => {
         // Readiness is decided once; the runtime never says it twice.
         if (settled && (msg.type === 'ready' || msg.type === 'setup-done' || msg.type === 'load-error')) return;
-        if (msg.type === 'ready' && Number.isInteger(msg.port) && msg.port > 0 && msg.port < 65536) {
+        if (msg.type === 'ready' && this.socketPath && opts.launch.kind === 'module') {
+          // Contained: it listens on the Unix socket the harness gave it, whatever it says.
+          this.capabilities = Array.isArray(msg.capabilities) ? msg.capabilities.filter((c: unknown) => typeof c === 'string') : [];
+          settle({ ok: true, port: 0, capabilities: this.capabilities });
+        } else if (msg.type === 'ready' && Number.isInteger(msg.port) && msg.port > 0 && msg.port < 65536) {
           this.port = msg.port;
           this.capabilities = Array.isArray(msg.capabilities) ? msg.capabilities.filter((c: unknown) => typeof c === 'string') : [];
           settle({ ok: true, port: msg.port, capabilities: this.capabilities });
@@ -290,7 +390,7 @@ export class InstanceProcess {
       });
 
       if (httpMode && opts.mode === 'serve') {
-        void waitForPort(this.port, () => settled || !this.alive).then((up) => {
+        void waitForPort(this.socketPath ? { path: this.socketPath } : { port: this.port }, () => settled || !this.alive).then((up) => {
           if (up) {
             this.capabilities = HTTP_MODE_CAPABILITIES;
             settle({ ok: true, port: this.port, capabilities: this.capabilities });
@@ -352,6 +452,8 @@ export class InstanceProcess {
   }
 
   private removeTmp(): void {
+    void this.gate?.close();
+    this.gate = null;
     if (this.tmpDir) fs.rmSync(this.tmpDir, { recursive: true, force: true });
     this.tmpDir = null;
   }
@@ -391,11 +493,14 @@ export class InstanceProcess {
   }
 }
 
-/** Poll until something accepts TCP connections on the port; false when `stop()` says to give up. */
-async function waitForPort(port: number, stop: () => boolean): Promise<boolean> {
+/**
+ * Poll until something accepts connections on the port (or, contained, on the Unix socket the bridge opens once
+ * the server inside listens); false when `stop()` says to give up.
+ */
+async function waitForPort(where: { port: number } | { path: string }, stop: () => boolean): Promise<boolean> {
   while (!stop()) {
     const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port });
+      const s = 'path' in where ? net.connect({ path: where.path }) : net.connect({ host: '127.0.0.1', port: where.port });
       s.once('connect', () => {
         s.destroy();
         resolve(true);

@@ -4,7 +4,7 @@
 
 import type { ScenarioContext } from '../../../harness/scenario.ts';
 import type { ServicesOptions } from '../../../harness/services/types.ts';
-import { httpCall, targetOf } from '../../../harness/generator/http-client.ts';
+import { httpCall } from '../../../harness/generator/http-client.ts';
 import { readDeadLetters, readSubscriptions } from '../operations.ts';
 import { CONFIRMATION_TEMPLATE } from '../checkers/notification-exactly-once.ts';
 import type { ProviderOptions } from '../provider/provider.ts';
@@ -63,12 +63,12 @@ async function settle(ctx: ScenarioContext, paymentIds: string[]): Promise<boole
   const probe = async () => {
     last = await runLimited(
       paymentIds.map((id, k) => async () => {
-        const res = await httpCall(targetOf(ctx.cluster.baseUrl(k % n)), readSubscriptions('settle', k % n, id, 'settle').request, 3_000);
+        const res = await httpCall(ctx.cluster.target(k % n), readSubscriptions('settle', k % n, id, 'settle').request, 3_000);
         return { id, status: res.status, body: res.bodyText };
       }),
       8,
     );
-    const dl = await httpCall(targetOf(ctx.cluster.baseUrl(0)), readDeadLetters('settle', 0, 'settle').request, 3_000);
+    const dl = await httpCall(ctx.cluster.target(0), readDeadLetters('settle', 0, 'settle').request, 3_000);
     return [last, dl.status, dl.bodyText];
   };
   const complete = () => {
