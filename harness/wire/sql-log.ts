@@ -23,6 +23,11 @@ export interface SqlLog {
 
 const BATCH_BYTES = 64 * 1024;
 
+/** Any record type to a JSON Lines file, bounded the same way (redis.jsonl uses it). */
+export function openJsonlLog<T extends object>(file: string, o: SqlLogOptions = {}): { record(r: T): void; counts(): { written: number; dropped: number }; close(): Promise<void> } {
+  return openSqlLog(file, o) as unknown as { record(r: T): void; counts(): { written: number; dropped: number }; close(): Promise<void> };
+}
+
 export function openSqlLog(file: string, o: SqlLogOptions = {}): SqlLog {
   const maxBytes = o.maxBytes ?? 512 * 1024 * 1024;
   const maxPending = o.maxPendingBytes ?? 64 * 1024 * 1024;
