@@ -59,6 +59,8 @@ export interface GradeOptions {
    * uses the embedded server, with password authentication, instead).
    */
   allowOpenNetwork?: boolean;
+  /** Record every statement and Redis command per scenario (sql.jsonl, redis.jsonl); default true. Off only to measure what it costs. */
+  capture?: boolean;
   /** V8 heap limit per module instance, MiB (default 512). */
   maxHeapMb?: number;
   /** How long an instance may take to become ready (setup, create), ms (default 15000). */
@@ -162,6 +164,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       scenario: s,
       launch,
       containment,
+      capture: o.capture,
       runDir,
       seed: opts.seed,
       profile: opts.profile,

@@ -22,13 +22,17 @@ import { inspectScenario } from '../rubric/evidence/database.ts';
 import { inconclusiveReason, watchMachine } from './machine-watch.ts';
 import type { Containment } from './instances/netns.ts';
 import { relayEndpoint, type WireEndpoint } from './instances/wire-gate.ts';
-import { openSqlLog } from './wire/sql-log.ts';
+import { openJsonlLog, openSqlLog } from './wire/sql-log.ts';
+import { startRedisProxy, type RedisRecord } from './wire/redis-proxy.ts';
+import { randomBytes } from 'node:crypto';
 
 export interface ScenarioRunOptions {
   infra: Infra;
   challenge: ChallengeDef;
   scenario: ScenarioDef;
   launch: LaunchSpec;
+  /** Record every statement and Redis command (sql.jsonl, redis.jsonl); default true (off only to measure its cost). */
+  capture?: boolean;
   /** How instances are kept off the network (instances/netns.ts); open when not given. */
   containment?: Containment;
   runDir: string;
@@ -51,8 +55,11 @@ export interface ScenarioRunOptions {
 
 const NO_METRICS = { operations: 0, ok: 0, fail: 0, indeterminate: 0, p50Ms: 0, p99Ms: 0, throughputPerS: 0, maxInFlight: 0 };
 
+/** What a Redis client sends on its own when it connects (ioredis, node-redis): not the submission's use of Redis. */
+const REDIS_HANDSHAKE = new Set(['AUTH', 'HELLO', 'SELECT', 'CLIENT', 'INFO', 'PING', 'READONLY', 'QUIT', 'COMMAND']);
+
 /** Connection errors an instance can die of when the harness itself broke its database connections (CONTRACT §8). */
-const DB_CONNECTION_ERROR = /ECONNRESET|EPIPE|57P01|57P02|57P03|Connection terminated|terminating connection|Client has encountered a connection error|server closed the connection/i;
+const DB_CONNECTION_ERROR = /ECONNRESET|EPIPE|57P01|57P02|57P03|Connection terminated|terminating connection|Client has encountered a connection error|server closed the connection|Connection is closed|Socket closed unexpectedly/i;
 
 /**
  * Runs the scenario, then makes sure PostgreSQL is still there: a server that stopped during the run makes its
@@ -103,10 +110,23 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     if (!o.keep) teardown.push(() => db.drop());
     const ns = await createRedisNamespace(o.infra);
     if (ns) teardown.push(() => ns.release());
+    // The scenario's Redis, reached only through its own proxy: a password of its own, its logical database as
+    // database 0, nothing beyond it, every command recorded (redis.jsonl) and open to faults.
+    const capture = o.capture !== false;
+    const redisLog = ns && capture ? openJsonlLog<RedisRecord>(path.join(dir, 'redis.jsonl')) : null;
+    // Commands of the submission's own (not the client's handshake): only then are Redis faults worth injecting.
+    let redisCommands = 0;
+    const recordRedis = (r: RedisRecord) => {
+      if (r.kind === 'command' && r.tag !== 'setup' && !REDIS_HANDSHAKE.has(r.args?.[0] ?? '')) redisCommands++;
+      redisLog?.record(r);
+    };
+    const redisProxy = ns && o.infra.redis ? await startRedisProxy({ upstreamUrl: o.infra.redis.url, db: ns.db, password: randomBytes(18).toString('hex'), record: recordRedis, nowUs: () => history.nowUs() }) : null;
+    if (redisProxy) teardown.push(() => redisProxy.close());
+    if (redisLog) teardown.push(() => redisLog.close());
     // Every statement the instances send, decoded on the way through the fault proxy (sql.jsonl, CONTRACT §7).
-    const sqlLog = openSqlLog(path.join(dir, 'sql.jsonl'));
-    teardown.push(() => sqlLog.close());
-    const proxy = await startFaultProxy({ upstreamHost: db.host, upstreamPort: db.port, record: sqlLog.record, nowUs: () => history.nowUs() });
+    const sqlLog = o.capture !== false ? openSqlLog(path.join(dir, 'sql.jsonl')) : null;
+    if (sqlLog) teardown.push(() => sqlLog.close());
+    const proxy = await startFaultProxy({ upstreamHost: db.host, upstreamPort: db.port, ...(sqlLog ? { record: sqlLog.record } : {}), nowUs: () => history.nowUs() });
     teardown.unshift(() => proxy.close());
     const viaProxy = new URL(db.url);
     viaProxy.hostname = proxy.host;
@@ -119,6 +139,13 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
       for (let index = -1; index < o.instances + 3; index++) {
         const l = await proxy.listen({ tag: index < 0 ? 'setup' : String(index), host: '127.0.0.1', port: 0 });
         pgPorts.set(index, l.port!);
+      }
+    }
+    const redisUrls = new Map<number, string>();
+    if (containment.network === 'open' && redisProxy) {
+      for (let index = -1; index < o.instances + 3; index++) {
+        const l = await redisProxy.listen({ tag: index < 0 ? 'setup' : String(index), host: '127.0.0.1', port: 0 });
+        redisUrls.set(index, l.url!);
       }
     }
     const pgUrlFor = (index: number) => {
@@ -142,7 +169,7 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
       size: o.instances,
       env: {
         DATABASE_URL: viaProxy.toString(),
-        REDIS_URL: ns?.url ?? '',
+        REDIS_URL: redisProxy?.url ?? '',
         GAUNTLET_REDIS_PROBLEM: o.infra.redisProblem ?? '',
         PAYMENTS_URL: '',
         NOTIFICATIONS_URL: '',
@@ -152,7 +179,7 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
       },
       envFor: (i) => {
         const urls = services?.urlsFor(i);
-        return { DATABASE_URL: pgUrlFor(i), ...(urls ? { PAYMENTS_URL: urls.payments, NOTIFICATIONS_URL: urls.notifications, INVENTORY_URL: urls.inventory } : {}) };
+        return { DATABASE_URL: pgUrlFor(i), ...(redisUrls.has(i) ? { REDIS_URL: redisUrls.get(i)! } : {}), ...(urls ? { PAYMENTS_URL: urls.payments, NOTIFICATIONS_URL: urls.notifications, INVENTORY_URL: urls.inventory } : {}) };
       },
       runDir: dir,
       startTimeoutMs: o.startTimeoutMs,
@@ -162,7 +189,7 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
         // What a contained instance may reach: its database proxy, its Redis, its own mock-service ports.
         endpoints: (index) => {
           const list: WireEndpoint[] = [{ name: 'pg', port: proxy.port, open: (socketPath, tag) => proxy.listen({ tag, path: socketPath }).then((l) => () => l.close()) }];
-          if (ns) list.push(endpointOf('redis', ns.url));
+          if (redisProxy) list.push({ name: 'redis', port: redisProxy.port, open: (socketPath, tag) => redisProxy.listen({ tag, path: socketPath }).then((l) => () => l.close()) });
           if (services) for (const [name, url] of Object.entries(services.urlsFor(index))) list.push(endpointOf(name, url));
           return list;
         },
@@ -189,7 +216,7 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
       return { ...base('passed', []), skipped: `not implemented: ${missing.join(', ')} (optional; this scenario's checks score 0)` };
     }
 
-    const nemesis = createNemesis({ proxy, adminUrl: db.adminUrl, role: db.role, nowUs: () => history.nowUs(), rng: rng.fork('nemesis') });
+    const nemesis = createNemesis({ proxy, redisProxy: redisProxy ?? undefined, redisUsed: () => redisCommands > 0, adminUrl: db.adminUrl, role: db.role, nowUs: () => history.nowUs(), rng: rng.fork('nemesis') });
     teardown.unshift(() => nemesis.healAll());
     const client = createClient(history, cluster, { callTimeoutMs: o.callTimeoutMs, hardLimitMs: o.callHardLimitMs });
     const abort = new AbortController();
@@ -322,7 +349,7 @@ function safeCheck(id: string, run: () => CheckResult): CheckResult {
 function classifyCrashes(events: InstanceEvent[], faults: FaultWindow[]): void {
   for (const e of events) {
     if (e.kind !== 'exited') continue;
-    const nearFault = faults.some((w) => w.fault !== 'db-latency' && e.atUs >= w.startUs - 500_000 && e.atUs <= w.endUs + 2_000_000);
+    const nearFault = faults.some((w) => w.fault !== 'db-latency' && w.fault !== 'redis-latency' && e.atUs >= w.startUs - 500_000 && e.atUs <= w.endUs + 2_000_000);
     if (nearFault && DB_CONNECTION_ERROR.test(`${e.errorCode ?? ''} ${e.detail ?? ''}`)) e.faultInduced = true;
   }
 }

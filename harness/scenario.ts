@@ -60,6 +60,14 @@ export interface NemesisHandle {
   dbBlackhole(): () => Promise<void>;
   /** Terminate the candidate role's backends (pg_terminate_backend), mid-transaction where there are any. */
   killBackends(): Promise<number>;
+  /** Whether the submission uses Redis (its instances sent commands of their own): only then do Redis faults test anything. */
+  redisInUse(): boolean;
+  /** Reset every open Redis connection now (a no-op without Redis). */
+  redisReset(): Promise<void>;
+  /** Added latency on every Redis packet until healed. */
+  redisLatency(latencyMs: number, jitterMs?: number): () => Promise<void>;
+  /** Stop forwarding Redis traffic until healed; healing resets the held connections. */
+  redisBlackhole(): () => Promise<void>;
   /** Heal everything still active. */
   healAll(): Promise<void>;
   readonly windows: FaultWindow[];

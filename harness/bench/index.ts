@@ -11,6 +11,7 @@ import { measureDriverThroughput } from './driver-throughput.ts';
 import { measureGradeTime } from './grade-time.ts';
 import { loadAverage1m, machineFacts } from './machine.ts';
 import { measureReferenceLoad } from './reference-load.ts';
+import { measureContainmentOverhead } from './containment-overhead.ts';
 import { renderBenchMarkdown } from './render.ts';
 import { line, type BenchReport, type BenchSection } from './report.ts';
 import type { BenchContext } from './support.ts';
@@ -46,6 +47,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchReport> {
     sections.push(await measureBurstFidelity(ctx));
     sections.push(await measureDriverThroughput(ctx));
     sections.push(await measureReferenceLoad(ctx));
+    sections.push(await measureContainmentOverhead(ctx));
     const misses = sections.flatMap((s) => s.lines.filter((l) => l.ok === false).map((l) => `${l.label} ${l.display} (target ${l.target?.text ?? '?'})`));
     return {
       schemaVersion: 1,

@@ -82,7 +82,8 @@ function probe(runAs: { uid: number; gid: number } | null): Containment {
  * spawns it as `runAs` already (spawn's uid/gid).
  */
 export function wrap(c: Extract<Containment, { network: 'contained' }>, command: string[], runAs: { uid: number; gid: number } | null): string[] {
-  const up = `${c.tools.ip} link set lo up`;
+  // The shell would pass its PWD on: an instance's environment holds only the contract's variables.
+  const up = `unset PWD OLDPWD; ${c.tools.ip} link set lo up`;
   if (c.strategy === 'netns') {
     const drop = runAs ? `${c.tools.setpriv} --reuid=${runAs.uid} --regid=${runAs.gid} --clear-groups -- ` : '';
     return [c.tools.unshare, '--net', '--', '/bin/sh', '-c', `${up} && exec ${drop}"$0" "$@"`, ...command];

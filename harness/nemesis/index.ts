@@ -9,6 +9,8 @@ import { resetDbConnections } from './db-reset.ts';
 import { startDbBlackhole } from './db-blackhole.ts';
 import { terminateBackends } from './kill-backends.ts';
 import { FaultTimeline } from './timeline.ts';
+import { createRedisFaults, REDIS_FAULT } from './redis-faults.ts';
+import type { RedisProxy } from '../wire/redis-proxy.ts';
 
 export { startFaultProxy, type FaultProxy, type FaultProxyOptions, type ListenOptions, type ProxyListener } from './fault-proxy.ts';
 export { killBackends, terminateBackends } from './kill-backends.ts';
@@ -20,11 +22,18 @@ export const FAULT = {
   dbReset: 'db-reset',
   dbBlackhole: 'db-blackhole',
   killBackends: 'kill-backends',
+  redisReset: REDIS_FAULT.reset,
+  redisLatency: REDIS_FAULT.latency,
+  redisBlackhole: REDIS_FAULT.blackhole,
 } as const;
 
 export interface NemesisOptions {
   /** The proxy the candidate's database URL points at. */
   proxy: FaultProxy;
+  /** The scenario's Redis proxy, when it has Redis. */
+  redisProxy?: RedisProxy;
+  /** Whether the instances sent Redis commands of their own so far. */
+  redisUsed?(): boolean;
   /** A superuser (or pg_signal_backend) URL straight to PostgreSQL, not through the proxy. */
   adminUrl: string;
   /** The candidate's role, whose backends `killBackends` terminates. */
@@ -39,6 +48,7 @@ export function createNemesis(options: NemesisOptions): NemesisHandle {
   const { proxy, adminUrl, role, nowUs } = options;
   const jitterRng = options.rng.fork ? options.rng.fork('nemesis:db-latency') : options.rng;
   const timeline = new FaultTimeline(nowUs);
+  const redis = createRedisFaults({ proxy: options.redisProxy, used: options.redisUsed ?? (() => false), timeline, nowUs, rng: options.rng.fork ? options.rng.fork('nemesis:redis') : options.rng });
 
   // The proxy has one latency setting: a new dbLatency supersedes the one before (its window closes then).
   let latency: { heal: () => void; close: (extra?: Record<string, unknown>) => void } | null = null;
@@ -83,6 +93,11 @@ export function createNemesis(options: NemesisOptions): NemesisHandle {
       };
     },
 
+    redisInUse: () => redis.inUse(),
+    redisReset: () => redis.reset(),
+    redisLatency: (ms, jitter) => redis.latency(ms, jitter),
+    redisBlackhole: () => redis.blackhole(),
+
     async killBackends() {
       const startUs = nowUs();
       const run = terminateBackends(adminUrl, role);
@@ -111,6 +126,7 @@ export function createNemesis(options: NemesisOptions): NemesisHandle {
       // nested blackholes share one switch: the last heal resets the connections, the others count none
       const connectionsReset = holes.length > 0 ? holes[holes.length - 1].heal() : 0;
       holes.forEach((hole, i) => hole.close({ connectionsReset: i === holes.length - 1 ? connectionsReset : 0 }));
+      redis.healAll();
       await Promise.allSettled([...pending]);
       timeline.closeAll();
     },

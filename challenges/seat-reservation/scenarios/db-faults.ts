@@ -1,6 +1,7 @@
 // db-faults: bursts of reservations while the database misbehaves mid-transaction: connections reset, backends
-// terminated, latency spikes and a short blackhole. Indeterminate answers are allowed while a fault is active,
-// but never two holders, and a caller told SEAT_TAKEN never holds the seat.
+// terminated, latency spikes and a short blackhole — and, for a submission that uses Redis, its Redis too (the
+// same reset, latency spike and blackhole at the same moments). Indeterminate answers are allowed while a fault
+// is active, but never two holders, and a caller told SEAT_TAKEN never holds the seat.
 
 import type { ScenarioDef } from '../../../harness/scenario.ts';
 import { reserve } from '../operations.ts';
@@ -14,7 +15,7 @@ const FAULTS = ['reset', 'kill-backends', 'latency-spike', 'blackhole'] as const
 
 export const dbFaults: ScenarioDef<SeatFinal> = {
   id: 'db-faults',
-  description: 'bursts while database connections are reset, backends killed, latency spikes and a blackhole',
+  description: 'bursts while database (and Redis, when used) connections are reset, backends killed, latency spikes and a blackhole',
   params: {
     quick: { seats: 10, rounds: 4, callersPerRound: 80, blackholeMs: 300, baseLatencyMs: 2 },
     standard: { seats: 20, rounds: 8, callersPerRound: 120, blackholeMs: 400, baseLatencyMs: 2 },
@@ -39,16 +40,22 @@ export const dbFaults: ScenarioDef<SeatFinal> = {
       const healLatency = ctx.nemesis.dbLatency(ctx.params.baseLatencyMs, 2);
       const burst = ctx.client.burst(specs);
       await ctx.sleep(faultRng.int(5, 30));
-      if (fault === 'reset') await ctx.nemesis.dbReset();
-      else if (fault === 'kill-backends') await ctx.nemesis.killBackends();
+      // Decided per round: a submission's first use of Redis may come with the first burst (allow it 100 ms).
+      for (let waited = 0; !ctx.nemesis.redisInUse() && round === 0 && waited < 100; waited += 10) await ctx.sleep(10);
+      const redis = ctx.nemesis.redisInUse();
+      if (fault === 'reset') {
+        await ctx.nemesis.dbReset();
+        if (redis) await ctx.nemesis.redisReset();
+      } else if (fault === 'kill-backends') await ctx.nemesis.killBackends();
       else if (fault === 'latency-spike') {
-        const heal = ctx.nemesis.dbLatency(faultRng.int(50, 150), 20);
+        const spike = faultRng.int(50, 150);
+        const heals = [ctx.nemesis.dbLatency(spike, 20), ...(redis ? [ctx.nemesis.redisLatency(spike, 20)] : [])];
         await ctx.sleep(300);
-        await heal();
+        await Promise.all(heals.map((h) => h()));
       } else {
-        const heal = ctx.nemesis.dbBlackhole();
+        const heals = [ctx.nemesis.dbBlackhole(), ...(redis ? [ctx.nemesis.redisBlackhole()] : [])];
         await ctx.sleep(ctx.params.blackholeMs);
-        await heal();
+        await Promise.all(heals.map((h) => h()));
       }
       await burst;
       await healLatency();
