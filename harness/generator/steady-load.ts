@@ -106,7 +106,8 @@ interface AutocannonClient extends NodeJS.EventEmitter {
 }
 
 /** Connect errors after which the request cannot have reached the server. */
-const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND']);
+// ENOENT: a contained instance's Unix socket is gone (its process stopped): as refused as a closed port.
+const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'ENOENT']);
 const REFUSED_BACKOFF_BASE_MS = 20;
 const REFUSED_BACKOFF_MAX_MS = 250;
 

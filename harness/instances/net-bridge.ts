@@ -9,6 +9,7 @@
 
 import net from 'node:net';
 import fs from 'node:fs';
+import { abortSocket } from '../infra/abort-socket.ts';
 
 export interface BridgeSpec {
   /** 127.0.0.1:port inside the namespace → the Unix socket at path (outside, the harness). */
@@ -33,11 +34,7 @@ export function splice(a: net.Socket, b: net.Socket): void {
   b.setNoDelay?.(true);
   a.pipe(b);
   b.pipe(a);
-  const abort = (other: net.Socket) => () => {
-    if (other.destroyed) return;
-    if (typeof other.resetAndDestroy === 'function' && !other.connecting && other.remoteAddress) other.resetAndDestroy();
-    else other.destroy();
-  };
+  const abort = (other: net.Socket) => () => abortSocket(other);
   a.on('error', abort(b));
   b.on('error', abort(a));
   a.on('close', () => b.destroyed || b.end());

@@ -3,6 +3,7 @@
 // It refuses SSL itself so the traffic stays in the clear, can listen on extra tagged TCP or Unix sockets, and
 // with `record` decodes the wire protocol of every connection into SqlRecords (../wire/pg-wire.ts).
 
+import { abortSocket } from '../infra/abort-socket.ts';
 import net from 'node:net';
 import { onCleanup } from '../cleanup.ts';
 import { createPgWireDecoder, type PgWireDecoder, type SqlRecord } from '../wire/pg-wire.ts';
@@ -234,7 +235,7 @@ class Pair {
     for (const socket of [this.client, this.upstream]) {
       if (socket.destroyed) continue;
       try {
-        if (reset && typeof socket.resetAndDestroy === 'function' && !socket.connecting) socket.resetAndDestroy();
+        if (reset) abortSocket(socket);
         else socket.destroy();
       } catch {
         socket.destroy();

@@ -4,6 +4,7 @@
 // Plain node:http, not msw: the faults that matter live below the Response (a reset before executing, a socket dropped
 // after executing, a response held while the socket stays open), which msw's `getResponse` cannot express.
 
+import { abortSocket } from '../infra/abort-socket.ts';
 import http from 'node:http';
 import type net from 'node:net';
 
@@ -75,6 +76,5 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
 export function resetConnection(res: http.ServerResponse): void {
   const socket = res.socket;
   if (!socket || socket.destroyed) return;
-  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
-  else socket.destroy();
+  abortSocket(socket);
 }

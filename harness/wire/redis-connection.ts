@@ -15,6 +15,7 @@
 // fault destroys both sockets with RST. A client that sends something that is not RESP gets a protocol error
 // and is closed ('protocol-error'); commands read before it still go upstream.
 
+import { abortSocket } from '../infra/abort-socket.ts';
 import net from 'node:net';
 import tls from 'node:tls';
 import { CommandReader, type ReadCommand } from './redis-command-reader.ts';
@@ -168,7 +169,7 @@ export class ConnectionPair {
     for (const socket of [this.client, this.upstream]) {
       if (socket.destroyed) continue;
       try {
-        if (reset && typeof socket.resetAndDestroy === 'function' && !socket.connecting && !(socket instanceof tls.TLSSocket)) socket.resetAndDestroy();
+        if (reset && !(socket instanceof tls.TLSSocket)) abortSocket(socket);
         else socket.destroy();
       } catch {
         socket.destroy();
