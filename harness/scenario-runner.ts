@@ -188,7 +188,8 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
         containment,
         // What a contained instance may reach: its database proxy, its Redis, its own mock-service ports.
         endpoints: (index) => {
-          const list: WireEndpoint[] = [{ name: 'pg', port: proxy.port, open: (socketPath, tag) => proxy.listen({ tag, path: socketPath }).then((l) => () => l.close()) }];
+          // Named as PostgreSQL names its sockets, so the runtime's own pool connects to it directly (no bridge hop).
+          const list: WireEndpoint[] = [{ name: 'pg', fileName: `.s.PGSQL.${proxy.port}`, port: proxy.port, open: (socketPath, tag) => proxy.listen({ tag, path: socketPath }).then((l) => () => l.close()) }];
           if (redisProxy) list.push({ name: 'redis', port: redisProxy.port, open: (socketPath, tag) => redisProxy.listen({ tag, path: socketPath }).then((l) => () => l.close()) });
           if (services) for (const [name, url] of Object.entries(services.urlsFor(index))) list.push(endpointOf(name, url));
           return list;

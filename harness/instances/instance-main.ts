@@ -25,6 +25,19 @@ const stringify = JSON.stringify;
 let control: net.Socket | null = null;
 let token = '';
 let goSignal: (() => void) | null = null;
+/**
+ * Contained: the Unix sockets behind the bridge's ports. The runtime's own pg pool and Redis client use them
+ * directly (the same endpoints, one hop fewer); the candidate's own clients go through the bridge's ports.
+ */
+let directSockets: { port: number; path: string }[] = [];
+const socketFor = (url: string): string | undefined => {
+  try {
+    const port = Number(new URL(url).port);
+    return directSockets.find((s) => s.port === port)?.path;
+  } catch {
+    return undefined;
+  }
+};
 /** Resolves once the harness says `go` (setup is done); at once when it was not asked to wait. */
 const go = new Promise<void>((resolve) => {
   goSignal = resolve;
@@ -106,18 +119,28 @@ function missingRedis(reason: string): Redis {
   return new Proxy({}, { get: (_t, prop) => (prop === 'then' ? undefined : prop === 'on' || prop === 'once' ? () => undefined : fail) }) as unknown as Redis;
 }
 
+/** The parts of a postgres:// URL (a connection string would override an explicit `host`). */
+function pgParts(url: string): { user: string; password: string; database: string; port: number } {
+  const u = new URL(url);
+  return { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: decodeURIComponent(u.pathname.slice(1)), port: Number(u.port || 5432) };
+}
+
 async function buildContext() {
   const env = process.env;
   const instance = Number(env.GAUNTLET_INSTANCE ?? 0);
   const databaseUrl = env.DATABASE_URL ?? '';
   const redisUrl = env.REDIS_URL ?? '';
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: Number(env.GAUNTLET_PG_POOL_MAX ?? 10) });
+  // pg reaches a Unix socket through its folder (`host`), the file being PostgreSQL's `.s.PGSQL.<port>`.
+  const pgSocket = socketFor(databaseUrl);
+  const max = Number(env.GAUNTLET_PG_POOL_MAX ?? 10);
+  const pool = new pg.Pool(pgSocket ? { ...pgParts(databaseUrl), host: pgSocket.slice(0, pgSocket.lastIndexOf('/')), max } : { connectionString: databaseUrl, max });
   // CONTRACT §8: every client the pool creates has an 'error' listener, so a killed backend never crashes the process.
   pool.on('connect', (client) => client.on('error', (err) => send({ type: 'log', message: 'pg client error (connection lost)', fields: { error: err.message } })));
   pool.on('error', () => {});
   let redis: Redis;
   if (redisUrl) {
-    redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 3000 });
+    const redisSocket = socketFor(redisUrl);
+    redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3, connectTimeout: 3000, ...(redisSocket ? { path: redisSocket } : {}) });
     redis.on('error', () => {});
     try {
       await redis.connect();
@@ -175,7 +198,10 @@ export async function runInstance(loadModule: () => Promise<Record<string, any>>
   try {
     const spec = parseBridgeSpec(process.env[BRIDGE_ENV]);
     delete process.env[BRIDGE_ENV];
-    if (spec) await startBridge(spec);
+    if (spec) {
+      await startBridge(spec);
+      directSockets = spec.outbound;
+    }
   } catch (err) {
     return sendAndExit({ type: 'load-error', stage: 'import', message: `gauntlet could not open the instance's network bridge (not the submission's fault): ${describe(err)}` }, 1);
   }

@@ -11,6 +11,8 @@ import { splice, type BridgeSpec } from './net-bridge.ts';
 export interface WireEndpoint {
   /** A short name for the socket file (`pg`, `redis`, `payments` …). */
   name: string;
+  /** The socket file's own name when a client expects one (PostgreSQL's `.s.PGSQL.<port>`); `<name>.sock` otherwise. */
+  fileName?: string;
   /** The port the instance's URL names: the bridge listens on 127.0.0.1:<port> inside the namespace. */
   port: number;
   /** Open a Unix socket at `socketPath` leading to this endpoint, for instance `tag`; resolves to its closer. */
@@ -71,7 +73,7 @@ export async function openGate(endpoints: WireEndpoint[], dir: string, tag: stri
   try {
     for (const e of endpoints) {
       if (outbound.some((o) => o.port === e.port)) continue;
-      const socketPath = path.join(dir, `${e.name}.sock`);
+      const socketPath = path.join(dir, e.fileName ?? `${e.name}.sock`);
       closers.push(await e.open(socketPath, tag));
       outbound.push({ port: e.port, path: socketPath });
     }
