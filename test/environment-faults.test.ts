@@ -96,6 +96,28 @@ describe('faults of the grading environment are not the candidate\'s', () => {
     }
   }, 120_000);
 
+  it('an open network never grades against a PostgreSQL that trusts local connections, unless told to', async () => {
+    // This machine's PostgreSQL trusts 127.0.0.1 (docs/security.md); --no-contain stands for a machine without namespaces.
+    const open = gauntletGrade(['examples/reference-submission', '--challenge', 'seat-reservation', '--scenario', 'last-seat', '--profile', 'quick', '--seed', '1', '--json', '--no-contain'], { DATABASE_URL: '' });
+    const done = await open.exited;
+    expect(done.code, open.stderr()).toBe(0);
+    const r = JSON.parse(open.stdout());
+    expect(r.sandbox).toMatchObject({ network: 'open', reason: expect.stringMatching(/--no-contain/) });
+    expect(r.infrastructure.postgres).toMatch(/^embedded/);
+    expect(open.stderr()).toMatch(/trusts local connections and the network is open: using the embedded PostgreSQL/);
+    expect(open.stderr()).toMatch(/network: open/);
+    expect(leftoversIn(open.tmp)).toEqual([]);
+
+    const insisted = gauntletGrade(['examples/reference-submission', '--challenge', 'seat-reservation', '--scenario', 'last-seat', '--profile', 'quick', '--seed', '1', '--json', '--no-contain', '--allow-open-network'], { DATABASE_URL: '' });
+    expect((await insisted.exited).code, insisted.stderr()).toBe(0);
+    expect(JSON.parse(insisted.stdout()).infrastructure.postgres).toMatch(/^local/);
+
+    const contained = gauntletGrade(['examples/reference-submission', '--challenge', 'seat-reservation', '--scenario', 'last-seat', '--profile', 'quick', '--seed', '1', '--json'], { DATABASE_URL: '' });
+    expect((await contained.exited).code, contained.stderr()).toBe(0);
+    const c = JSON.parse(contained.stdout());
+    if (c.sandbox.network === 'contained') expect(c.infrastructure.postgres).toMatch(/^local/); // contained: the trusting server is out of the instances' reach
+  }, 120_000);
+
   it('no Redis for a submission that uses ctx.redis: the scenario is an environment error naming the fix', async () => {
     const closed = await freePort(); // nothing listens there
     const infra = await acquireInfra({ env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${closed}` } });

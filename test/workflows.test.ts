@@ -2,6 +2,7 @@
 // exit codes), the interviewer (history, show, score, questions, compare) and the candidate (practice output
 // that teaches). Every run goes to a temporary folder and store, removed at the end.
 
+import { readHistory } from '../harness/history/history.ts';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -120,6 +121,24 @@ describe('the interviewer: history, show, score, questions, compare', () => {
     const html = path.join(tmp, 'again.html');
     expect(gauntlet(['show', 'last~1', '--report', 'html', '--out', html, '--store', store]).code).toBe(0);
     expect(fs.readFileSync(html, 'utf8')).toMatch(/<span class="verdict pass">PASS<\/span>/);
+  });
+
+  it('show --sql prints the statements one call sent, as the fault proxy recorded them', { timeout: 30_000 }, () => {
+    const scenario = good.challenges[0].scenarios[0];
+    const ops = readHistory(scenario.historyFile!);
+    const reserve = ops.find((o) => o.f === 'reserve' && o.type === 'ok')!;
+    const r = gauntlet(['show', good.runId!, '--sql', `${scenario.id}:${reserve.index}`, '--store', store]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^op ${reserve.index} reserve .* on instance ${reserve.instance}, .*: ok`));
+    const userId = String(reserve.args.userId);
+    expect(r.stdout).toContain(userId);
+    expect(r.stdout).toMatch(/→ (UPDATE|INSERT|SELECT|COMMIT)/);
+    // Nothing of another caller: every bound value list that names a user names this one.
+    for (const line of r.stdout.split('\n').filter((l) => /bind \[/.test(l) && /user-/.test(l))) expect(line).toContain(userId);
+    const bad = gauntlet(['show', good.runId!, '--sql', 'no-such-scenario:1', '--store', store]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/has no scenario no-such-scenario/);
+    expect(gauntlet(['show', good.runId!, '--sql', 'nonsense', '--store', store]).stderr).toMatch(/--sql takes <scenario>:<op>/);
   });
 
   it('show and score say what to do about unknown runs or a missing store (exit 2)', { timeout: 30_000 }, () => {

@@ -45,7 +45,7 @@ export async function bundleInstance(modulePath: string, routesModule: string, o
       nodePaths: [path.join(harnessRoot, 'node_modules')],
       alias: { gauntlet: path.join(harnessRoot, 'harness', 'public.ts') },
       external: ['pg-native'],
-      plugins: [confine([...(submissionDir ? [submissionDir] : []), path.dirname(modulePath), ...harnessRoots()])],
+      plugins: [optionalRequires(), confine([...(submissionDir ? [submissionDir] : []), path.dirname(modulePath), ...harnessRoots()])],
       // CommonJS dependencies (pg, ioredis) call require() on built-ins; give the ESM bundle a real require.
       banner: { js: "import { createRequire as __gauntletCreateRequire } from 'node:module'; const require = __gauntletCreateRequire(import.meta.url);" },
     });
@@ -70,6 +70,25 @@ function harnessRoots(): string[] {
     }
   }
   return [...new Set(roots)];
+}
+
+/**
+ * Libraries require what they may never use lazily (Knex every dialect's driver, pg `pg-native`, ws its optional
+ * speedups): a `require()` of a package that is not installed stays a run-time `require()`, as Node would treat
+ * it — it throws only if that code path runs, with Node's own "Cannot find module" naming the package. Static
+ * `import`s of a missing package still fail the build, with the file and line.
+ */
+export function optionalRequires(): esbuild.Plugin {
+  return {
+    name: 'gauntlet-optional-requires',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.kind !== 'require-call' || args.pluginData === 'optional-probe' || args.path.startsWith('node:')) return undefined;
+        const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'optional-probe' });
+        return found.errors.length ? { path: args.path, external: true } : undefined;
+      });
+    },
+  };
 }
 
 /**

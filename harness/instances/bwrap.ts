@@ -4,7 +4,9 @@
 // folder is the only writable place and the run store, the run folders and other temp folders are empty.
 
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { findTool } from './netns.ts';
 
 let probed: { path: string } | { problem: string } | null = null;
@@ -29,13 +31,27 @@ export interface BwrapView {
   cwd: string;
 }
 
+/**
+ * The node_modules folders Node would search from `cwd` upwards: a submission under a hidden folder (a checkout in
+ * /tmp) still finds the dependencies installed above it.
+ */
+function ancestorModules(cwd: string): string[] {
+  const found: string[] = [];
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    const modules = path.join(dir, 'node_modules');
+    if (fs.existsSync(modules)) found.push(fs.realpathSync(modules));
+    if (path.dirname(dir) === dir) break;
+  }
+  return found;
+}
+
 /** The argv that runs `command` under bubblewrap with the view above. */
 export function bwrapArgv(bwrap: string, view: BwrapView, command: string[]): string[] {
   const argv = [bwrap, '--unshare-net', '--unshare-pid', '--die-with-parent', '--new-session', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
   // Other instances' and grades' temp folders vanish under an empty tmpfs; then what this one needs comes back.
   for (const dir of new Set([os.tmpdir(), '/tmp'])) argv.push('--tmpfs', dir);
   for (const dir of view.hidden) argv.push('--tmpfs', dir);
-  for (const dir of view.readable) argv.push('--ro-bind', dir, dir);
+  for (const dir of [...view.readable, ...ancestorModules(view.cwd)]) argv.push('--ro-bind', dir, dir);
   argv.push('--bind', view.writable, view.writable, '--chdir', view.cwd, '--', ...command);
   return argv;
 }
