@@ -86,7 +86,7 @@ export interface GradeOptions {
 }
 
 export type ProgressEvent =
-  | { kind: 'infra'; message: string }
+  | { kind: 'infra'; message: string; /** Printed even with --quiet (the sandbox is weaker than by default). */ warning?: boolean }
   | { kind: 'scenario-start'; challenge: string; scenario: string; index: number; total: number }
   | { kind: 'scenario-progress'; challenge: string; scenario: string; message: string }
   | { kind: 'scenario-end'; challenge: string; scenario: string; result: ScenarioResult };
@@ -140,11 +140,11 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
 
   const ownInfra = !o.infra && modules.some((m) => m.file);
   const containment: Containment = o.contain === false ? { network: 'open', reason: 'turned off (--no-contain)' } : probeContainment(o.sandbox === false ? null : await instanceUser());
-  if (containment.network === 'open' && modules.some((m) => m.file)) progress({ kind: 'infra', message: `network: open — ${containment.reason}; the submission can reach any port of this machine (docs/security.md)` });
+  if (containment.network === 'open' && modules.some((m) => m.file)) progress({ kind: 'infra', warning: true, message: `network: open — ${containment.reason}; the submission can reach any port of this machine (docs/security.md)` });
   let infra = o.infra ?? (ownInfra ? await acquireInfra({ log: (message) => progress({ kind: 'infra', message }), preferEmbedded: o.embeddedPostgres, preferSpawnedRedis: o.privateRedis }) : null);
   // Open network + a PostgreSQL that lets anyone on this machine in: the submission could log in as a superuser.
   if (ownInfra && infra && containment.network === 'open' && !o.allowOpenNetwork && infra.postgres.source !== 'embedded' && (await trustsLocalConnections(infra.postgres.adminUrl))) {
-    progress({ kind: 'infra', message: `the ${infra.postgres.source} PostgreSQL at ${infra.postgres.host}:${infra.postgres.port} trusts local connections and the network is open: using the embedded PostgreSQL (password authentication) instead; --allow-open-network uses it anyway` });
+    progress({ kind: 'infra', warning: true, message: `the ${infra.postgres.source} PostgreSQL at ${infra.postgres.host}:${infra.postgres.port} trusts local connections and the network is open: using the embedded PostgreSQL (password authentication) instead; --allow-open-network uses it anyway` });
     await infra.close();
     infra = await acquireInfra({ log: (message) => progress({ kind: 'infra', message }), preferEmbedded: true, preferSpawnedRedis: o.privateRedis });
   }

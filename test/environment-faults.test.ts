@@ -108,9 +108,10 @@ describe('faults of the grading environment are not the candidate\'s', () => {
     expect(open.stderr()).toMatch(/network: open/);
     expect(leftoversIn(open.tmp)).toEqual([]);
 
-    const insisted = gauntletGrade(['examples/reference-submission', '--challenge', 'seat-reservation', '--scenario', 'last-seat', '--profile', 'quick', '--seed', '1', '--json', '--no-contain', '--allow-open-network'], { DATABASE_URL: '' });
+    const insisted = gauntletGrade(['examples/reference-submission', '--challenge', 'seat-reservation', '--scenario', 'last-seat', '--profile', 'quick', '--seed', '1', '--json', '--no-contain', '--allow-open-network', '--quiet'], { DATABASE_URL: '' });
     expect((await insisted.exited).code, insisted.stderr()).toBe(0);
     expect(JSON.parse(insisted.stdout()).infrastructure.postgres).toMatch(/^local/);
+    expect(insisted.stderr()).toMatch(/network: open/); // said even with --quiet
 
     const contained = gauntletGrade(['examples/reference-submission', '--challenge', 'seat-reservation', '--scenario', 'last-seat', '--profile', 'quick', '--seed', '1', '--json'], { DATABASE_URL: '' });
     expect((await contained.exited).code, contained.stderr()).toBe(0);

@@ -22,10 +22,11 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
   };
   return {
     onProgress(e) {
-      if (quiet) return;
+      // What weakens the sandbox is said even with --quiet.
+      if (quiet && !(e.kind === 'infra' && e.warning)) return;
       if (e.kind === 'infra') {
         clear();
-        stream.write(chalk.dim(`gauntlet: ${e.message}\n`));
+        stream.write(e.kind === 'infra' && e.warning ? chalk.yellow(`gauntlet: ${e.message}\n`) : chalk.dim(`gauntlet: ${e.message}\n`));
       } else if (e.kind === 'scenario-start') {
         label = `[${e.index}/${e.total}] ${e.challenge} / ${e.scenario}`;
         step = 'starting';
