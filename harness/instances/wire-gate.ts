@@ -3,10 +3,10 @@
 // tagged with the instance so what it sends is recorded as its own. An endpoint that can listen on a Unix
 // socket itself (the fault proxy) does; any other is reached through a small relay here.
 
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { splice, type BridgeSpec } from './net-bridge.ts';
+import { bindServer, closeServer } from '../nemesis/proxy-listeners.ts';
 
 export interface WireEndpoint {
   /** A short name for the socket file (`pg`, `redis`, `payments` …). */
@@ -30,30 +30,12 @@ export function relayEndpoint(name: string, host: string, port: number): WireEnd
         const upstream = net.connect({ host, port });
         splice(client, upstream);
       });
-      await listenUnix(server, socketPath);
+      server.on('error', () => {});
+      // The proxies' own way to bind a Unix socket: mode 0666 (instances may run as nobody), a stale file replaced.
+      await bindServer(server, { path: socketPath });
       return () => closeServer(server, socketPath);
     },
   };
-}
-
-export function listenUnix(server: net.Server, socketPath: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => {
-      server.off('error', reject);
-      server.on('error', () => {});
-      // Instances may run as another OS user (nobody).
-      fs.chmodSync(socketPath, 0o666);
-      resolve();
-    });
-  });
-}
-
-export function closeServer(server: net.Server, socketPath?: string): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    if (socketPath) fs.rmSync(socketPath, { force: true });
-  });
 }
 
 export interface Gate {
