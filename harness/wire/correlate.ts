@@ -98,6 +98,8 @@ function describe(r: SqlRecord): string | null {
       return `→ ${r.commandTag}`;
     case 'error':
       return `→ ERROR ${r.code}: ${r.message}`;
+    case 'notice':
+      return `→ WARNING ${r.code}: ${r.message}`;
     case 'ready':
       return r.status === 'T' ? '  (in transaction)' : r.status === 'E' ? '  (failed transaction)' : null;
     case 'close':

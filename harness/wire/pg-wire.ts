@@ -16,7 +16,8 @@ export type SqlRecordKind =
   | 'ssl'
   | 'close'
   | 'garbage'
-  | 'terminate';
+  | 'terminate'
+  | 'notice';
 
 export interface SqlRecord {
   /** µs, from the decoder's nowUs() clock, when the message was complete. */
@@ -36,7 +37,7 @@ export interface SqlRecord {
   params?: (string | null)[];
   /** CommandComplete tag, e.g. "UPDATE 1". */
   commandTag?: string;
-  /** ErrorResponse SQLSTATE (field C). */
+  /** ErrorResponse (or WARNING NoticeResponse) SQLSTATE (field C). */
   code?: string;
   /** ErrorResponse message (field M); what a close, ssl, copy or garbage record is about. */
   message?: string;
@@ -109,8 +110,8 @@ const FRONTEND_ACTIONS = table({
   S: SKIP, H: SKIP, D: SKIP, C: SKIP, F: SKIP, p: SKIP, // p: password / SASL, never kept
 });
 const BACKEND_ACTIONS = table({
-  C: KEEP, E: KEEP, Z: KEEP,
-  R: SKIP, K: SKIP, S: SKIP, D: SKIP, T: SKIP, t: SKIP, n: SKIP, '1': SKIP, '2': SKIP, '3': SKIP, N: SKIP,
+  C: KEEP, E: KEEP, Z: KEEP, N: KEEP,
+  R: SKIP, K: SKIP, S: SKIP, D: SKIP, T: SKIP, t: SKIP, n: SKIP, '1': SKIP, '2': SKIP, '3': SKIP,
   A: SKIP, s: SKIP, I: SKIP, G: SKIP, H: SKIP, W: SKIP, d: SKIP, c: SKIP, V: SKIP, v: SKIP,
 });
 // Whole-message lengths fixed by the protocol: a mismatch means the stream is not what we think it is.
@@ -510,19 +511,23 @@ export function createPgWireDecoder(o: PgWireDecoderOptions): PgWireDecoder {
         const tag = cstring(body, 0, cut);
         return emit({ kind: 'complete', commandTag: tag.value });
       }
-      case 0x45: { // E
-        const r: Omit<SqlRecord, 't' | 'conn'> = { kind: 'error' };
+      case 0x45: // E
+      case 0x4e: { // N: only WARNINGs are kept (e.g. 25P01 "there is no transaction in progress"), not chatter
+        const r: Omit<SqlRecord, 't' | 'conn'> = { kind: type === 0x45 ? 'error' : 'notice' };
+        let severity = '';
         let pos = 0;
         while (pos < body.length && body[pos] !== 0) {
           const field = body[pos];
           const value = cstring(body, pos + 1, cut);
           pos = value.next;
           if (field === 0x43) r.code = value.value;
+          else if (field === 0x56) severity = value.value;
           else if (field === 0x4d) {
             r.message = value.value;
             if (value.cut) r.truncated = true;
           }
         }
+        if (type === 0x4e && severity !== 'WARNING') return;
         return emit(r);
       }
       case 0x5a: { // Z
