@@ -30,13 +30,6 @@ export interface TestEvidence {
   failureTests: number;
 }
 
-/** How a query finds its rows: the columns its WHERE clause compares for equality (`WHERE seat_id = $1`). */
-export interface Lookup {
-  table: string;
-  columns: string[];
-  at: SourceRef;
-}
-
 export interface StaticEvidence {
   /** Source files read (relative to the submission), candidate code and own tests. */
   files: string[];
@@ -44,25 +37,19 @@ export interface StaticEvidence {
   typescript: TypeScriptEvidence;
   /** Credentials, connection URLs or service URLs written in the code instead of taken from the context. */
   hardcoded: (SourceRef & { kind: 'credential' | 'database-url' | 'service-url' })[];
-  /** SQL built by interpolating or concatenating values instead of parameters. */
-  interpolatedSql: SourceRef[];
+  /** SQL text built from caller input (interpolated or concatenated), not bound as a parameter; `source` says which input, e.g. "parameter seatId" or "JSON.parse(rawBody).userId". */
+  interpolatedSql: (SourceRef & { source: string })[];
+  /** Transaction control (BEGIN/START TRANSACTION/COMMIT/ROLLBACK) sent through a pool, where each query may run on a different connection. */
+  poolTransactions: SourceRef[];
   /** Calls to ctx.log (the structured log the harness collects). */
   ctxLogCalls: number;
   consoleCalls: number;
-  /** Retry loops or backoff found (names, SQLSTATE codes 40001/40P01, loops around awaits in try/catch). */
+  /** Retry loops or backoff found (retry/backoff names, SQLSTATE codes 40001/40P01, loops around awaits in try/catch). */
   retries: SourceRef[];
-  /** How the code makes its writes atomic: BEGIN/COMMIT, FOR UPDATE, ON CONFLICT, conditional UPDATE, NX ... */
-  atomicity: { technique: string; at: SourceRef }[];
-  /** Functions that issue two or more writes with no transaction around them. */
-  unguardedMultiWrites: SourceRef[];
-  /** Functions that read (a plain SELECT) and then write blindly (by key only) with no transaction or lock: check-then-act. */
-  readThenWrite: SourceRef[];
-  /** catch blocks that drop the error (empty, or `.catch(() => {})`). */
-  swallowedErrors: SourceRef[];
+  /** Errors of a write dropped on the floor. */
+  swallowedErrors: (SourceRef & { how: 'empty-catch' | 'catch-noop' | 'catch-returns-success' })[];
   /** Isolation levels that need retries (SERIALIZABLE, REPEATABLE READ). */
   strictIsolation: SourceRef[];
-  /** The lookups of the source's SQL (one per WHERE clause with an equality on the statement's table). */
-  lookups: Lookup[];
   usesRedis: boolean;
   usesPostgres: boolean;
   tests: TestEvidence;
