@@ -13,6 +13,7 @@ import { bundleInstance } from './instances/bundle.ts';
 import { assertSubmissionDir, findModule, readSubmissionConfig } from './submission.ts';
 import { scoreChallenges, verdictOf } from '../rubric/score.ts';
 import { gatherEvidenceInBackground } from '../rubric/evidence/background.ts';
+import { gatherEvidence } from '../rubric/evidence/index.ts';
 import type { SubmissionEvidence } from '../rubric/evidence/types.ts';
 import type { ManualScoring } from '../rubric/manual.ts';
 import { writeReports, type FileReport } from './reporters/index.ts';
@@ -79,10 +80,11 @@ export interface GradeOptions {
   /** Manual scores to apply at once (usually given later with `gauntlet score`). */
   manual?: ManualScoring;
   /**
-   * Read the source for rubric evidence (type check, static reading; default true). Self-test turns it off: its
-   * verdicts (checks, red flags) never depend on it, and the type check costs CPU the scenarios share.
+   * Read the source for rubric evidence (type check, static reading; default true). `'without-types'` reads it
+   * without the type check (self-test: its references are held to zero concerns, and the type check costs CPU
+   * the scenarios share); false skips it.
    */
-  sourceEvidence?: boolean;
+  sourceEvidence?: boolean | 'without-types';
 }
 
 export type ProgressEvent =
@@ -131,7 +133,11 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   const modules = opts.challenges.map((c) => ({ challenge: c, file: findModule(submission, c, config) }));
   // Rubric evidence: the source is read in a child at the lowest CPU priority while the scenarios run.
   const evidencePending: Promise<SubmissionEvidence> =
-    o.sourceEvidence === false ? Promise.resolve({ static: null, staticError: 'not read (self-test grades checks only)' } as SubmissionEvidence) : gatherEvidenceInBackground(submission, modules.flatMap((m) => (m.file ? [m.file] : [])));
+    o.sourceEvidence === false
+      ? Promise.resolve({ static: null, staticError: 'not read (self-test grades checks only)' } as SubmissionEvidence)
+      : o.sourceEvidence === 'without-types'
+        ? gatherEvidence(submission, modules.flatMap((m) => (m.file ? [m.file] : [])), { types: false })
+        : gatherEvidenceInBackground(submission, modules.flatMap((m) => (m.file ? [m.file] : [])));
   fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ submission, ...opts, challenges: opts.challenges.map((c) => c.id), scenarios: o.scenarios, startedAt: new Date(started).toISOString() }, null, 2));
 
   // Ctrl-C / SIGTERM: once everything is cleaned up, the run folder says the run was interrupted and what had finished.

@@ -23,6 +23,8 @@ import { inconclusiveReason, watchMachine } from './machine-watch.ts';
 import type { Containment } from './instances/netns.ts';
 import { relayEndpoint, type WireEndpoint } from './instances/wire-gate.ts';
 import { openJsonlLog, openSqlLog } from './wire/sql-log.ts';
+import type { SqlRecord } from './wire/pg-wire.ts';
+import { createWireTap } from '../rubric/evidence/wire/index.ts';
 import { startRedisProxy, type RedisRecord } from './wire/redis-proxy.ts';
 import { randomBytes } from 'node:crypto';
 
@@ -116,7 +118,10 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     const redisLog = ns && capture ? openJsonlLog<RedisRecord>(path.join(dir, 'redis.jsonl')) : null;
     // Commands of the submission's own (not the client's handshake): only then are Redis faults worth injecting.
     let redisCommands = 0;
+    // The rubric's view of the wire (rubric/evidence/wire): fed the same records, analysed before teardown.
+    const wireTap = capture ? createWireTap() : null;
     const recordRedis = (r: RedisRecord) => {
+      wireTap?.redis(r);
       if (r.kind === 'command' && r.tag !== 'setup' && !REDIS_HANDSHAKE.has(r.args?.[0] ?? '')) redisCommands++;
       redisLog?.record(r);
     };
@@ -126,7 +131,8 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     // Every statement the instances send, decoded on the way through the fault proxy (sql.jsonl, CONTRACT §7).
     const sqlLog = o.capture !== false ? openSqlLog(path.join(dir, 'sql.jsonl')) : null;
     if (sqlLog) teardown.push(() => sqlLog.close());
-    const proxy = await startFaultProxy({ upstreamHost: db.host, upstreamPort: db.port, ...(sqlLog ? { record: sqlLog.record } : {}), nowUs: () => history.nowUs() });
+    const recordSql = sqlLog && wireTap ? (r: SqlRecord) => (sqlLog.record(r), wireTap.sql(r)) : null;
+    const proxy = await startFaultProxy({ upstreamHost: db.host, upstreamPort: db.port, ...(recordSql ? { record: recordSql } : {}), nowUs: () => history.nowUs() });
     teardown.unshift(() => proxy.close());
     const viaProxy = new URL(db.url);
     viaProxy.hostname = proxy.host;
@@ -298,7 +304,9 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     if (inconclusive) status = 'inconclusive';
     // Rubric evidence (schema, sessions left in a transaction, Redis keys without TTL), before teardown drops it.
     const inspection = await inspectScenario({ adminUrl: db.adminUrl, role: db.role, redisUrl: ns?.url });
-    return { ...base(status, checks), metrics, faults, inspection, ...(inconclusive ? { inconclusive } : {}) };
+    o.progress('reading the wire');
+    const wire = wireTap ? await wireTap.analyse({ ops: history.ops, attempts: services?.ledger.attempts, probes: challenge.injectionProbes, adminUrl: db.adminUrl, role: db.role }) : undefined;
+    return { ...base(status, checks), metrics, faults, inspection, ...(wire ? { wire } : {}), ...(inconclusive ? { inconclusive } : {}) };
   } catch (err) {
     if (err instanceof InfraError) throw err;
     return base('error', [], { error: `gauntlet could not run this scenario: ${(err as Error).message}` });

@@ -179,6 +179,11 @@ export interface ChallengeDef {
    */
   candidateView(data: Record<string, unknown>): Record<string, unknown>;
   /**
+   * Hostile strings (with quotes) this challenge's scenarios send as caller input: found in the SQL text the
+   * submission sends, outside a string literal, they show SQL built from input (`security-vulnerability`).
+   */
+  injectionProbes?: string[];
+  /**
    * The fastest reference solution: scenarios whose params set `compareReference: 1` also run it in the same
    * run, and report the submission's throughput as a ratio to it.
    */

@@ -14,6 +14,9 @@ import type { GradeResult, ProfileName } from './types.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** Concerns that measure time (answers after the deadline): they follow the machine's load, so no bar holds them. */
+const TIMING_CONCERNS = ['slow-under-contention'];
+
 export interface FixtureExpectation {
   challenge: string;
   mustFail: string[];
@@ -21,6 +24,10 @@ export interface FixtureExpectation {
   why?: string;
   /** With this many instances the bug cannot show (e.g. a per-process lock): grading must pass then. */
   passesWithInstances?: number;
+  /** Concern ids the grade must raise (rubric/concerns.ts); the source is read for these cases. */
+  concerns?: string[];
+  /** Red flag ids the grade must raise. */
+  redFlags?: string[];
 }
 
 export interface SelfTestCase {
@@ -119,16 +126,27 @@ export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
           const scenarios = c.kind === 'fixture' ? c.expect!.scenarios : undefined;
           const started = Date.now();
           o.log?.(`self-test: ${c.kind} ${c.name} (seed ${seed})`);
-          const r = await grade({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir, sourceEvidence: false });
+          // The source is read (without the costly type check) for references, held to zero concerns, and for
+          // fixtures that name concerns.
+          const wantsSource = c.kind === 'reference' || !!c.expect!.concerns?.length;
+          const r = await grade({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir, sourceEvidence: wantsSource ? 'without-types' : false });
           const got = failedChecks(r);
           const errs = errors(r);
+          const concerns = (r.concerns ?? []).map((x) => x.id);
+          const flags = r.redFlags.map((f) => f.id);
           if (c.kind === 'reference') {
-            const ok = r.challenges[0]?.status === 'passed' && r.redFlags.length === 0;
-            rows.push({ kind: 'reference', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected: 'all checks pass', got: ok ? 'all checks pass' : [...got.map((g) => `failed ${g}`), ...errs].join('; '), durationMs: Date.now() - started, runDir: r.runDir });
+            // A correct solution passes every check and draws no red flag and no concern (issue 12's bar) — but
+            // slow-under-contention, a timing measurement that follows the machine's load, not the code's.
+            const judged = (r.concerns ?? []).filter((x) => !TIMING_CONCERNS.includes(x.id));
+            const ok = r.challenges[0]?.status === 'passed' && flags.length === 0 && judged.length === 0;
+            const why = [...got.map((g) => `failed ${g}`), ...errs, ...flags.map((f) => `red flag ${f}`), ...judged.map((x) => `concern ${x.id}: ${x.evidence[0]?.split('\n')[0].slice(0, 200)}`)];
+            rows.push({ kind: 'reference', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected: 'all checks pass, no concern', got: ok ? 'all checks pass, no concern' : why.join('; '), durationMs: Date.now() - started, runDir: r.runDir });
           } else {
-            const missing = c.expect!.mustFail.filter((id) => !got.includes(id));
+            const missing = [...c.expect!.mustFail.filter((id) => !got.includes(id)), ...(c.expect!.concerns ?? []).filter((id) => !concerns.includes(id)), ...(c.expect!.redFlags ?? []).filter((id) => !flags.includes(id))];
             const ok = missing.length === 0;
-            rows.push({ kind: 'fixture', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected: `fails ${c.expect!.mustFail.join(', ')}`, got: got.length ? `failed ${got.join(', ')}` : errs.length ? `error: ${errs.join('; ').slice(0, 160)}` : 'passed everything', durationMs: Date.now() - started, runDir: r.runDir });
+            const expected = [c.expect!.mustFail.length ? `fails ${c.expect!.mustFail.join(', ')}` : '', ...(c.expect!.concerns ?? []).map((x) => `concern ${x}`), ...(c.expect!.redFlags ?? []).map((x) => `red flag ${x}`)].filter(Boolean).join('; ');
+            const gotText = [got.length ? `failed ${got.join(', ')}` : errs.length ? `error: ${errs.join('; ').slice(0, 160)}` : 'passed everything', ...concerns.map((x) => `concern ${x}`), ...flags.map((x) => `red flag ${x}`)].join('; ');
+            rows.push({ kind: 'fixture', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected, got: gotText, durationMs: Date.now() - started, runDir: r.runDir });
             if (c.expect!.passesWithInstances) {
               const n = c.expect!.passesWithInstances;
               const t = Date.now();

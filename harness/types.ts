@@ -2,6 +2,7 @@
 // and the graded result (the `--json` document of CONTRACT §7). Every other module speaks in these terms.
 
 import type { ScenarioInspection, SubmissionEvidence } from '../rubric/evidence/types.ts';
+import type { ScenarioWireEvidence } from '../rubric/evidence/wire/types.ts';
 import type { ManualScoring } from '../rubric/manual.ts';
 
 export type ChallengeId = 'seat-reservation' | 'payment-webhook' | 'subscription';
@@ -109,6 +110,8 @@ export interface ScenarioResult {
   historyFile?: string;
   /** The scenario database and Redis namespace as left after the run (rubric evidence; additive). */
   inspection?: ScenarioInspection;
+  /** What the recorded wire shows the code doing (rubric evidence; additive); `error` when it could not be analysed. */
+  wire?: ScenarioWireEvidence | { error: string };
 }
 
 export interface ChallengeResult {

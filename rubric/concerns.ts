@@ -1,24 +1,38 @@
 // The "major concerns" an expert reviewer would raise (poor database design, no retries, no monitoring,
-// hard-coded values, no transaction handling, plus swallowed errors and SQL built from input): warnings with
-// their evidence, never a rejection on their own. Pure: check results, inspections and static evidence in.
+// hard-coded values, no transaction handling, swallowed errors, SQL built from input, slow under contention):
+// warnings with their evidence, never a rejection on their own. Each names what was observed — the statements
+// on the wire (instance, connection, time, the call that sent them), the catalog, EXPLAIN, or file:line from the
+// compiler's AST — never a guess from the shape of the source text. Pure: check results, inspections, wire and
+// static evidence in.
 
 import type { ChallengeResult, Concern } from '../harness/types.ts';
 import type { SubmissionEvidence } from './evidence/types.ts';
-import { measure, ran } from './measures.ts';
+import type { FindingList, ScenarioWireEvidence } from './evidence/wire/types.ts';
+import { measure, ran, wireOf } from './measures.ts';
 
-export const CONCERNS: { id: string; title: string; why: string }[] = [
-  { id: 'poor-database-design', title: 'Poor database design', why: 'Without keys the database cannot enforce the invariant, and without indexes every lookup scans.' },
-  { id: 'no-retries', title: 'No retries', why: 'Transient faults (serialization failures, dropped connections, 503s) reach the caller as errors instead of being retried.' },
-  { id: 'no-monitoring', title: 'No monitoring', why: 'Nothing is logged through ctx.log, so an incident in production could not be reconstructed.' },
-  { id: 'hard-coded-values', title: 'Hard-coded values', why: 'Credentials and URLs belong to the environment (the context), not the code.' },
-  { id: 'no-transaction-handling', title: 'No transaction handling', why: 'Writes that belong together can be half-applied, or a transaction or lock is left open.' },
-  { id: 'swallowed-errors', title: 'Swallowed errors', why: 'An empty catch hides the failure from the caller and from the logs.' },
-  { id: 'sql-built-from-input', title: 'SQL built from input', why: 'Interpolating caller input into SQL invites injection; use $1 parameters.' },
-  { id: 'slow-under-contention', title: 'Slow under contention', why: 'Correct, but callers waited longer than a user would: requests queued behind one lock or a small pool, so a hot key collapses throughput and every caller times out in production.' },
+export const CONCERNS: { id: string; title: string; why: string; evidence: string }[] = [
+  { id: 'poor-database-design', title: 'Poor database design', why: 'Without keys the database cannot enforce the invariant, and without indexes every lookup scans.', evidence: 'tables without a primary key or unique constraint (catalog); statements the code sent that no index can serve (EXPLAIN of the recorded statement with its recorded parameters, sequential scans disabled, against the final database)' },
+  { id: 'no-retries', title: 'No retries', why: 'Transient faults (serialization failures, deadlocks, 503s) reach the caller as errors instead of being retried.', evidence: 'retry checks that failed; serialization failures and deadlocks (40001, 40P01) seen on the wire and never followed by the same statement again' },
+  { id: 'no-monitoring', title: 'No monitoring', why: 'Nothing is logged through ctx.log, so an incident in production could not be reconstructed.', evidence: 'lines logged through ctx.log during the run (counted by the harness)' },
+  { id: 'hard-coded-values', title: 'Hard-coded values', why: 'Credentials and URLs belong to the environment (the context), not the code.', evidence: 'file:line of credentials and connection or service URLs written in the code (TypeScript AST, through locals and destructuring)' },
+  { id: 'no-transaction-handling', title: 'No transaction handling', why: 'Writes that belong together can be half-applied, or a transaction or lock is left open.', evidence: 'on the wire: one call\'s writes to different tables committed as separate autocommit statements; COMMIT with no transaction in progress or BEGIN inside one (PostgreSQL\'s warnings 25P01/25001: the pool mix-up); statements sent into a failed transaction (25P02); a transaction left idle after its call answered. In the catalog: sessions idle in a transaction and advisory locks after the run. In the code: BEGIN/COMMIT sent through the pool (file:line)' },
+  { id: 'swallowed-errors', title: 'Swallowed errors', why: 'A failure hidden from the caller and from the logs: the caller is told it worked.', evidence: 'on the wire: a call answered ok while a write or COMMIT it sent was refused and never sent again; in the code: an empty catch, a `.catch(() => {})` or a catch that returns success around a write (file:line)' },
+  { id: 'sql-built-from-input', title: 'SQL built from input', why: 'Interpolating caller input into SQL invites injection; use $1 parameters.', evidence: 'on the wire: the scenario\'s hostile strings found in SQL text outside any string literal (the real PostgreSQL parser decides; also the red flag security-vulnerability); in the code: input flowing into a SQL template or concatenation (file:line)' },
+  { id: 'slow-under-contention', title: 'Slow under contention', why: 'Correct, but callers waited longer than a user would: requests queued behind one lock or a small pool, so a hot key collapses throughput and every caller times out in production.', evidence: 'calls answered after the answer deadline (history)' },
 ];
 
 const RETRY_CHECKS = ['eventually-created', 'retry-backoff', 'honours-retry-after', 'eventually-processed'];
 const at = (r: { file: string; line: number; text?: string }) => `${r.file}:${r.line}${r.text ? `  ${r.text}` : ''}`;
+
+/** A wire finding list as evidence lines: the first example in full (what, call, statements), and the count. */
+function wireLines(where: string, list: FindingList | undefined): string[] {
+  if (!list?.count) return [];
+  const first = list.examples[0];
+  const lines = [`${where}: ${first.what}${list.count > 1 ? ` (seen ${list.count} times)` : ''}`];
+  if (first.op) lines.push(`  ${first.op}`);
+  for (const s of first.statements.slice(0, 4)) lines.push(`    ${s}`);
+  return [lines.join('\n')];
+}
 
 export function findConcerns(challenges: ChallengeResult[], evidence?: SubmissionEvidence): Concern[] {
   const stat = evidence?.static ?? null;
@@ -31,26 +45,28 @@ export function findConcerns(challenges: ChallengeResult[], evidence?: Submissio
   if (!attempted.length) return [];
   // Nothing ran (every module failed to load): there is no behaviour to be concerned about, only the load error.
   if (!attempted.some(ran)) return [];
+  const wires: { where: string; wire: ScenarioWireEvidence }[] = attempted.flatMap((c) => c.scenarios.flatMap((s) => {
+    const w = wireOf(s);
+    return w && s.status !== 'inconclusive' ? [{ where: `${c.id}/${s.id}`, wire: w }] : [];
+  }));
 
-  // Poor database design: tables without keys, lookups no index serves.
+  // Poor database design: tables without keys; statements no index can serve (EXPLAIN).
   const keys = measure('schema-keys', { challenges, evidence });
   if (keys.share !== null && keys.share < 1) add('poor-database-design', keys.detail);
   const idx = measure('schema-indexes', { challenges, evidence });
   if (idx.share !== null && idx.share < 1) add('poor-database-design', idx.detail);
 
-  // No retries: retry checks failed; strict isolation with no retry loop; indeterminate answers under faults.
+  // No retries: retry checks failed; serialization failures and deadlocks that were never retried.
   for (const c of attempted) {
     for (const s of c.scenarios) {
-      for (const k of s.checks) {
-        if (k.passed !== false) continue;
-        if (RETRY_CHECKS.includes(k.id)) add('no-retries', `${k.id} failed in ${c.id}/${s.id}: ${k.message}`);
-        if (k.id === 'definite-rejections' && stat && !stat.retries.length && /40001|40P01|could not serialize|deadlock detected|ECONNRESET|terminat|status 5\d\d/i.test(`${k.message} ${JSON.stringify(k.counterexample ?? '').slice(0, 4000)}`)) {
-          add('no-retries', `definite-rejections failed in ${c.id}/${s.id} with transient database errors reaching callers, and no retry logic was found in the code`);
-        }
-      }
+      if (s.status === 'inconclusive') continue;
+      for (const k of s.checks) if (k.passed === false && RETRY_CHECKS.includes(k.id)) add('no-retries', `${k.id} failed in ${c.id}/${s.id}: ${k.message}`);
     }
   }
-  if (stat && stat.strictIsolation.length && !stat.retries.length) add('no-retries', `strict isolation at ${at(stat.strictIsolation[0])} with no retry loop: serialization failures (40001) reach the caller`);
+  for (const { where, wire } of wires) {
+    const t = wire.transientErrors;
+    if (t.serialization && t.serializationRetried === 0) add('no-retries', `${where}: ${t.serialization} serialization failure(s) or deadlock(s) (40001/40P01) reached the code and none was followed by the same statement again${t.serializationExample ? `\n    ${t.serializationExample}` : ''}`);
+  }
 
   // No monitoring.
   const logging = measure('structured-logging', { challenges, evidence });
@@ -59,13 +75,15 @@ export function findConcerns(challenges: ChallengeResult[], evidence?: Submissio
   // Hard-coded values.
   for (const h of stat?.hardcoded ?? []) add('hard-coded-values', `${h.kind} at ${at(h)}`);
 
-  // No transaction handling: several writes with nothing around them; transactions or locks left open.
-  for (const w of stat?.unguardedMultiWrites ?? []) add('no-transaction-handling', `two or more writes with no transaction around them in the function at ${at(w)}`);
-  for (const w of stat?.readThenWrite ?? []) add('no-transaction-handling', `reads, then writes by key alone with no transaction, row lock or condition on the write (check-then-act) in the function at ${at(w)}`);
+  // No transaction handling: observed on the wire and in the catalog; BEGIN through the pool in the code.
+  for (const { where, wire } of wires) {
+    for (const line of [...wireLines(where, wire.poolMixups), ...wireLines(where, wire.splitWrites), ...wireLines(where, wire.failedTransactionWrites), ...wireLines(where, wire.outlivedCall)]) add('no-transaction-handling', line);
+  }
+  for (const p of stat?.poolTransactions ?? []) add('no-transaction-handling', `transaction control sent through the pool (each query may run on another connection) at ${at(p)}`);
   for (const c of attempted) {
     for (const s of c.scenarios) {
       const i = s.inspection;
-      if (!i || i.error) continue;
+      if (!i || i.error || s.status === 'inconclusive') continue;
       if (i.idleInTransaction.length) add('no-transaction-handling', `${c.id}/${s.id}: ${i.idleInTransaction.length} session(s) left idle inside a transaction after the run (a client not released, or no ROLLBACK on an error path): "${i.idleInTransaction[0].query.slice(0, 80)}"`);
       if (i.advisoryLocks) add('no-transaction-handling', `${c.id}/${s.id}: ${i.advisoryLocks} advisory lock(s) still held after the run`);
     }
@@ -80,8 +98,14 @@ export function findConcerns(challenges: ChallengeResult[], evidence?: Submissio
     }
   }
 
-  for (const e of stat?.swallowedErrors ?? []) add('swallowed-errors', `empty catch at ${at(e)}`);
-  for (const e of stat?.interpolatedSql ?? []) add('sql-built-from-input', `caller input interpolated into SQL at ${at(e)}`);
+  // Swallowed errors: observed (a call told ok while its write failed), and in the code.
+  for (const { where, wire } of wires) for (const line of wireLines(where, wire.swallowed)) add('swallowed-errors', line);
+  const HOW = { 'empty-catch': 'an empty catch around a write', 'catch-noop': '.catch(() => {}) on a write', 'catch-returns-success': 'a catch that reports success when a write failed' } as const;
+  for (const e of stat?.swallowedErrors ?? []) add('swallowed-errors', `${HOW[e.how] ?? 'error dropped'} at ${at(e)}`);
+
+  // SQL built from input: the probes on the wire, and the data flow in the code.
+  for (const { where, wire } of wires) for (const line of wireLines(where, wire.injection)) add('sql-built-from-input', line);
+  for (const e of stat?.interpolatedSql ?? []) add('sql-built-from-input', `${e.source ? `${e.source} ` : 'caller input '}interpolated into SQL at ${at(e)}`);
 
   return CONCERNS.filter((c) => found.has(c.id)).map((c) => ({ id: c.id, title: c.title, evidence: found.get(c.id)! }));
 }

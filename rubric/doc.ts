@@ -8,16 +8,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RED_FLAGS, RUBRIC, SECTIONS, autoPoints } from './rubric.ts';
 import { CONCERNS } from './concerns.ts';
 import { THROUGHPUT_FLOOR, THROUGHPUT_FULL } from './measures.ts';
+import { INJECTION_FLAG_CHECK } from './score.ts';
 
 const MEASURES: Record<string, string> = {
   'throughput-ratio': `throughput under the load scenario as a share of the fastest reference measured in the same run (full marks from ${THROUGHPUT_FULL}×, none at ${THROUGHPUT_FLOOR}×; standard and thorough profiles; nothing if the scenario failed)`,
   'answer-latency': 'share of the workload\'s calls answered within the answer deadline (10 s), over the scenarios that passed: a correct but slow solution (a lock convoy) loses these points, never a check (CONTRACT §8)',
   'schema-keys': 'share of the candidate\'s tables with a primary key or unique constraint (from the catalog, after the run)',
-  'schema-indexes': 'share of the queries\' lookups (`WHERE col = …` in the source) that an index can serve (catalog)',
+  'schema-indexes': 'share of the distinct statements the code sent with a predicate on a table (recorded on the wire) that an index can serve: each EXPLAINed with its recorded parameters against the final database, sequential scans disabled, so a Seq Scan left in the plan means no index can serve it',
   'clean-sessions': 'no session left idle in a transaction, no advisory lock and no Redis lock key without expiry after the run',
   'strict-types': '`tsc --strict` errors and explicit `any` in the submission (−0.2 per error, −0.1 per any; plain JavaScript earns 0)',
   'no-hardcoded-config': 'no credentials or connection/service URLs written in the code',
-  'parameterised-sql': 'no caller input interpolated or concatenated into SQL',
+  'parameterised-sql': 'no caller input in SQL text: the hostile strings the scenarios send never appear in a statement outside a string literal (wire, real PostgreSQL parser), and no input flows into a SQL template or concatenation in the code (AST)',
   'structured-logging': 'lines logged through `ctx.log` during the run (half when the code calls it but nothing was logged)',
   'own-tests': 'the candidate ships tests (more when they exercise concurrency and failures)',
 };
@@ -41,9 +42,11 @@ export function rubricMarkdown(): string {
     }
   }
   out.push('## Red flags (immediate rejection)', '', '| Flag | Raised by |', '| --- | --- |');
-  for (const f of RED_FLAGS) out.push(`| \`${f.id}\` | ${f.checks.map((c) => `\`${c}\``).join(', ')} failed |`);
-  out.push('', '## Major concerns (warnings with evidence)', '', '| Concern | Why it matters |', '| --- | --- |');
-  for (const c of CONCERNS) out.push(`| \`${c.id}\` ${c.title} | ${c.why} |`);
+  for (const f of RED_FLAGS) out.push(`| \`${f.id}\` | ${f.checks.map((c) => `\`${c}\``).join(', ')} failed${f.id === 'security-vulnerability' ? `; or (check \`${INJECTION_FLAG_CHECK}\`) one of the scenario's hostile strings was found in SQL text the code sent, outside any string literal (observed on the wire, decided by the PostgreSQL parser)` : ''} |`);
+  out.push('', '## Major concerns (warnings with evidence)', '');
+  out.push('Each concern quotes what was observed: statements from the recorded wire (`sql.jsonl`; instance, connection, time, parameters and answer, and the call that sent them when its telling arguments identify it), the catalog or EXPLAIN after the run, or `file:line` from the TypeScript AST. A concern never changes the score or the verdict on its own; the same evidence feeds the measured items above.', '');
+  out.push('| Concern | Why it matters | Evidence |', '| --- | --- | --- |');
+  for (const c of CONCERNS) out.push(`| \`${c.id}\` ${c.title} | ${c.why} | ${c.evidence} |`);
   return out.join('\n') + '\n';
 }
 

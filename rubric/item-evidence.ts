@@ -3,6 +3,7 @@
 // Pure: a stored result in, lines of text out.
 
 import type { GradeResult } from '../harness/types.ts';
+import { wireOf } from './measures.ts';
 
 const checkLine = (r: GradeResult, ids: string[]): string | null => {
   const seen: string[] = [];
@@ -15,17 +16,30 @@ export function evidenceForItem(itemId: string, r: GradeResult): string[] {
   const out: (string | null | undefined)[] = [];
   const autoLine = r.rubric.find((l) => l.id === itemId && l.source === 'auto');
   if (autoLine?.detail) out.push(`measured: ${autoLine.awarded}/${autoLine.points} — ${autoLine.detail}`);
-  const techniques = s ? [...new Set(s.atomicity.map((a) => `${a.technique} (${a.at.file}:${a.at.line})`))] : [];
+  // Concurrency control as observed on the wire: technique → statements using it, over every scenario.
+  const seen = new Map<string, { count: number; example: string }>();
+  for (const c of r.challenges) for (const x of c.scenarios) for (const t of wireOf(x)?.techniques ?? []) {
+    const have = seen.get(t.technique);
+    if (have) have.count += t.count;
+    else seen.set(t.technique, { count: t.count, example: t.example });
+  }
+  const techniques = [...seen].map(([t, v]) => `${t} — ${v.count} statement(s), e.g. ${v.example}`);
+  const redisLocks = r.challenges.flatMap((c) => c.scenarios.flatMap((x) => {
+    const l = wireOf(x)?.redisLocks;
+    return l ? [`${c.id}/${x.id}: ${l.acquired} Redis lock(s) taken with SET NX (${l.withoutExpiry} without an expiry), released ${l.releasedByScript} time(s) by an owner-checking script and ${l.releasedByDel} time(s) by a plain DEL`] : [];
+  }));
+  const unindexed = r.challenges.flatMap((c) => c.scenarios.flatMap((x) => (wireOf(x)?.indexes?.scans ?? []).map((sc) => `${c.id}/${x.id}: sequential scan on ${sc.table} (${sc.rows} rows) for "${sc.sql.slice(0, 100)}" (ran ${sc.count} times)`)));
   const tables = [...new Map(r.challenges.flatMap((c) => c.scenarios.flatMap((x) => x.inspection?.tables ?? [])).map((t) => [t.name, t])).values()];
   const logLines = r.challenges.flatMap((c) => c.scenarios).reduce((n, x) => n + (typeof x.metrics.ctxLogLines === 'number' ? x.metrics.ctxLogLines : 0), 0);
   switch (itemId) {
     case 'technology-choices':
       if (s) out.push(`stores used: ${[s.usesPostgres && 'PostgreSQL', s.usesRedis && 'Redis'].filter(Boolean).join(' + ') || 'none found'}`);
-      out.push(techniques.length ? `atomicity: ${techniques.join('; ')}` : s ? 'atomicity: no technique found in the code' : null);
+      out.push(techniques.length ? `concurrency control seen on the wire: ${techniques.join('; ')}` : 'concurrency control seen on the wire: none (no row lock, advisory lock, strict isolation, conditional write or upsert)');
+      out.push(...redisLocks);
       break;
     case 'database-design':
       for (const t of tables) out.push(`table ${t.name}: primary key ${t.primaryKey ? `(${t.primaryKey.join(', ')})` : 'NONE'}; ${t.indexes.length} index(es)${t.unique.length ? `; unique ${t.unique.map((u) => `(${u.join(', ')})`).join(' ')}` : ''}; ${t.foreignKeys.length} foreign key(s)`);
-      if (s?.lookups.length) out.push(`queries look rows up by: ${s.lookups.map((l) => `${l.table}(${l.columns.join(', ')})`).join(', ')}`);
+      out.push(...[...new Set(unindexed)].slice(0, 5));
       break;
     case 'api-design':
       out.push(checkLine(r, ['idempotent-rereserve', 'definite-rejections', 'duplicates-acknowledged', 'signature-enforced']));
@@ -46,8 +60,8 @@ export function evidenceForItem(itemId: string, r: GradeResult): string[] {
       break;
     case 'clean-code':
       if (s) out.push(`${s.files.length} file(s), ${s.linesOfCode} lines of code`);
-      if (s?.swallowedErrors.length) out.push(`empty catch blocks: ${s.swallowedErrors.map((e) => `${e.file}:${e.line}`).join(', ')}`);
-      if (s?.unguardedMultiWrites.length) out.push(`several writes with no transaction: ${s.unguardedMultiWrites.map((e) => `${e.file}:${e.line}`).join(', ')}`);
+      if (s?.swallowedErrors.length) out.push(`errors of writes dropped: ${s.swallowedErrors.map((e) => `${e.file}:${e.line} (${e.how})`).join(', ')}`);
+      if (s?.poolTransactions.length) out.push(`transaction control through the pool: ${s.poolTransactions.map((e) => `${e.file}:${e.line}`).join(', ')}`);
       break;
     case 'type-safety':
       if (s?.typescript.errorSamples.length) out.push(...s.typescript.errorSamples.slice(0, 3).map((e) => `${e.file}:${e.line} ${e.message}`));

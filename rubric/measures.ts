@@ -2,9 +2,11 @@
 // the scenario inspections and the static evidence into a share 0..1 with a sentence saying why, or `null`
 // when this run could not measure it (its points then go to the item's other parts). Pure functions.
 
-import type { ChallengeResult } from '../harness/types.ts';
+import type { ChallengeResult, ScenarioResult } from '../harness/types.ts';
 import type { MeasureId } from './rubric.ts';
 import type { ScenarioInspection, SubmissionEvidence } from './evidence/types.ts';
+import type { ScenarioWireEvidence } from './evidence/wire/types.ts';
+import type { UnindexedScan } from './evidence/sql/explain.ts';
 
 export interface MeasureResult {
   share: number | null;
@@ -43,6 +45,11 @@ function tablesOf(challenges: ChallengeResult[]) {
   const tables = new Map<string, ScenarioInspection['tables'][number]>();
   for (const insp of byChallenge.values()) for (const t of insp.tables) if (!tables.has(t.name)) tables.set(t.name, t);
   return [...tables.values()];
+}
+
+/** A scenario's wire evidence, when it was analysed. */
+export function wireOf(s: ScenarioResult): ScenarioWireEvidence | null {
+  return s.wire && !('error' in s.wire) ? s.wire : null;
 }
 
 /** A challenge ran when its module loaded somewhere: some scenario's `loads` check passed. */
@@ -89,17 +96,31 @@ export function measure(id: MeasureId, input: MeasureInput): MeasureResult {
       };
     }
     case 'schema-indexes': {
-      if (!stat) return noStatic;
-      const tables = tablesOf(input.challenges);
-      if (!tables.length) return { share: null, detail: 'not measured: no tables were found to match the queries against', evidence: [] };
-      const lookups = stat.lookups.filter((l) => tables.some((t) => t.name === l.table));
-      if (!lookups.length) return { share: null, detail: 'not measured: no query looks rows up by column equality', evidence: ['static:sql'] };
-      const covered = lookups.filter((l) => tables.find((t) => t.name === l.table)!.indexes.some((i) => l.columns.includes(i.columns[0])));
-      const bad = lookups.filter((l) => !covered.includes(l));
+      // Observed, not guessed: the statements the code sent, EXPLAINed against the final database (rubric/evidence/sql/explain.ts).
+      const runs = input.challenges.flatMap((c) => c.scenarios.flatMap((s) => {
+        const w = wireOf(s);
+        return w?.indexes ? [w.indexes] : [];
+      }));
+      if (!runs.length) return { share: null, detail: 'not measured: no recorded statement was EXPLAINed (nothing recorded, or no database)', evidence: [] };
+      const verdict = new Map<string, boolean>();
+      const scans = new Map<string, UnindexedScan>();
+      for (const r of runs) {
+        for (const s of r.scans) {
+          const key = `${s.table}\u0000${s.sql}`;
+          const have = scans.get(key);
+          if (!have || s.rows > have.rows) scans.set(key, s);
+          verdict.set(s.sql, false);
+        }
+      }
+      const checked = runs.reduce((n, r) => Math.max(n, r.checked), 0);
+      if (!checked) return { share: null, detail: 'not measured: the code sent no statement with a predicate on a table', evidence: [] };
+      const total = Math.max(checked, verdict.size);
+      const bad = [...scans.values()].sort((a, b) => b.count - a.count);
+      const unindexed = new Set(bad.map((b) => b.sql)).size;
       return {
-        share: round2(covered.length / lookups.length),
-        detail: `${covered.length} of ${plural(lookups.length, 'lookup')} can use an index${bad.length ? `; no index leads with any of ${bad.map((l) => `${l.table}(${l.columns.join(', ')}) at ${at(l.at)}`).join('; ')}` : ''}`,
-        evidence: ['db:schema', 'static:sql'],
+        share: round2((total - unindexed) / total),
+        detail: `${total - unindexed} of ${plural(total, 'distinct statement')} with a predicate can use an index${bad.length ? `; no index serves ${bad.slice(0, 3).map((b) => `sequential scan on ${b.table} (${plural(b.rows, 'row')}, filter ${b.filter}) for "${b.sql.slice(0, 120)}" (ran ${plural(b.count, 'time')})`).join('; ')}` : ''}`,
+        evidence: ['wire:sql', 'db:explain'],
       };
     }
     case 'clean-sessions': {
@@ -128,11 +149,15 @@ export function measure(id: MeasureId, input: MeasureInput): MeasureResult {
         : { share: 1, detail: 'no credentials or connection URLs written in the code', evidence: ['static:hardcoded'] };
     }
     case 'parameterised-sql': {
-      if (!stat) return noStatic;
-      if (!stat.usesPostgres && !stat.interpolatedSql.length) return { share: null, detail: 'not measured: no SQL in the code', evidence: [] };
-      return stat.interpolatedSql.length
-        ? { share: 0, detail: `SQL built from caller input at ${stat.interpolatedSql.slice(0, 3).map(at).join(', ')} (use $1 parameters)`, evidence: ['static:sql'] }
-        : { share: 1, detail: 'every query that takes input uses parameters', evidence: ['static:sql'] };
+      const injected = input.challenges.flatMap((c) => c.scenarios.flatMap((s) => {
+        const w = wireOf(s);
+        return w?.injection.count ? [`${c.id}/${s.id}: ${w.injection.examples[0]?.what ?? 'a probe in the SQL text'}`] : [];
+      }));
+      if (injected.length) return { share: 0, detail: `observed on the wire: ${injected.slice(0, 2).join('; ')}`, evidence: ['wire:sql'] };
+      const sentSql = input.challenges.some((c) => c.scenarios.some((s) => (wireOf(s)?.statements ?? 0) > 0));
+      if (stat?.interpolatedSql.length) return { share: 0, detail: `SQL built from caller input at ${stat.interpolatedSql.slice(0, 3).map((e) => `${at(e)} (${e.source})`).join(', ')} (use $1 parameters)`, evidence: ['static:sql'] };
+      if (!sentSql && !stat?.usesPostgres) return { share: null, detail: stat ? 'not measured: no SQL in the code or on the wire' : noStatic.detail, evidence: [] };
+      return { share: 1, detail: `no caller input found in SQL text${sentSql ? ' (the hostile inputs the scenarios send never appeared in a statement\'s text)' : ''}${stat ? ' and none flows into a SQL string in the code' : ''}`, evidence: [...(sentSql ? ['wire:sql'] : []), ...(stat ? ['static:sql'] : [])] };
     }
     case 'structured-logging': {
       const ran = input.challenges.flatMap((c) => c.scenarios.filter((s) => !s.skipped && typeof s.metrics.ctxLogLines === 'number'));

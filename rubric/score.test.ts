@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkShare, rescore, scoreChallenges, sectionTotals, verdictOf, type ScoreInput } from './score.ts';
 import { RUBRIC } from './rubric.ts';
-import { allSeatPassing, bad, challenge, expectedChecks, gradeResult, notAttempted, ok, scenario, seatScenario, staticEvidence, undecided } from './test-results.ts';
+import { allSeatPassing, bad, challenge, expectedChecks, gradeResult, notAttempted, ok, scenario, seatScenario, staticEvidence, undecided, wireEvidence } from './test-results.ts';
 import type { ChallengeResult, RubricLine } from '../harness/types.ts';
 
 const T = { timeout: 5000 };
@@ -69,8 +69,9 @@ describe('partial credit from checks', () => {
     const seat = challenge('seat-reservation', [seatScenario('last-seat')]);
     const { rubric } = scoreChallenges([seat], input());
     expect(line(rubric, 'locking').awarded).toBe(5);
-    expect(line(rubric, 'idempotency')).toMatchObject({ awarded: 0, points: 5 });
-    expect(line(rubric, 'idempotency').detail).toMatch(/none of its checks ran/);
+    // Nothing of it could be measured in this run: it leaves the automated maximum rather than scoring 0 of 5.
+    expect(line(rubric, 'idempotency')).toMatchObject({ awarded: 0, points: 0 });
+    expect(line(rubric, 'idempotency').detail).toMatch(/none of its checks ran.*leave the automated maximum/);
   });
 
   it('a skipped scenario (not implemented) counts its checks as failed, but not loads or no-crash', T, () => {
@@ -104,7 +105,7 @@ describe('partial credit from checks', () => {
 describe('measures and unmeasured parts', () => {
   it('an unmeasured part hands its points to the measured parts of the item', T, () => {
     // Security: signature-enforced (payment-webhook, not in this run) is unmeasured; the two static measures share 5.
-    const { rubric } = scoreChallenges([allSeatPassing()], input({ evidence: staticEvidence({ interpolatedSql: [{ file: 'a.ts', line: 3, text: 'x' }] }) }));
+    const { rubric } = scoreChallenges([allSeatPassing()], input({ evidence: staticEvidence({ interpolatedSql: [{ file: 'a.ts', line: 3, text: 'x', source: 'parameter userId' }] }) }));
     expect(line(rubric, 'security')).toMatchObject({ points: 5, awarded: Math.round((5 / 3) * 10) / 10 });
   });
 
@@ -113,7 +114,9 @@ describe('measures and unmeasured parts', () => {
     const { rubric } = scoreChallenges([uninspected], input());
     expect(line(rubric, 'database-design')).toMatchObject({ points: 0, awarded: 0 });
     expect(line(rubric, 'database-design', 'manual').points).toBe(5);
-    expect(sum(rubric.map((l) => l.points))).toBe(100);
+    // Fully automatic items with nothing measured leave the maximum; everything else adds up to 100.
+    const left = rubric.filter((l) => /leave the automated maximum/.test(l.detail ?? '')).map((l) => RUBRIC.find((i) => i.id === l.id)!.points);
+    expect(sum(rubric.map((l) => l.points)) + sum(left)).toBe(100);
   });
 
   it('throughput against the same-run reference: full from 0.75×, none at 0.25×, none when the scenario failed', T, () => {
@@ -158,7 +161,7 @@ describe('measures and unmeasured parts', () => {
     expect(line(scoreChallenges([chatty], input({ evidence: staticEvidence() })).rubric, 'monitoring').awarded).toBe(2);
   });
 
-  it('schema from the inspection: keys, indexes for the lookups, sessions left open', T, () => {
+  it('schema from the inspection and EXPLAIN: keys, statements no index serves, sessions left open', T, () => {
     const inspection = {
       tables: [
         { schema: 'public', name: 'seats', rows: 1, primaryKey: ['seat_id'], unique: [['seat_id']], indexes: [{ name: 'seats_pkey', columns: ['seat_id'], unique: true }], foreignKeys: [], seqScans: 0, indexScans: 9 },
@@ -168,15 +171,48 @@ describe('measures and unmeasured parts', () => {
       advisoryLocks: 0,
       redis: null,
     };
-    const seat = challenge('seat-reservation', [seatScenario('last-seat', {}, { inspection })]);
-    const ev = staticEvidence({ lookups: [{ table: 'seats', columns: ['seat_id'], at: { file: 'a.ts', line: 1, text: '' } }, { table: 'audit', columns: ['user_id'], at: { file: 'a.ts', line: 9, text: '' } }] });
-    const { rubric, concerns } = scoreChallenges([seat], input({ evidence: ev }));
+    const wire = wireEvidence({ indexes: { checked: 2, indexed: 1, scans: [{ table: 'audit', rows: 40, sql: 'SELECT * FROM audit WHERE user_id = $1', count: 12, filter: '(user_id = $1)' }], skipped: [] } });
+    const seat = challenge('seat-reservation', [seatScenario('last-seat', {}, { inspection, wire })]);
+    const { rubric, concerns } = scoreChallenges([seat], input({ evidence: staticEvidence() }));
     expect(line(rubric, 'database-design')).toMatchObject({ points: 2, awarded: 1 });
     expect(line(rubric, 'transactions').detail).toMatch(/1 session idle in a transaction/);
     expect(line(rubric, 'transactions').awarded).toBe(4);
     expect(concerns.map((c) => c.id)).toEqual(['poor-database-design', 'no-transaction-handling']);
     expect(concerns[0].evidence.join(' ')).toMatch(/none on audit/);
-    expect(concerns[0].evidence.join(' ')).toMatch(/audit\(user_id\) at a\.ts:9/);
+    expect(concerns[0].evidence.join(' ')).toMatch(/sequential scan on audit \(40 rows, filter \(user_id = \$1\)\) for "SELECT \* FROM audit WHERE user_id = \$1" \(ran 12 times\)/);
+    expect(line(rubric, 'database-optimisation').detail).toMatch(/1 of 2 distinct statements with a predicate can use an index/);
+  });
+
+  it('nothing measured: a fully automatic item leaves the automated maximum instead of scoring 0', T, () => {
+    // An HTTP-mode server in another language: no source read, no webhook challenge, no SQL recorded.
+    const seat = challenge('seat-reservation', [seatScenario('last-seat')]);
+    const { rubric, score } = scoreChallenges([seat], input({ evidence: { static: null, staticError: 'no JavaScript or TypeScript source' } }));
+    expect(line(rubric, 'security')).toMatchObject({ points: 0, awarded: 0 });
+    expect(line(rubric, 'security').detail).toMatch(/leave the automated maximum/);
+    expect(score.automatedMax).toBe(rubric.filter((l) => l.source === 'auto').reduce((s, l) => s + l.points, 0));
+  });
+
+  it('observed on the wire: the concerns quote the call and the statements', T, () => {
+    const finding = (what: string) => ({ count: 2, examples: [{ what, op: 'op 3 reserve {"seatId":"s-1"} on instance 1, 1.00–2.00 ms → ok', statements: ['instance 1 · conn 4 · 1.50 ms  COMMIT → COMMIT with WARNING 25P01: there is no transaction in progress'] }] });
+    const wire = wireEvidence({ poolMixups: finding('COMMIT sent on connection 4, which had no transaction in progress'), swallowed: finding('the call was answered ok, but its write failed'), transientErrors: { count: 3, retried: 0, serialization: 3, serializationRetried: 0, serializationExample: 'instance 0 · conn 1 · 5.00 ms  COMMIT → ERROR 40001: could not serialize' } });
+    const seat = challenge('seat-reservation', [seatScenario('last-seat', {}, { wire })]);
+    const { concerns, redFlags } = scoreChallenges([seat], input({ evidence: staticEvidence() }));
+    expect(concerns.map((c) => c.id)).toEqual(['no-retries', 'no-transaction-handling', 'swallowed-errors']);
+    const tx = concerns.find((c) => c.id === 'no-transaction-handling')!.evidence[0];
+    expect(tx).toMatch(/^seat-reservation\/last-seat: COMMIT sent on connection 4.*\(seen 2 times\)\n  op 3 reserve.*\n    instance 1 · conn 4/);
+    expect(concerns[0].evidence[0]).toMatch(/3 serialization failure\(s\).*none was followed/);
+    expect(redFlags).toEqual([]);
+  });
+
+  it('an injection probe in SQL text raises security-vulnerability and sql-built-from-input, and zeroes parameterised-sql', T, () => {
+    const injection = { count: 1, examples: [{ what: 'caller input was pasted into SQL text: the probe "\'; DROP" is in the SQL text, which no longer parses as SQL (use $1 parameters)', statements: ["instance 0 · conn 2 · 3.00 ms  INSERT INTO s VALUES (''; DROP TABLE s; --') → ERROR 42601: syntax error"] }] };
+    const c = challenge('payment-webhook', [scenario('hostile', [ok('loads'), ok('no-crash')], { wire: wireEvidence({ injection }) })]);
+    const { redFlags, concerns, rubric, score } = scoreChallenges([c], input({ evidence: staticEvidence() }));
+    expect(redFlags).toEqual([expect.objectContaining({ id: 'security-vulnerability', check: 'injection-probe' })]);
+    expect(redFlags[0].evidence).toMatch(/payment-webhook\/hostile: caller input was pasted.*INSERT INTO s/);
+    expect(concerns.map((x) => x.id)).toContain('sql-built-from-input');
+    expect(line(rubric, 'security').detail).toMatch(/observed on the wire/);
+    expect(verdictOf([c], redFlags, score)).toBe('reject');
   });
 });
 
@@ -266,7 +302,7 @@ describe('verdicts and exit codes that mean what they say (CONTRACT §7)', () =>
     return challenge('seat-reservation', [{ ...s, status: 'inconclusive', inconclusive: 'the grading machine was starved' }], 'inconclusive');
   };
 
-  it('inconclusive only when nothing else failed; its failed checks raise no red flag and count neither way', T, async () => {
+  it('inconclusive only when nothing else failed; its failed checks raise no red flag and count neither way', { timeout: 60_000 }, async () => {
     const { exitCodeOf, EXIT_INCONCLUSIVE } = await import('../harness/index.ts');
     const alone = scoreChallenges([inconclusiveSeat()], input());
     expect(alone.redFlags).toEqual([]);

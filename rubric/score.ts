@@ -9,7 +9,10 @@
 import type { ChallengeResult, Concern, GradeResult, RedFlag, RubricLine, Score } from '../harness/types.ts';
 import type { SubmissionEvidence } from './evidence/types.ts';
 import { CONTRACT_CHECKS, RED_FLAGS, RUBRIC, autoPoints, type AutoPart, type RubricItem } from './rubric.ts';
-import { measure, ran, type MeasureResult } from './measures.ts';
+import { measure, ran, wireOf, type MeasureResult } from './measures.ts';
+
+/** The `check` of a security-vulnerability red flag raised by an injection probe found in SQL text. */
+export const INJECTION_FLAG_CHECK = 'injection-probe';
 import { findConcerns } from './concerns.ts';
 import { MANUAL_SCALE, type ManualScoring } from './manual.ts';
 import { challenges as registry } from '../challenges/index.ts';
@@ -122,6 +125,11 @@ function linesFor(item: RubricItem, challenges: ChallengeResult[], input: ScoreI
       movedToManual = nominal;
       points = 0;
       detail = `${results.map((x) => x.r.detail).join(' · ')} — its ${nominal} points go to the manual part`;
+    } else if (challenges.some((c) => c.status !== 'not-attempted' && ran(c))) {
+      // Nothing measured although code ran (e.g. security for an HTTP-mode server in Python): the item leaves the
+      // automated maximum instead of scoring 0 against evidence nobody could gather.
+      points = 0;
+      detail = `${results.map((x) => x.r.detail).join(' · ')} — nothing could be measured, so its ${nominal} points leave the automated maximum`;
     } else {
       detail = results.map((x) => x.r.detail).join(' · ');
     }
@@ -153,6 +161,15 @@ export function findRedFlags(challenges: ChallengeResult[]): RedFlag[] {
         const c = sc.checks.find((x) => flag.checks.includes(x.id) && x.passed === false);
         if (c && !redFlags.some((f) => f.id === flag.id)) redFlags.push({ id: flag.id, check: c.id, evidence: `${ch.id}/${sc.id}: ${c.message}` });
       }
+    }
+  }
+  // An injection probe pasted into SQL text (CONTRACT §5), observed on the wire: exact, so it rejects like a check.
+  for (const ch of challenges) {
+    for (const sc of ch.scenarios) {
+      const w = wireOf(sc);
+      if (!w?.injection.count || sc.status === 'inconclusive' || redFlags.some((f) => f.id === 'security-vulnerability')) continue;
+      const first = w.injection.examples[0];
+      redFlags.push({ id: 'security-vulnerability', check: INJECTION_FLAG_CHECK, evidence: `${ch.id}/${sc.id}: ${first.what}${w.injection.count > 1 ? ` (${w.injection.count} statements)` : ''}: ${first.statements[0] ?? ''}` });
     }
   }
   return redFlags;

@@ -1,6 +1,7 @@
 // Builders of synthetic results for the rubric and reporter tests (not a test file): checks, scenarios and
 // challenges in a few characters, and an expected-checks table that does not depend on the registry.
 
+import type { ScenarioWireEvidence } from './evidence/wire/types.ts';
 import type { ChallengeId, ChallengeResult, CheckResult, GradeResult, ScenarioResult } from '../harness/types.ts';
 import type { ExpectedChecks } from './score.ts';
 import type { StaticEvidence, SubmissionEvidence } from './evidence/types.ts';
@@ -56,20 +57,39 @@ export function staticEvidence(over: Partial<StaticEvidence> = {}): SubmissionEv
       typescript: { checked: true, errors: 0, explicitAny: 0, errorSamples: [], anySamples: [] },
       hardcoded: [],
       interpolatedSql: [],
+      poolTransactions: [],
       ctxLogCalls: 2,
       consoleCalls: 0,
       retries: [{ file: 'seat-reservation.ts', line: 10, text: 'withRetry' }],
-      atomicity: [{ technique: 'conditional UPDATE (the WHERE clause is the rule)', at: { file: 'seat-reservation.ts', line: 20, text: 'UPDATE' } }],
-      unguardedMultiWrites: [],
-      readThenWrite: [],
       swallowedErrors: [],
       strictIsolation: [],
-      lookups: [{ table: 'seats', columns: ['seat_id'], at: { file: 'seat-reservation.ts', line: 20, text: 'UPDATE' } }],
       usesRedis: false,
       usesPostgres: true,
       tests: { files: [], concurrencyTests: 0, failureTests: 0 },
       ...over,
     },
+  };
+}
+
+/** A scenario's wire evidence with nothing found; override what a test needs. */
+export function wireEvidence(over: Partial<ScenarioWireEvidence> = {}): ScenarioWireEvidence {
+  const none = () => ({ count: 0, examples: [] });
+  return {
+    statements: 10,
+    units: 8,
+    dropped: 0,
+    attributedOps: 5,
+    splitWrites: none(),
+    poolMixups: none(),
+    failedTransactionWrites: none(),
+    outlivedCall: none(),
+    swallowed: none(),
+    injection: none(),
+    techniques: [{ technique: 'conditional write (the WHERE clause decides)', count: 5, example: 'UPDATE seats SET holder = $1 WHERE seat_id = $2 AND holder IS NULL' }],
+    transientErrors: { count: 0, retried: 0, serialization: 0, serializationRetried: 0 },
+    redisLocks: null,
+    indexes: { checked: 2, indexed: 2, scans: [], skipped: [] },
+    ...over,
   };
 }
 

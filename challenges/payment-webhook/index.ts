@@ -7,6 +7,7 @@ import type { ChallengeDef } from '../../harness/scenario.ts';
 import { duplicatesAndOrder } from './scenarios/duplicates-and-order.ts';
 import { hostile } from './scenarios/hostile.ts';
 import { faults } from './scenarios/faults.ts';
+import { INJECTION_PAYMENT_IDS, INJECTION_USER_IDS } from './provider/payloads.ts';
 
 export const paymentWebhook: ChallengeDef = {
   id: 'payment-webhook',
@@ -18,6 +19,7 @@ export const paymentWebhook: ChallengeDef = {
   scenarios: [duplicatesAndOrder, hostile, faults],
   // The contract gives no scenario data: the provider's events arrive as webhooks.
   candidateView: () => ({}),
+  injectionProbes: [...INJECTION_USER_IDS, ...INJECTION_PAYMENT_IDS],
   checks: [
     {
       id: 'one-subscription-per-payment',

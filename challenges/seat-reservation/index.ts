@@ -8,6 +8,7 @@ import { manySeats } from './scenarios/many-seats.ts';
 import { holds } from './scenarios/holds.ts';
 import { dbFaults } from './scenarios/db-faults.ts';
 import { load } from './scenarios/load.ts';
+import { SEAT_INJECTION_PROBES } from './scenarios/common.ts';
 
 export const seatReservation: ChallengeDef = {
   id: 'seat-reservation',
@@ -19,6 +20,7 @@ export const seatReservation: ChallengeDef = {
   scenarios: [lastSeat, manySeats, holds, dbFaults, load],
   // CONTRACT §2: `scenario: { seats: string[] }`.
   candidateView: (data) => ({ seats: data.seats }),
+  injectionProbes: SEAT_INJECTION_PROBES,
   benchmarkReference: fileURLToPath(new URL('../../reference/seat-reservation/conditional-update.ts', import.meta.url)),
   checks: [
     {

@@ -9,6 +9,7 @@ import { notificationsDown } from './scenarios/notifications-down.ts';
 import { inventoryFailsAfterCharge } from './scenarios/inventory-fails-after-charge.ts';
 import { crashAfterCharge } from './scenarios/crash-after-charge.ts';
 import { outage } from './scenarios/outage.ts';
+import { SUBSCRIPTION_INJECTION_PROBES } from './scenarios/common.ts';
 
 export const subscription: ChallengeDef = {
   id: 'subscription',
@@ -20,6 +21,7 @@ export const subscription: ChallengeDef = {
   scenarios: [flakyPayments, notificationsDown, inventoryFailsAfterCharge, crashAfterCharge, outage],
   // The contract gives no scenario data: the purchases (and what each should come to) are the harness's plan.
   candidateView: () => ({}),
+  injectionProbes: SUBSCRIPTION_INJECTION_PROBES,
   checks: [
     {
       id: 'eventually-created',

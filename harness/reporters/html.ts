@@ -3,6 +3,7 @@
 // and the reference comparison; the rubric with its evidence, guides and follow-up questions. One file, no
 // network (a Content-Security-Policy forbids any fetch); charts are inline SVG, the script only adds filters.
 
+import { wireOf } from '../../rubric/measures.ts';
 import type { GradeResult, ScenarioResult } from '../types.ts';
 import { challenges as registry } from '../../challenges/index.ts';
 import { RUBRIC } from '../../rubric/rubric.ts';
@@ -162,6 +163,11 @@ function rubricHtml(r: GradeResult): string {
   return out.join('\n');
 }
 
+/** Concurrency-control techniques seen on the wire in any scenario. */
+function techniquesOf(r: GradeResult): string[] {
+  return [...new Set(r.challenges.flatMap((c) => c.scenarios.flatMap((x) => wireOf(x)?.techniques.map((t) => t.technique) ?? [])))];
+}
+
 function evidenceHtml(r: GradeResult): string {
   const s = r.evidence?.static;
   if (!s) return r.evidence?.staticError ? `<p class="dim">${esc(r.evidence.staticError)}</p>` : '';
@@ -169,16 +175,17 @@ function evidenceHtml(r: GradeResult): string {
   const rows: [string, string][] = [
     ['files', `${s.files.length} (${s.linesOfCode} lines of code)`],
     ['TypeScript --strict', s.typescript.checked ? `${s.typescript.errors} error(s), ${s.typescript.explicitAny} explicit any` : esc(s.typescript.reason ?? 'not checked')],
-    ['atomic writes', s.atomicity.length ? [...new Set(s.atomicity.map((a) => a.technique))].map(esc).join(', ') : 'none found'],
+    ['concurrency control (wire)', techniquesOf(r).map(esc).join(', ') || 'none seen'],
     ['retries', s.retries.length ? `found (${s.retries.length} place(s))` : 'none found'],
     ['ctx.log calls', String(s.ctxLogCalls)],
     ['own tests', `${s.tests.files.length} file(s), ${s.tests.concurrencyTests} with concurrency, ${s.tests.failureTests} with failures`],
-    ['lookups', s.lookups.map((l) => `${esc(l.table)}(${esc(l.columns.join(', '))})`).join(', ') || 'none'],
+    ['transactions through the pool', s.poolTransactions.length ? `${s.poolTransactions.length} place(s)` : 'none'],
   ];
   const out = [`<table>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</table>`];
   if (s.typescript.errorSamples.length) out.push(`<h4>Type errors</h4><ul>${s.typescript.errorSamples.map((e) => `<li><code>${esc(`${e.file}:${e.line}`)}</code> ${esc(e.message)}</li>`).join('')}</ul>`);
   if (s.hardcoded.length) out.push(`<h4>Hard-coded configuration</h4><ul>${refs(s.hardcoded)}</ul>`);
   if (s.interpolatedSql.length) out.push(`<h4>SQL built from input</h4><ul>${refs(s.interpolatedSql)}</ul>`);
+  if (s.swallowedErrors.length) out.push(`<h4>Errors of writes dropped</h4><ul>${refs(s.swallowedErrors)}</ul>`);
   const tables = new Map<string, NonNullable<ScenarioResult['inspection']>['tables'][number]>();
   for (const ch of r.challenges) for (const sc of ch.scenarios) for (const t of sc.inspection?.tables ?? []) if (!tables.has(t.name)) tables.set(t.name, t);
   if (tables.size) {
@@ -205,7 +212,7 @@ export function renderHtml(r: GradeResult, opts: HtmlOptions = {}): string {
   body.push('<div class="cards">');
   body.push(`<div class="card sections"><h4>Score by section</h4>${sections.map((s) => `<div class="row"><span>${esc(s.section)}</span>${scoreBar(s.awarded, s.points, s.pending)}<span>${s.awarded}/${s.points}${s.pending ? ' <span class="dim">*</span>' : ''}</span></div>`).join('')}${sections.some((s) => s.pending) ? '<p class="dim">* hatched: manual points not scored yet (gauntlet score)</p>' : ''}</div>`);
   if (r.redFlags.length) body.push(`<div class="card red"><h4>Red flags (immediate rejection)</h4><ul>${r.redFlags.map((f) => `<li><b>${esc(f.id)}</b> (<code>${esc(f.check)}</code>): ${esc(f.evidence)}</li>`).join('')}</ul></div>`);
-  if (r.concerns?.length) body.push(`<div class="card amber"><h4>Major concerns</h4><ul>${r.concerns.map((c) => `<li><b>${esc(c.title)}</b><ul>${c.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}</ul></li>`).join('')}</ul></div>`);
+  if (r.concerns?.length) body.push(`<div class="card amber"><h4>Major concerns</h4><ul>${r.concerns.map((c) => `<li><b>${esc(c.title)}</b><ul>${c.evidence.map((e) => (e.includes('\n') ? `<li><pre class="evidence">${esc(e)}</pre></li>` : `<li>${esc(e)}</li>`)).join('')}</ul></li>`).join('')}</ul></div>`);
   body.push('</div>');
   body.push('<h2>Challenges</h2>');
   let n = 0;

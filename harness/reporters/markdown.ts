@@ -27,7 +27,12 @@ export function renderMarkdown(r: GradeResult): string {
   }
   if (r.concerns?.length) {
     out.push('### ⚠️ Major concerns', '');
-    for (const c of r.concerns) out.push(`- **${c.title}**: ${c.evidence.map(cell).join('; ')}`);
+    for (const c of r.concerns) {
+      // The first line of each entry in the list; the call and statements that show it in a code block.
+      out.push(`- **${c.title}**: ${c.evidence.map((e) => cell(e.split('\n')[0])).join('; ')}`);
+      const detail = c.evidence.flatMap((e) => e.split('\n').slice(1));
+      if (detail.length) out.push('  ```', ...detail.map((l) => `  ${l}`), '  ```');
+    }
     out.push('');
   }
   for (const ch of r.challenges) {

@@ -92,7 +92,8 @@ export function renderTerminal(r: GradeResult, opts: TerminalOptions = {}): stri
     out.push(chalk.yellow.bold('Major concerns (warnings, with evidence):'));
     for (const c of r.concerns) {
       out.push(chalk.yellow(`  ! ${c.title}`));
-      for (const e of c.evidence.slice(0, 3)) out.push(chalk.dim(`      ${e}`));
+      // An evidence entry may carry the call and the statements that show it, one per line.
+      for (const e of c.evidence.slice(0, 3)) for (const line of e.split('\n')) out.push(chalk.dim(`      ${line}`));
     }
     out.push('');
   }

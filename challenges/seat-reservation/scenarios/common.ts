@@ -24,6 +24,15 @@ export function roundRobin(rng: Rng, size: number): () => number {
 export const userName = (i: number) => `user-${String(i).padStart(4, '0')}`;
 
 /**
+ * Hostile user ids (quotes, comment markers) the contract allows — a userId is any string. Bound as a parameter
+ * or escaped as a literal they are harmless; pasted into SQL text they are found on the wire (injection probes).
+ */
+export const SEAT_INJECTION_PROBES = [`o'brien"; --`, `'); DELETE FROM seats; --`];
+
+/** Like userName, but every 7th user carries one of the injection probes (still unique, still readable). */
+export const hostileUserName = (i: number) => (i % 7 === 3 ? `${userName(i)} ${SEAT_INJECTION_PROBES[Math.floor(i / 7) % SEAT_INJECTION_PROBES.length]}` : userName(i));
+
+/**
  * Open every instance's database pool before a burst, as production traffic would have: `perInstance` concurrent
  * reads of `seat` on each instance (phase `warmup`; no checker judges them). A burst then starts every pooled
  * transaction at once, so a strategy that needs retries (SERIALIZABLE, optimistic versions) meets its conflicts on

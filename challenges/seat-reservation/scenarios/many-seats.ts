@@ -10,7 +10,7 @@ import { noLostSeats } from '../checkers/no-lost-seats.ts';
 import { singleWinner } from '../checkers/single-winner.ts';
 import { winnerDurable } from '../checkers/winner-durable.ts';
 import { grantedUser } from '../checkers/model.ts';
-import { readAllSeats, roundRobin, userName, type SeatFinal } from './common.ts';
+import { hostileUserName, readAllSeats, roundRobin, type SeatFinal } from './common.ts';
 
 export const manySeats: ScenarioDef<SeatFinal> = {
   id: 'many-seats',
@@ -25,7 +25,7 @@ export const manySeats: ScenarioDef<SeatFinal> = {
     const seats = ctx.data.seats as string[];
     const rng = ctx.rng.fork('workload');
     const pick = roundRobin(ctx.rng.fork('instances'), ctx.cluster.size);
-    const users = Array.from({ length: ctx.params.users }, (_, i) => userName(i + 1));
+    const users = Array.from({ length: ctx.params.users }, (_, i) => hostileUserName(i + 1));
     const won = new Map<string, string>(); // user → seat they were told they hold
     const heal = ctx.nemesis.dbLatency(ctx.params.dbLatencyMs, 1);
     for (let round = 1; round <= ctx.params.rounds; round++) {

@@ -53,6 +53,9 @@ export function owedWork(ledger: LedgerSnapshot, purchases: PurchaseSpec[]): str
   return owed;
 }
 
+/** Hostile strings some buyers' user ids carry; found in SQL text outside a literal, they show SQL built from input. */
+export const SUBSCRIPTION_INJECTION_PROBES = [`o'hara"; --`, `'); DELETE FROM purchases; --`];
+
 /** The purchases' ids: fixed width with a seeded suffix, so no requestId occurs inside another (keys are matched by substring). */
 export function purchaseMaker(rng: Rng) {
   const suffix = () => Math.floor(rng.next() * 0x10000).toString(16).padStart(4, '0');
@@ -60,7 +63,9 @@ export function purchaseMaker(rng: Rng) {
   return (productId: string, expect: Expect, group?: string): PurchaseSpec => {
     const num = String(++n).padStart(4, '0');
     const tag = suffix();
-    return { requestId: `req-${num}-${tag}`, userId: `user-${num}-${tag}`, productId, expect, ...(group ? { group } : {}) };
+    // Every 5th buyer's id carries an injection probe (the contract allows any string): harmless when bound.
+    const userId = n % 5 === 2 ? `user-${num}-${tag} ${SUBSCRIPTION_INJECTION_PROBES[Math.floor(n / 5) % SUBSCRIPTION_INJECTION_PROBES.length]}` : `user-${num}-${tag}`;
+    return { requestId: `req-${num}-${tag}`, userId, productId, expect, ...(group ? { group } : {}) };
   };
 }
 

@@ -1,0 +1,43 @@
+// Errors swallowed, as the wire shows them: a call answered ok while a write (or the COMMIT) it sent was refused
+// by the server and the same statement was never sent again by its instance. Errors a correct program expects
+// and answers by design are not counted: integrity violations (23xxx: the duplicate an idempotent insert meets),
+// bad input (22xxx), NOWAIT and statement timeouts.
+
+import type { Op } from '../../../harness/types.ts';
+import type { Attribution } from '../../../harness/wire/attribute.ts';
+import type { WireStatement, WireUnit } from '../../../harness/wire/sql-units.ts';
+import { analyzeSql, isWrite } from '../sql/shape.ts';
+import { note, opLine, statementLine } from './format.ts';
+import type { FindingList, WireFinding } from './types.ts';
+
+const EXPECTED = /^(23|22)|^55P03$|^57014$|^25P01$|^42P07$|^42710$/;
+
+function writesOrCommits(sql: string): boolean {
+  return analyzeSql(sql).statements.some((s) => isWrite(s) || s.kind === 'commit');
+}
+
+export function findSwallowedErrors(units: WireUnit[], attribution: Attribution, ops: Op[]): FindingList {
+  const out: FindingList = { count: 0, examples: [] };
+  const opByIndex = new Map(ops.map((o) => [o.index, o]));
+  // Successful statements per instance and text, in time order: was a failed one sent again later?
+  const succeeded = new Map<string, number[]>();
+  for (const u of units) {
+    for (const s of u.statements) {
+      if (s.error || !s.result) continue;
+      const key = `${u.tag}\u0000${s.sql}`;
+      (succeeded.get(key) ?? succeeded.set(key, []).get(key)!).push(s.t);
+    }
+  }
+  const retriedLater = (u: WireUnit, s: WireStatement) => (succeeded.get(`${u.tag}\u0000${s.sql}`) ?? []).some((t) => t > s.t);
+  for (const [index, mine] of attribution.byOp) {
+    const op = opByIndex.get(index);
+    if (!op || op.type !== 'ok') continue;
+    for (const u of mine) {
+      const bad = u.statements.find((s) => s.error && !EXPECTED.test(s.error.code) && writesOrCommits(s.sql) && !retriedLater(u, s));
+      if (!bad) continue;
+      note(out, { what: `the call was answered ok, but its ${/^\s*commit/i.test(bad.sql) ? 'COMMIT' : 'write'} failed with ${bad.error!.code} (${bad.error!.message.slice(0, 80)}) and was never sent again: the success it reported was not stored`, statements: [statementLine(u, bad)], op: opLine(op) } satisfies WireFinding);
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,95 @@
+// Transaction handling as the server saw it: one call's writes committed piecemeal as separate autocommit
+// statements (to different tables, with no call to an outside service between them that would forbid one
+// transaction); COMMIT or BEGIN landing on the wrong pooled connection (PostgreSQL's own warnings 25P01 and
+// 25001); statements sent into a transaction that had already failed (25P02); a transaction a call opened left
+// idle and open after the call answered.
+
+import type { AttemptRecord } from '../../../harness/services/types.ts';
+import type { Op } from '../../../harness/types.ts';
+import type { Attribution } from '../../../harness/wire/attribute.ts';
+import type { WireUnit } from '../../../harness/wire/sql-units.ts';
+import { analyzeSql, isWrite } from '../sql/shape.ts';
+import { note, opLine, statementLine, unitLines } from './format.ts';
+import type { FindingList, WireFinding } from './types.ts';
+
+/** A transaction still open and idle this long after its call answered is reported. */
+export const OUTLIVED_MS = 1000;
+
+const empty = (): FindingList => ({ count: 0, examples: [] });
+
+/** Rows a command tag says it changed ("UPDATE 3", "INSERT 0 1", "DELETE 0"); null when the tag does not say. */
+export function rowsChanged(tag: string): number | null {
+  const m = /^(?:INSERT \d+|UPDATE|DELETE|MERGE) (\d+)$/.exec(tag.trim());
+  return m ? Number(m[1]) : null;
+}
+
+/** Tables an autocommit unit wrote rows to (empty when it changed nothing or failed). */
+export function tablesWritten(unit: WireUnit): string[] {
+  const out = new Set<string>();
+  for (const s of unit.statements) {
+    if (s.error || !s.result || rowsChanged(s.result.split('; ').pop()!) === 0) continue;
+    for (const st of analyzeSql(s.sql).statements) if (isWrite(st)) for (const t of st.writes) out.add(t);
+  }
+  return [...out];
+}
+
+export function findTransactionProblems(units: WireUnit[], attribution: Attribution, ops: Op[], attempts: readonly AttemptRecord[]) {
+  const splitWrites = empty();
+  const poolMixups = empty();
+  const failedTransactionWrites = empty();
+  const outlivedCall = empty();
+  const opByIndex = new Map(ops.map((o) => [o.index, o]));
+
+  for (const unit of units) {
+    for (const s of unit.statements) {
+      const kind = /^\s*(\w+)/.exec(s.sql)?.[1]?.toUpperCase();
+      if (s.warning?.code === '25P01' && kind === 'COMMIT') {
+        const op = attribution.opOf.get(unit);
+        note(poolMixups, { what: `COMMIT sent on connection ${unit.conn}, which had no transaction in progress: the BEGIN and the writes went to other pooled connections (pool.query for each statement instead of one checked-out client)`, statements: [statementLine(unit, s)], ...(op ? { op: opLine(op) } : {}) } satisfies WireFinding);
+      } else if (s.warning?.code === '25001' && (kind === 'BEGIN' || kind === 'START')) {
+        note(poolMixups, { what: `BEGIN sent on connection ${unit.conn} while it was still inside another transaction: a transaction was left open on a pooled connection and another call's work joined it`, statements: unitLines(unit, 4) } satisfies WireFinding);
+      }
+      if (s.error?.code === '25P02') {
+        const op = attribution.opOf.get(unit);
+        const i = unit.statements.indexOf(s);
+        const cause = unit.statements.slice(0, i).reverse().find((x) => x.error && x.error.code !== '25P02');
+        note(failedTransactionWrites, { what: `a statement was sent into a transaction that had already failed${cause ? ` (after ${cause.error!.code}: ${cause.error!.message.slice(0, 80)})` : ''}: the error was not handled by rolling back`, statements: [...(cause ? [statementLine(unit, cause)] : []), statementLine(unit, s)], ...(op ? { op: opLine(op) } : {}) } satisfies WireFinding);
+        break;
+      }
+    }
+  }
+
+  for (const [index, mine] of attribution.byOp) {
+    const op = opByIndex.get(index);
+    if (!op) continue;
+    // Writes in separate autocommit units, to more than one table, with no outside call between them.
+    const writes = mine.filter((u) => !u.block && u.end === 'implicit').map((u) => ({ u, tables: tablesWritten(u) })).filter((x) => x.tables.length);
+    if (writes.length >= 2) {
+      let pair: [WireUnit, WireUnit] | null = null;
+      for (let i = 1; i < writes.length && !pair; i++) {
+        const a = writes[i - 1];
+        const b = writes[i];
+        if (b.tables.every((t) => a.tables.includes(t)) && a.tables.every((t) => b.tables.includes(t))) continue;
+        const between = attempts.some((x) => x.instance === op.instance && x.startUs >= a.u.endT && x.startUs <= b.u.startT);
+        if (!between) pair = [a.u, b.u];
+      }
+      if (pair) {
+        note(splitWrites, { what: `one call committed its writes to ${[...new Set([...tablesWritten(pair[0]), ...tablesWritten(pair[1])])].join(' and ')} as separate autocommit statements: a crash or error between them leaves the first without the second`, statements: [...unitLines(pair[0], 2), ...unitLines(pair[1], 2)], op: opLine(op) } satisfies WireFinding);
+      }
+    }
+    // A transaction the call opened, still open and idle a second after the call answered.
+    if (op.type === 'ok' || op.type === 'fail') {
+      for (const u of mine) {
+        if (!u.block || u.startT > op.endUs) continue;
+        const endT = u.endT >= 0 ? u.endT : Number.POSITIVE_INFINITY;
+        if (endT - op.endUs < OUTLIVED_MS * 1000) continue;
+        const next = u.statements.find((s) => s.t > op.endUs);
+        const idleUntil = next ? next.t : endT;
+        if (idleUntil - op.endUs < OUTLIVED_MS * 1000) continue;
+        note(outlivedCall, { what: `a transaction this call opened was still open ${Number.isFinite(idleUntil) ? `${Math.round((idleUntil - op.endUs) / 1000)} ms` : 'at the end of the run'} after the call answered, with nothing sent on it (a client not released, or a missing COMMIT/ROLLBACK on some path): it holds its locks meanwhile`, statements: unitLines(u, 4), op: opLine(op) } satisfies WireFinding);
+        break;
+      }
+    }
+  }
+  return { splitWrites, poolMixups, failedTransactionWrites, outlivedCall };
+}
