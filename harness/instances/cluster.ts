@@ -85,8 +85,9 @@ export class Cluster implements ClusterHandle {
         startTimeoutMs: this.opts.startTimeoutMs,
         waitForGo,
         network: this.opts.network && { containment: this.opts.network.containment, endpoints: this.opts.network.endpoints(index) },
-        onLog: () => {
-          this.logCount++;
+        onLog: (_message, fields) => {
+          // The runtime's own notes (a pooled client's lost connection) are not the candidate's logging.
+          if (fields?.by !== 'gauntlet') this.logCount++;
         },
       },
       (proc, detail, unexpected, sinceExitUs) => {

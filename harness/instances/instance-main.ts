@@ -135,7 +135,7 @@ async function buildContext() {
   const max = Number(env.GAUNTLET_PG_POOL_MAX ?? 10);
   const pool = new pg.Pool(pgSocket ? { ...pgParts(databaseUrl), host: pgSocket.slice(0, pgSocket.lastIndexOf('/')), max } : { connectionString: databaseUrl, max });
   // CONTRACT §8: every client the pool creates has an 'error' listener, so a killed backend never crashes the process.
-  pool.on('connect', (client) => client.on('error', (err) => send({ type: 'log', message: 'pg client error (connection lost)', fields: { error: err.message } })));
+  pool.on('connect', (client) => client.on('error', (err) => send({ type: 'log', message: 'pg client error (connection lost)', fields: { error: err.message, by: 'gauntlet' } })));
   pool.on('error', () => {});
   let redis: Redis;
   if (redisUrl) {

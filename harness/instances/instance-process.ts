@@ -319,9 +319,10 @@ export class InstanceProcess {
     }
     this.unregister = onCleanup(() => this.killNow());
     const capture = (chunk: Buffer) => this.capture(chunk);
-    child.stdout!.on('data', capture);
-    child.stderr!.on('data', capture);
     const httpMode = opts.launch.kind === 'http';
+    // HTTP mode has no ctx.log: a JSON object per line on stdout is its structured log (counted like ctx.log).
+    child.stdout!.on('data', httpMode && opts.mode === 'serve' ? (chunk: Buffer) => (capture(chunk), this.countJsonLines(chunk)) : capture);
+    child.stderr!.on('data', capture);
     return new Promise<StartOutcome>((resolve) => {
       let settled = false;
       const settle = (o: StartOutcome) => {
@@ -424,6 +425,25 @@ export class InstanceProcess {
     if (!this.lastFatal && exitCall) return `${detail}: the submission called process.exit(${exitCall[1]})${exitCall[2] ? ` ${exitCall[2].trim()}` : ''}`;
     const why = this.lastFatal ? `: ${this.lastFatal.message.split('\n')[0]}` : this.tail.trim() ? ` — last output: ${this.tail.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` : '';
     return `${detail}${why}`;
+  }
+
+  private partialLine = '';
+
+  /** Structured log lines of an HTTP-mode server: whole stdout lines that are JSON objects. */
+  private countJsonLines(chunk: Buffer): void {
+    const text = this.partialLine + chunk.toString('utf8');
+    const lines = text.split('\n');
+    this.partialLine = (lines.pop() ?? '').slice(-65_536);
+    for (const line of lines) {
+      const t = line.trim();
+      if (!t.startsWith('{') || !t.endsWith('}')) continue;
+      try {
+        const v = JSON.parse(t) as unknown;
+        if (v && typeof v === 'object' && !Array.isArray(v)) this.opts.onLog?.(String((v as { message?: unknown; msg?: unknown }).message ?? (v as { msg?: unknown }).msg ?? ''), v as Record<string, unknown>);
+      } catch {
+        // not JSON: plain output, not a structured log line
+      }
+    }
   }
 
   private capture(chunk: Buffer): void {

@@ -24,6 +24,9 @@ const SQL = {
   exists: 'SELECT 1 FROM seats WHERE seat_id = $1',
 };
 
+// Structured log: one JSON object per line on stdout (HTTP mode's equivalent of ctx.log; the harness collects it).
+const log = (message, fields) => process.stdout.write(JSON.stringify({ time: new Date().toISOString(), instance: process.env.GAUNTLET_INSTANCE, message, ...fields }) + '\n');
+
 const STATUS = { SEAT_TAKEN: 409, SEAT_NOT_FOUND: 404, HOLD_EXPIRED: 410 };
 class Refusal extends Error {
   constructor(code) { super(code); this.code = code; }
@@ -73,10 +76,17 @@ const server = http.createServer((req, res) => {
     for (const [method, pattern, handle] of routes) {
       const m = req.method === method && pattern.exec(url.pathname);
       if (!m) continue;
+      const seatId = decodeURIComponent(m[1]);
       try {
-        return send(200, await retry(() => handle(decodeURIComponent(m[1]), raw ? JSON.parse(raw) : {})));
+        const out = await retry(() => handle(seatId, raw ? JSON.parse(raw) : {}));
+        if (method !== 'GET') log('granted', { route: pattern.source, seatId, userId: out?.userId });
+        return send(200, out);
       } catch (e) {
-        if (e instanceof Refusal) return send(STATUS[e.code], { code: e.code });
+        if (e instanceof Refusal) {
+          log('refused', { route: pattern.source, seatId, code: e.code });
+          return send(STATUS[e.code], { code: e.code });
+        }
+        log('failed', { route: pattern.source, seatId, error: e.message, sqlstate: e.code });
         return send(500, { error: e.message });
       }
     }

@@ -88,6 +88,12 @@ def claim(row):
     return out
 
 
+def log(message, **fields):
+    """Structured log: one JSON object per line on stdout (HTTP mode's ctx.log; the harness collects it)."""
+    sys.stdout.write(json.dumps({"time": time.time(), "instance": os.environ.get("GAUNTLET_INSTANCE"), "message": message, **fields}) + "\n")
+    sys.stdout.flush()
+
+
 def change(kind, params, refusal):
     row = run(SQL[kind], params)
     if row:
@@ -127,12 +133,18 @@ class Handler(BaseHTTPRequestHandler):
             m = pattern.match(path) if method == self.command else None
             if not m:
                 continue
+            seat = unquote(m.group(1))
             try:
                 body = json.loads(raw) if raw else {}
-                return self.send(200, with_retry(lambda: handler(unquote(m.group(1)), body)))
+                out = with_retry(lambda: handler(seat, body))
+                if method != "GET":
+                    log("granted", route=pattern.pattern, seatId=seat, userId=body.get("userId"))
+                return self.send(200, out)
             except Refusal as r:
+                log("refused", route=pattern.pattern, seatId=seat, code=r.code)
                 return self.send(STATUS[r.code], {"code": r.code})
             except Exception as err:  # noqa: BLE001 — anything else is indeterminate for the caller
+                log("failed", route=pattern.pattern, seatId=seat, error=str(err))
                 return self.send(500, {"error": str(err)})
         self.send(404, {"code": "NO_SUCH_ROUTE"})
 
