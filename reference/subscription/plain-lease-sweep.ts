@@ -65,7 +65,9 @@ export async function setup(ctx: SetupContext): Promise<void> {
       locked_until    timestamptz,
       delivered_at    timestamptz,
       last_error      text
-    );`);
+    );
+    -- The outbox poll reads only undelivered rows that are due: without this, every poll scans every row ever sent.
+    CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL;`);
 }
 
 interface Reply { status: number; body: any }
