@@ -305,7 +305,9 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     // Rubric evidence (schema, sessions left in a transaction, Redis keys without TTL), before teardown drops it.
     const inspection = await inspectScenario({ adminUrl: db.adminUrl, role: db.role, redisUrl: ns?.url });
     o.progress('reading the wire');
+    const wireStarted = Date.now();
     const wire = wireTap ? await wireTap.analyse({ ops: history.ops, attempts: services?.ledger.attempts, probes: challenge.injectionProbes, adminUrl: db.adminUrl, role: db.role }) : undefined;
+    if (wire) metrics.wireAnalysisMs = Date.now() - wireStarted;
     return { ...base(status, checks), metrics, faults, inspection, ...(wire ? { wire } : {}), ...(inconclusive ? { inconclusive } : {}) };
   } catch (err) {
     if (err instanceof InfraError) throw err;

@@ -128,7 +128,7 @@ export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
           o.log?.(`self-test: ${c.kind} ${c.name} (seed ${seed})`);
           // The source is read (without the costly type check) for references, held to zero concerns, and for
           // fixtures that name concerns.
-          const wantsSource = c.kind === 'reference' || !!c.expect!.concerns?.length;
+          const wantsSource = c.kind === 'reference' || c.expect!.concerns !== undefined;
           const r = await grade({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir, sourceEvidence: wantsSource ? 'without-types' : false });
           const got = failedChecks(r);
           const errs = errors(r);

@@ -12,7 +12,7 @@ import { measure, ran, wireOf } from './measures.ts';
 
 export const CONCERNS: { id: string; title: string; why: string; evidence: string }[] = [
   { id: 'poor-database-design', title: 'Poor database design', why: 'Without keys the database cannot enforce the invariant, and without indexes every lookup scans.', evidence: 'tables without a primary key or unique constraint (catalog); statements the code sent that no index can serve (EXPLAIN of the recorded statement with its recorded parameters, sequential scans disabled, against the final database)' },
-  { id: 'no-retries', title: 'No retries', why: 'Transient faults (serialization failures, deadlocks, 503s) reach the caller as errors instead of being retried.', evidence: 'retry checks that failed; serialization failures and deadlocks (40001, 40P01) seen on the wire and never followed by the same statement again' },
+  { id: 'no-retries', title: 'No retries', why: 'Transient faults (serialization failures, deadlocks, 503s) reach the caller as errors instead of being retried.', evidence: 'retry checks that failed (retry-backoff, honours-retry-after; eventually-created when a purchase never completed or a call was answered with an error it should have ridden out); serialization failures and deadlocks (40001, 40P01) seen on the wire and never followed by the same statement again' },
   { id: 'no-monitoring', title: 'No monitoring', why: 'Nothing is logged through ctx.log, so an incident in production could not be reconstructed.', evidence: 'lines logged through ctx.log during the run (counted by the harness)' },
   { id: 'hard-coded-values', title: 'Hard-coded values', why: 'Credentials and URLs belong to the environment (the context), not the code.', evidence: 'file:line of credentials and connection or service URLs written in the code (TypeScript AST, through locals and destructuring)' },
   { id: 'no-transaction-handling', title: 'No transaction handling', why: 'Writes that belong together can be half-applied, or a transaction or lock is left open.', evidence: 'on the wire: one call\'s writes to different tables committed as separate autocommit statements; COMMIT with no transaction in progress or BEGIN inside one (PostgreSQL\'s warnings 25P01/25001: the pool mix-up); statements sent into a failed transaction (25P02); a transaction left idle after its call answered. In the catalog: sessions idle in a transaction and advisory locks after the run. In the code: BEGIN/COMMIT sent through the pool (file:line)' },
@@ -21,7 +21,16 @@ export const CONCERNS: { id: string; title: string; why: string; evidence: strin
   { id: 'slow-under-contention', title: 'Slow under contention', why: 'Correct, but callers waited longer than a user would: requests queued behind one lock or a small pool, so a hot key collapses throughput and every caller times out in production.', evidence: 'calls answered after the answer deadline (history)' },
 ];
 
-const RETRY_CHECKS = ['eventually-created', 'retry-backoff', 'honours-retry-after', 'eventually-processed'];
+/**
+ * Failed checks that show missing retries, with what their message must say: a purchase that never completed or a
+ * call answered with an error the service should have ridden out (not a mismatched purchase, which is idempotency;
+ * not a webhook event applied wrong, which the provider's redeliveries would have fixed).
+ */
+const RETRY_CHECKS: Record<string, RegExp> = {
+  'retry-backoff': /./,
+  'honours-retry-after': /./,
+  'eventually-created': /never became a subscription|ride out transient/,
+};
 const at = (r: { file: string; line: number; text?: string }) => `${r.file}:${r.line}${r.text ? `  ${r.text}` : ''}`;
 
 /** A wire finding list as evidence lines: the first example in full (what, call, statements), and the count. */
@@ -60,7 +69,7 @@ export function findConcerns(challenges: ChallengeResult[], evidence?: Submissio
   for (const c of attempted) {
     for (const s of c.scenarios) {
       if (s.status === 'inconclusive') continue;
-      for (const k of s.checks) if (k.passed === false && RETRY_CHECKS.includes(k.id)) add('no-retries', `${k.id} failed in ${c.id}/${s.id}: ${k.message}`);
+      for (const k of s.checks) if (k.passed === false && RETRY_CHECKS[k.id]?.test(k.message)) add('no-retries', `${k.id} failed in ${c.id}/${s.id}: ${k.message}`);
     }
   }
   for (const { where, wire } of wires) {

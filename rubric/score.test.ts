@@ -202,6 +202,10 @@ describe('measures and unmeasured parts', () => {
     expect(tx).toMatch(/^seat-reservation\/last-seat: COMMIT sent on connection 4.*\(seen 2 times\)\n  op 3 reserve.*\n    instance 1 · conn 4/);
     expect(concerns[0].evidence[0]).toMatch(/3 serialization failure\(s\).*none was followed/);
     expect(redFlags).toEqual([]);
+    // The locks the statements took are evidence on the locking line (never points).
+    const { rubric } = scoreChallenges([seat], input({ evidence: staticEvidence() }));
+    expect(line(rubric, 'locking').detail).toMatch(/seen on the wire: conditional write \(the WHERE clause decides\) ×5/);
+    expect(line(rubric, 'error-recovery').detail).toMatch(/3 transient database error\(s\).*0 followed/);
   });
 
   it('an injection probe in SQL text raises security-vulnerability and sql-built-from-input, and zeroes parameterised-sql', T, () => {

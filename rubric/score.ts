@@ -133,7 +133,9 @@ function linesFor(item: RubricItem, challenges: ChallengeResult[], input: ScoreI
     } else {
       detail = results.map((x) => x.r.detail).join(' · ');
     }
-    const line: RubricLine = { ...base, points, awarded, source: 'auto', evidence: [...new Set(results.flatMap((x) => x.r.evidence))], detail };
+    const seen = observedOnTheWire(item.id, challenges);
+    if (seen) detail = `${detail} · seen on the wire: ${seen}`;
+    const line: RubricLine = { ...base, points, awarded, source: 'auto', evidence: [...new Set([...results.flatMap((x) => x.r.evidence), ...(seen ? ['wire:sql'] : [])])], detail };
     const override = input.manual?.overrides?.[item.id];
     if (override) {
       line.autoAwarded = awarded;
@@ -150,6 +152,33 @@ function linesFor(item: RubricItem, challenges: ChallengeResult[], input: ScoreI
     lines.push({ ...base, points, awarded, source: 'manual', evidence: [], detail });
   }
   return lines;
+}
+
+/**
+ * What the recorded wire shows about an item's subject, for its rubric line (evidence, never points): the locks
+ * and other concurrency control the statements used, for locking and distributed systems; Redis locks and how
+ * they were released; transient errors and whether they were retried, for error recovery.
+ */
+function observedOnTheWire(itemId: string, challenges: ChallengeResult[]): string | null {
+  const wires = challenges.flatMap((c) => c.scenarios.flatMap((s) => wireOf(s) ?? []));
+  if (!wires.length) return null;
+  if (itemId === 'locking' || itemId === 'distributed-systems') {
+    const counts = new Map<string, number>();
+    for (const w of wires) for (const t of w.techniques) counts.set(t.technique, (counts.get(t.technique) ?? 0) + t.count);
+    const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ×${n}`);
+    const locks = wires.flatMap((w) => (w.redisLocks ? [w.redisLocks] : []));
+    if (locks.length) {
+      const sum = (k: 'acquired' | 'withoutExpiry' | 'releasedByDel' | 'releasedByScript') => locks.reduce((n, l) => n + l[k], 0);
+      parts.push(`Redis SET NX locks ×${sum('acquired')} (${sum('withoutExpiry')} without expiry; released by an owner-checking script ×${sum('releasedByScript')}, by a plain DEL ×${sum('releasedByDel')})`);
+    }
+    return parts.length ? parts.join(', ') : 'no row lock, advisory lock, strict isolation, conditional write, upsert or Redis lock';
+  }
+  if (itemId === 'error-recovery') {
+    const count = wires.reduce((n, w) => n + w.transientErrors.count, 0);
+    const retried = wires.reduce((n, w) => n + w.transientErrors.retried, 0);
+    return count ? `${count} transient database error(s) (serialization failures, deadlocks, killed backends), ${retried} followed by the same statement again` : null;
+  }
+  return null;
 }
 
 export function findRedFlags(challenges: ChallengeResult[]): RedFlag[] {

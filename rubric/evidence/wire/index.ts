@@ -63,7 +63,7 @@ export function createWireTap(): WireTap {
           swallowed: findSwallowedErrors(all, attribution, o.ops),
           injection: findInjection(all, o.probes ?? []),
           techniques: observeTechniques(all),
-          transientErrors: observeRetries(all),
+          transientErrors: observeRetries(all, attribution),
           redisLocks: locks.result(),
           indexes,
         };

@@ -2,6 +2,7 @@
 // advisory locks, strict isolation, conditional writes, upserts), and whether transient errors (serialization
 // failures, deadlocks, killed backends) were followed by the same statement again from the same instance.
 
+import type { Attribution } from '../../../harness/wire/attribute.ts';
 import type { WireUnit } from '../../../harness/wire/sql-units.ts';
 import { analyzeSql } from '../sql/shape.ts';
 import { oneLine, statementLine } from './format.ts';
@@ -35,7 +36,12 @@ export function observeTechniques(units: WireUnit[]): ScenarioWireEvidence['tech
   return [...seen].map(([technique, v]) => ({ technique, ...v })).sort((a, b) => b.count - a.count);
 }
 
-export function observeRetries(units: WireUnit[]): ScenarioWireEvidence['transientErrors'] {
+/**
+ * Transient errors and whether they were retried. A unit tied to a call (attribution) was retried when that same
+ * call sent more work after the error; one tied to no call, when its instance sent the failed statement (or the
+ * unit's first data statement) again with the same parameters soon after.
+ */
+export function observeRetries(units: WireUnit[], attribution?: Attribution): ScenarioWireEvidence['transientErrors'] {
   const sent = new Map<string, number[]>();
   // Same instance, same text, same parameters: the same call trying again (another caller's statement differs).
   const key = (tag: string | undefined, x: { sql: string; params?: (string | null)[] }) => `${tag}\u0000${x.sql}\u0000${JSON.stringify(x.params ?? [])}`;
@@ -54,7 +60,10 @@ export function observeRetries(units: WireUnit[]): ScenarioWireEvidence['transie
       if (ser) serialization++;
       // The failed statement itself, or the transaction's first data statement, sent again soon after.
       const first = u.statements.find((x) => !CONTROL.test(x.sql));
-      const again = [s, first].some((x) => !!x && !CONTROL.test(x.sql) && (sent.get(key(u.tag, x)) ?? []).some((t) => t > s.t && t - s.t <= RETRY_WINDOW_US));
+      const op = attribution?.opOf.get(u);
+      const again = op
+        ? (attribution!.byOp.get(op.index) ?? []).some((other) => other.statements.some((x) => x.t > s.t && !CONTROL.test(x.sql)))
+        : [s, first].some((x) => !!x && !CONTROL.test(x.sql) && (sent.get(key(u.tag, x)) ?? []).some((t) => t > s.t && t - s.t <= RETRY_WINDOW_US));
       if (again) {
         retried++;
         if (ser) serializationRetried++;

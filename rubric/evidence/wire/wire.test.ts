@@ -226,3 +226,25 @@ describe('rows changed', () => {
     expect(findTransactionProblems(units, attributeUnits(ops, units), ops, []).splitWrites.count).toBe(0);
   });
 });
+
+describe('retries of a call', () => {
+  it('a serialization failure is retried only when the same call sends more work, not when other callers send the same read', () => {
+    const ops = [op(0, 0, { seatId: 'seat-1', userId: 'user-0001' }, 0, 100_000), op(1, 0, { seatId: 'seat-1', userId: 'user-0002' }, 0, 100_000)];
+    const w = wire().at(10);
+    for (const [conn, user] of [[1, 'user-0001'], [2, 'user-0002']] as const) {
+      w.stmt(conn, '0', 'BEGIN ISOLATION LEVEL SERIALIZABLE', [], { status: 'T' })
+        .stmt(conn, '0', 'SELECT user_id FROM seats WHERE seat_id = $1', ['seat-1'], { result: 'SELECT 1', status: 'T' })
+        .stmt(conn, '0', 'UPDATE seats SET user_id = $2 WHERE seat_id = $1', ['seat-1', user], { result: 'UPDATE 1', status: 'T' });
+    }
+    w.stmt(1, '0', 'COMMIT', [], { result: 'COMMIT' });
+    w.stmt(2, '0', 'COMMIT', [], { code: '40001' });
+    // Another caller's identical read afterwards is not user-0002 trying again.
+    w.stmt(3, '0', 'SELECT user_id FROM seats WHERE seat_id = $1', ['seat-1'], { result: 'SELECT 1' });
+    let units = unitsOf(w.records);
+    expect(observeRetries(units, attributeUnits(ops, units))).toMatchObject({ serialization: 1, serializationRetried: 0 });
+    // user-0002 starts over: retried.
+    w.stmt(2, '0', 'BEGIN ISOLATION LEVEL SERIALIZABLE', [], { status: 'T' }).stmt(2, '0', 'UPDATE seats SET user_id = $2 WHERE seat_id = $1', ['seat-1', 'user-0002'], { result: 'UPDATE 0', status: 'T' }).stmt(2, '0', 'COMMIT', []);
+    units = unitsOf(w.records);
+    expect(observeRetries(units, attributeUnits(ops, units))).toMatchObject({ serialization: 1, serializationRetried: 1 });
+  });
+});
