@@ -55,6 +55,7 @@ export default async function create(ctx: any) {
         RETURNING updated_at`,
       [seatId, userId, status, status === 'held' ? Math.ceil(ttlMs!) : null],
     );
+    ctx.log(status === 'held' ? 'seat held' : 'seat reserved', { seatId, userId, ...(ttlMs ? { ttlMs } : {}) });
     return { seatId, userId, timestamp: rows[0].updated_at };
   }
 
@@ -125,6 +126,7 @@ export default async function create(ctx: any) {
             'UPDATE seats SET user_id = NULL, status = NULL, expires_at = NULL, updated_at = NULL WHERE id = $1',
             [seatId],
           );
+          ctx.log('seat released', { seatId, userId });
         }
       });
     },
