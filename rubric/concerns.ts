@@ -12,7 +12,7 @@ import { measure, ran, wireOf } from './measures.ts';
 
 export const CONCERNS: { id: string; title: string; why: string; evidence: string }[] = [
   { id: 'poor-database-design', title: 'Poor database design', why: 'Without keys the database cannot enforce the invariant, and without indexes every lookup scans.', evidence: 'tables without a primary key or unique constraint (catalog); statements the code sent that no index can serve (EXPLAIN of the recorded statement with its recorded parameters, sequential scans disabled, against the final database)' },
-  { id: 'no-retries', title: 'No retries', why: 'Transient faults (serialization failures, deadlocks, 503s) reach the caller as errors instead of being retried.', evidence: 'retry checks that failed (retry-backoff, honours-retry-after; eventually-created when a purchase never completed or a call was answered with an error it should have ridden out); serialization failures and deadlocks (40001, 40P01) seen on the wire and never followed by the same statement again' },
+  { id: 'no-retries', title: 'No retries', why: 'Transient faults (serialization failures, deadlocks, 503s) reach the caller as errors instead of being retried.', evidence: 'retry checks that failed (retry-backoff, honours-retry-after; eventually-created when a purchase never completed or a call was answered with an error it should have ridden out); serialization failures and deadlocks (40001, 40P01) seen on the wire none of which was retried (the calls that met them were answered with the error)' },
   { id: 'no-monitoring', title: 'No monitoring', why: 'Nothing is logged through ctx.log, so an incident in production could not be reconstructed.', evidence: 'lines logged through ctx.log during the run (counted by the harness)' },
   { id: 'hard-coded-values', title: 'Hard-coded values', why: 'Credentials and URLs belong to the environment (the context), not the code.', evidence: 'file:line of credentials and connection or service URLs written in the code (TypeScript AST, through locals and destructuring)' },
   { id: 'no-transaction-handling', title: 'No transaction handling', why: 'Writes that belong together can be half-applied, or a transaction or lock is left open.', evidence: 'on the wire: one call\'s writes to different tables committed as separate autocommit statements; COMMIT with no transaction in progress or BEGIN inside one (PostgreSQL\'s warnings 25P01/25001: the pool mix-up); statements sent into a failed transaction (25P02); a transaction left idle after its call answered. In the catalog: sessions idle in a transaction and advisory locks after the run. In the code: BEGIN/COMMIT sent through the pool (file:line)' },
@@ -74,7 +74,7 @@ export function findConcerns(challenges: ChallengeResult[], evidence?: Submissio
   }
   for (const { where, wire } of wires) {
     const t = wire.transientErrors;
-    if (t.serialization && t.serializationRetried === 0) add('no-retries', `${where}: ${t.serialization} serialization failure(s) or deadlock(s) (40001/40P01) reached the code and none was followed by the same statement again${t.serializationExample ? `\n    ${t.serializationExample}` : ''}`);
+    if (t.serialization && t.serializationRetried === 0) add('no-retries', `${where}: ${t.serialization} serialization failure(s) or deadlock(s) (40001/40P01) and none was retried: each call that met one was answered with the error (or sent nothing more)${t.serializationExample ? `\n    ${t.serializationExample}` : ''}`);
   }
 
   // No monitoring.

@@ -200,7 +200,7 @@ describe('measures and unmeasured parts', () => {
     expect(concerns.map((c) => c.id)).toEqual(['no-retries', 'no-transaction-handling', 'swallowed-errors']);
     const tx = concerns.find((c) => c.id === 'no-transaction-handling')!.evidence[0];
     expect(tx).toMatch(/^seat-reservation\/last-seat: COMMIT sent on connection 4.*\(seen 2 times\)\n  op 3 reserve.*\n    instance 1 · conn 4/);
-    expect(concerns[0].evidence[0]).toMatch(/3 serialization failure\(s\).*none was followed/);
+    expect(concerns[0].evidence[0]).toMatch(/3 serialization failure\(s\).*none was retried/);
     expect(redFlags).toEqual([]);
     // The locks the statements took are evidence on the locking line (never points).
     const { rubric } = scoreChallenges([seat], input({ evidence: staticEvidence() }));

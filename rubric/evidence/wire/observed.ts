@@ -2,6 +2,7 @@
 // advisory locks, strict isolation, conditional writes, upserts), and whether transient errors (serialization
 // failures, deadlocks, killed backends) were followed by the same statement again from the same instance.
 
+import type { Op } from '../../../harness/types.ts';
 import type { Attribution } from '../../../harness/wire/attribute.ts';
 import type { WireUnit } from '../../../harness/wire/sql-units.ts';
 import { analyzeSql } from '../sql/shape.ts';
@@ -12,6 +13,14 @@ const CONTROL = /^\s*(BEGIN|START|COMMIT|END|ROLLBACK|SET|SAVEPOINT|RELEASE)\b/i
 const TRANSIENT = /^(40001|40P01|57P01|57P02|57P03|08\w{3})$/;
 /** A retry comes within this long of the error. */
 const RETRY_WINDOW_US = 10_000_000;
+
+/**
+ * The error did not reach the caller: its call was answered ok, or with a contract code (a definite business
+ * answer, e.g. SEAT_TAKEN after retrying and finding the seat gone) — not with an error or no answer at all.
+ */
+function answeredDefinitely(op: Op): boolean {
+  return op.type === 'ok' || (op.type === 'fail' && !!op.code);
+}
 
 export function observeTechniques(units: WireUnit[]): ScenarioWireEvidence['techniques'] {
   const seen = new Map<string, { count: number; example: string }>();
@@ -37,9 +46,10 @@ export function observeTechniques(units: WireUnit[]): ScenarioWireEvidence['tech
 }
 
 /**
- * Transient errors and whether they were retried. A unit tied to a call (attribution) was retried when that same
- * call sent more work after the error; one tied to no call, when its instance sent the failed statement (or the
- * unit's first data statement) again with the same parameters soon after.
+ * Transient errors and whether they were retried (handled). A unit tied to a call (attribution) was when the call
+ * was still answered definitely — ok or a contract code — rather than with the error; one tied to no call, when its
+ * instance sent the failed statement (or the unit's first data statement) again with the same parameters soon after.
+ * (Watching for the call's later statements is not enough: on a hot row every other caller sends the same read.)
  */
 export function observeRetries(units: WireUnit[], attribution?: Attribution): ScenarioWireEvidence['transientErrors'] {
   const sent = new Map<string, number[]>();
@@ -62,7 +72,7 @@ export function observeRetries(units: WireUnit[], attribution?: Attribution): Sc
       const first = u.statements.find((x) => !CONTROL.test(x.sql));
       const op = attribution?.opOf.get(u);
       const again = op
-        ? (attribution!.byOp.get(op.index) ?? []).some((other) => other.statements.some((x) => x.t > s.t && !CONTROL.test(x.sql)))
+        ? answeredDefinitely(op)
         : [s, first].some((x) => !!x && !CONTROL.test(x.sql) && (sent.get(key(u.tag, x)) ?? []).some((t) => t > s.t && t - s.t <= RETRY_WINDOW_US));
       if (again) {
         retried++;

@@ -228,23 +228,22 @@ describe('rows changed', () => {
 });
 
 describe('retries of a call', () => {
-  it('a serialization failure is retried only when the same call sends more work, not when other callers send the same read', () => {
-    const ops = [op(0, 0, { seatId: 'seat-1', userId: 'user-0001' }, 0, 100_000), op(1, 0, { seatId: 'seat-1', userId: 'user-0002' }, 0, 100_000)];
+  it('a serialization failure counts as handled when its call was still answered definitely, not when the error reached the caller', () => {
+    const answered = (type: Op['type'], code?: string) => [op(0, 0, { seatId: 'seat-1', userId: 'user-0002' }, 0, 100_000, type)].map((o) => (code ? { ...o, code } : o));
     const w = wire().at(10);
-    for (const [conn, user] of [[1, 'user-0001'], [2, 'user-0002']] as const) {
-      w.stmt(conn, '0', 'BEGIN ISOLATION LEVEL SERIALIZABLE', [], { status: 'T' })
-        .stmt(conn, '0', 'SELECT user_id FROM seats WHERE seat_id = $1', ['seat-1'], { result: 'SELECT 1', status: 'T' })
-        .stmt(conn, '0', 'UPDATE seats SET user_id = $2 WHERE seat_id = $1', ['seat-1', user], { result: 'UPDATE 1', status: 'T' });
+    w.stmt(1, '0', 'BEGIN ISOLATION LEVEL SERIALIZABLE', [], { status: 'T' }).stmt(1, '0', 'UPDATE seats SET user_id = $2 WHERE seat_id = $1 AND user_id IS NULL', ['seat-1', 'user-0002'], { code: '40001', status: 'E' }).stmt(1, '0', 'ROLLBACK', [], { result: 'ROLLBACK' });
+    // Other callers read the hot seat meanwhile: that is not this call retrying.
+    w.at(50_000).stmt(2, '0', 'SELECT user_id FROM seats WHERE seat_id = $1', ['seat-1'], { result: 'SELECT 1' });
+    const units = unitsOf(w.records);
+    for (const [ops, retried] of [[answered('ok'), 1], [answered('fail', 'SEAT_TAKEN'), 1], [answered('info'), 0], [answered('fail'), 0]] as const) {
+      expect(observeRetries(units, attributeUnits(ops, units))).toMatchObject({ serialization: 1, serializationRetried: retried });
     }
-    w.stmt(1, '0', 'COMMIT', [], { result: 'COMMIT' });
-    w.stmt(2, '0', 'COMMIT', [], { code: '40001' });
-    // Another caller's identical read afterwards is not user-0002 trying again.
-    w.stmt(3, '0', 'SELECT user_id FROM seats WHERE seat_id = $1', ['seat-1'], { result: 'SELECT 1' });
-    let units = unitsOf(w.records);
-    expect(observeRetries(units, attributeUnits(ops, units))).toMatchObject({ serialization: 1, serializationRetried: 0 });
-    // user-0002 starts over: retried.
-    w.stmt(2, '0', 'BEGIN ISOLATION LEVEL SERIALIZABLE', [], { status: 'T' }).stmt(2, '0', 'UPDATE seats SET user_id = $2 WHERE seat_id = $1', ['seat-1', 'user-0002'], { result: 'UPDATE 0', status: 'T' }).stmt(2, '0', 'COMMIT', []);
-    units = unitsOf(w.records);
-    expect(observeRetries(units, attributeUnits(ops, units))).toMatchObject({ serialization: 1, serializationRetried: 1 });
+  });
+
+  it('with no call to tie it to, the same statement sent again soon after is the retry', () => {
+    const w = wire().at(10).stmt(1, '0', 'UPDATE seats SET user_id = $2 WHERE seat_id = $1', ['seat-1', 'user-9'], { code: '40P01' });
+    expect(observeRetries(unitsOf(w.records))).toMatchObject({ serialization: 1, serializationRetried: 0 });
+    w.at(2_000).stmt(1, '0', 'UPDATE seats SET user_id = $2 WHERE seat_id = $1', ['seat-1', 'user-9'], { result: 'UPDATE 1' });
+    expect(observeRetries(unitsOf(w.records))).toMatchObject({ serialization: 1, serializationRetried: 1 });
   });
 });
