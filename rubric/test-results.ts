@@ -83,6 +83,7 @@ export function wireEvidence(over: Partial<ScenarioWireEvidence> = {}): Scenario
     poolMixups: none(),
     failedTransactionWrites: none(),
     outlivedCall: none(),
+    checkThenAct: none(),
     swallowed: none(),
     injection: none(),
     techniques: [{ technique: 'conditional write (the WHERE clause decides)', count: 5, example: 'UPDATE seats SET holder = $1 WHERE seat_id = $2 AND holder IS NULL' }],

@@ -41,7 +41,10 @@ export function createWireTap(): WireTap {
         await loadSqlParser();
         const all = units.units().filter((u) => u.tag !== 'setup');
         const attribution = attributeUnits(o.ops, all);
-        const tx = findTransactionProblems(all, attribution, o.ops, o.attempts ?? []);
+        const techniques = observeTechniques(all);
+        const redisLocks = locks.result();
+        const lockedElsewhere = !!redisLocks?.acquired || techniques.some((t) => t.technique === 'advisory lock');
+        const tx = findTransactionProblems(all, attribution, o.ops, o.attempts ?? [], { lockedElsewhere });
         const distinct = new Map<string, { sql: string; params: (string | null)[]; count: number }>();
         let statements = 0;
         for (const u of all) {
@@ -62,9 +65,9 @@ export function createWireTap(): WireTap {
           ...tx,
           swallowed: findSwallowedErrors(all, attribution, o.ops),
           injection: findInjection(all, o.probes ?? []),
-          techniques: observeTechniques(all),
+          techniques,
           transientErrors: observeRetries(all, attribution),
-          redisLocks: locks.result(),
+          redisLocks,
           indexes,
         };
       } catch (err) {

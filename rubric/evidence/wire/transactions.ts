@@ -1,6 +1,6 @@
 // Transaction handling as the server saw it: one call's writes committed piecemeal as separate autocommit
 // statements (to different tables, with no call to an outside service between them that would forbid one
-// transaction); COMMIT or BEGIN landing on the wrong pooled connection (PostgreSQL's own warnings 25P01 and
+// transaction); a plain read then a write by key alone of the same table (check-then-act); COMMIT or BEGIN landing on the wrong pooled connection (PostgreSQL's own warnings 25P01 and
 // 25001); statements sent into a transaction that had already failed (25P02); a transaction a call opened left
 // idle and open after the call answered.
 
@@ -33,11 +33,36 @@ export function tablesWritten(unit: WireUnit): string[] {
   return [...out];
 }
 
-export function findTransactionProblems(units: WireUnit[], attribution: Attribution, ops: Op[], attempts: readonly AttemptRecord[]) {
+/** Tables a unit read with a plain SELECT (no row lock) that answered rows. */
+function readTables(unit: WireUnit): string[] {
+  const out = new Set<string>();
+  for (const s of unit.statements) {
+    if (s.error || !/^SELECT [1-9]/.test(s.result ?? '')) continue;
+    for (const st of analyzeSql(s.sql).statements) if (st.kind === 'select' && !st.locking.length && !st.writes.length) for (const t of st.reads) out.add(t);
+  }
+  return [...out];
+}
+
+/** Tables a unit updated or deleted from by key alone (no condition on the current state) and changed rows of. */
+function blindWrites(unit: WireUnit): string[] {
+  const out = new Set<string>();
+  for (const s of unit.statements) {
+    if (s.error || !s.result || !(rowsChanged(s.result) ?? 0)) continue;
+    for (const st of analyzeSql(s.sql).statements) if ((st.kind === 'update' || st.kind === 'delete') && st.predicate && !st.conditionalWrite) for (const t of st.writes) out.add(t);
+  }
+  return [...out];
+}
+
+/**
+ * `lockedElsewhere`: the scenario took locks outside the statements' own rows (Redis SET NX, advisory locks), which
+ * may guard a read-then-write; check-then-act is then not judged.
+ */
+export function findTransactionProblems(units: WireUnit[], attribution: Attribution, ops: Op[], attempts: readonly AttemptRecord[], o: { lockedElsewhere?: boolean } = {}) {
   const splitWrites = empty();
   const poolMixups = empty();
   const failedTransactionWrites = empty();
   const outlivedCall = empty();
+  const checkThenAct = empty();
   const opByIndex = new Map(ops.map((o) => [o.index, o]));
 
   for (const unit of units) {
@@ -77,6 +102,21 @@ export function findTransactionProblems(units: WireUnit[], attribution: Attribut
         note(splitWrites, { what: `one call committed its writes to ${[...new Set([...tablesWritten(pair[0]), ...tablesWritten(pair[1])])].join(' and ')} as separate autocommit statements: a crash or error between them leaves the first without the second`, statements: [...unitLines(pair[0], 2), ...unitLines(pair[1], 2)], op: opLine(op) } satisfies WireFinding);
       }
     }
+    // Check-then-act: a plain read of a table, then a write to it by key alone, each in autocommit — the read's
+    // answer can be stale by the time of the write (two callers both read "free", both write). The read may carry
+    // only the row's key, which every caller of that row shares: it is looked for among the units of this instance
+    // in the call's window that carry one of the call's arguments and no other call claims.
+    if (!o.lockedElsewhere) {
+      const writes = mine.filter((u) => !u.block && u.end === 'implicit').map((u) => ({ u, tables: blindWrites(u) })).filter((x) => x.tables.length);
+      const args = Object.values(op.args).filter((v): v is string => typeof v === 'string' && v.length >= 3);
+      for (const w of writes) {
+        const read = units.find((r) => r !== w.u && r.tag === w.u.tag && !r.block && r.end === 'implicit' && r.startT >= op.startUs && r.endT <= w.u.startT && (attribution.opOf.get(r) ?? op) === op && readTables(r).some((t) => w.tables.includes(t)) && r.statements.some((x) => args.some((a) => x.params?.includes(a) || x.sql.includes(a))));
+        if (!read) continue;
+        if (attempts.some((x) => x.instance === op.instance && x.startUs >= read.endT && x.startUs <= w.u.startT)) continue;
+        note(checkThenAct, { what: `one call read ${w.tables[0]} and then wrote it by key alone, each in autocommit, with no transaction, row lock or condition on the write: another caller can change the row in between (check-then-act)`, statements: [...unitLines(read, 2), ...unitLines(w.u, 2)], op: opLine(op) } satisfies WireFinding);
+        break;
+      }
+    }
     // A transaction the call opened, still open and idle a second after the call answered.
     if (op.type === 'ok' || op.type === 'fail') {
       for (const u of mine) {
@@ -91,5 +131,5 @@ export function findTransactionProblems(units: WireUnit[], attribution: Attribut
       }
     }
   }
-  return { splitWrites, poolMixups, failedTransactionWrites, outlivedCall };
+  return { splitWrites, poolMixups, failedTransactionWrites, outlivedCall, checkThenAct };
 }

@@ -35,6 +35,8 @@ export interface ScenarioWireEvidence {
   failedTransactionWrites: FindingList;
   /** A transaction a call opened, left idle and open a second or more after the call answered. */
   outlivedCall: FindingList;
+  /** One call read a table, then wrote it by key alone, each in autocommit (check-then-act). */
+  checkThenAct: FindingList;
   /** A call answered ok while a write it sent failed and was never sent again. */
   swallowed: FindingList;
   /** The scenario's injection probes found in SQL text outside any string literal. */

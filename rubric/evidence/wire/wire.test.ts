@@ -247,3 +247,29 @@ describe('retries of a call', () => {
     expect(observeRetries(unitsOf(w.records))).toMatchObject({ serialization: 1, serializationRetried: 1 });
   });
 });
+
+describe('check-then-act', () => {
+  const ops = [op(0, 0, { seatId: 'seat-1', userId: 'user-0001' }, 0, 100_000), op(1, 0, { seatId: 'seat-1', userId: 'user-0002' }, 0, 100_000)];
+  const readThenWrite = (update: string) => {
+    const w = wire().at(10).stmt(1, '0', 'SELECT user_id FROM seats WHERE seat_id = $1', ['seat-1'], { result: 'SELECT 1' });
+    w.at(500).stmt(2, '0', update, ['seat-1', 'user-0001'], { result: 'UPDATE 1' });
+    return unitsOf(w.records);
+  };
+
+  it('flags a plain read, then a write by key alone of the same row, each in autocommit', () => {
+    const units = readThenWrite('UPDATE seats SET user_id = $2 WHERE seat_id = $1');
+    const r = findTransactionProblems(units, attributeUnits(ops, units), ops, []);
+    expect(r.checkThenAct.count).toBe(1);
+    expect(r.checkThenAct.examples[0].what).toMatch(/read seats and then wrote it by key alone/);
+    expect(r.checkThenAct.examples[0].op).toMatch(/^op 0 /);
+  });
+
+  it('does not flag a conditional write, a write guarded by a Redis or advisory lock, or one after an outside call', () => {
+    let units = readThenWrite('UPDATE seats SET user_id = $2 WHERE seat_id = $1 AND user_id IS NULL');
+    expect(findTransactionProblems(units, attributeUnits(ops, units), ops, []).checkThenAct.count).toBe(0);
+    units = readThenWrite('UPDATE seats SET user_id = $2 WHERE seat_id = $1');
+    expect(findTransactionProblems(units, attributeUnits(ops, units), ops, [], { lockedElsewhere: true }).checkThenAct.count).toBe(0);
+    const call = { instance: 0, startUs: 200, endUs: 300 } as AttemptRecord;
+    expect(findTransactionProblems(units, attributeUnits(ops, units), ops, [call]).checkThenAct.count).toBe(0);
+  });
+});
