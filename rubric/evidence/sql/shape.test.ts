@@ -183,3 +183,12 @@ describe('stringLiterals and shapeKey', () => {
     expect(shapeKey('SELECT * FROM u WHERE id = $1')).not.toBe(k);
   });
 });
+
+describe('setColumns', () => {
+  it('names the columns a top-level UPDATE sets, and nothing for other statements', async () => {
+    await loadSqlParser();
+    expect(analyzeSql('UPDATE purchases SET lease_owner = NULL, "Lease_Until" = now() WHERE request_id = $1').statements[0].setColumns).toEqual(['lease_owner', 'lease_until']);
+    expect(analyzeSql('INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = 2').statements[0].setColumns).toEqual([]);
+    expect(analyzeSql('SELECT 1').statements[0].setColumns).toEqual([]);
+  });
+});

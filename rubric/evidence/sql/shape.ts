@@ -43,6 +43,8 @@ export interface StatementShape {
   isolation: IsolationLevel | null;
   /** Advisory lock functions called anywhere in it: pg_advisory_lock, pg_advisory_xact_lock, pg_try_advisory_lock, …_shared variants, pg_advisory_unlock… */
   advisoryLocks: string[];
+  /** The columns a top-level UPDATE sets (SET a = …, b = …), lower-case; empty for other statements. */
+  setColumns: string[];
 }
 
 export interface SqlAnalysis {
@@ -307,6 +309,10 @@ function shapeOf(stmt: unknown): StatementShape {
     conditionalWrite: false,
     isolation: top ? isolationOf(top[0], top[1]) : null,
     advisoryLocks: [],
+    setColumns: top && top[0] === 'UpdateStmt' && Array.isArray(top[1].targetList) ? top[1].targetList.flatMap((t: unknown) => {
+      const target = isObj(t) && isObj(t.ResTarget) ? str(t.ResTarget.name) : undefined;
+      return target ? [target.toLowerCase()] : [];
+    }) : [],
   };
   const ctes = cteNames(stmt);
   const writes = new Set<string>();
@@ -400,6 +406,7 @@ function freezeShape(s: StatementShape): StatementShape {
   Object.freeze(s.reads);
   Object.freeze(s.locking);
   Object.freeze(s.advisoryLocks);
+  Object.freeze(s.setColumns);
   return Object.freeze(s);
 }
 

@@ -8,7 +8,7 @@ import type { AttemptRecord } from '../../../harness/services/types.ts';
 import type { Op } from '../../../harness/types.ts';
 import type { Attribution } from '../../../harness/wire/attribute.ts';
 import type { WireUnit } from '../../../harness/wire/sql-units.ts';
-import { analyzeSql, isWrite } from '../sql/shape.ts';
+import { analyzeSql, isWrite, type StatementShape } from '../sql/shape.ts';
 import { note, opLine, statementLine, unitLines } from './format.ts';
 import type { FindingList, WireFinding } from './types.ts';
 
@@ -23,12 +23,20 @@ export function rowsChanged(tag: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** Tables an autocommit unit wrote rows to (empty when it changed nothing or failed). */
+/**
+ * Lease or lock bookkeeping: an UPDATE that sets only lease/lock columns (taking, renewing or giving back a
+ * lease). It guards the work rather than being part of it, so it never makes a "split" or a "blind" write.
+ */
+export function isBookkeeping(st: StatementShape): boolean {
+  return st.kind === 'update' && st.setColumns.length > 0 && st.setColumns.every((c) => /lock|lease|heartbeat/.test(c));
+}
+
+/** Tables an autocommit unit wrote rows to (empty when it changed nothing or failed; lease bookkeeping aside). */
 export function tablesWritten(unit: WireUnit): string[] {
   const out = new Set<string>();
   for (const s of unit.statements) {
     if (s.error || !s.result || rowsChanged(s.result.split('; ').pop()!) === 0) continue;
-    for (const st of analyzeSql(s.sql).statements) if (isWrite(st)) for (const t of st.writes) out.add(t);
+    for (const st of analyzeSql(s.sql).statements) if (isWrite(st) && !isBookkeeping(st)) for (const t of st.writes) out.add(t);
   }
   return [...out];
 }
@@ -48,7 +56,7 @@ function blindWrites(unit: WireUnit): string[] {
   const out = new Set<string>();
   for (const s of unit.statements) {
     if (s.error || !s.result || !(rowsChanged(s.result) ?? 0)) continue;
-    for (const st of analyzeSql(s.sql).statements) if ((st.kind === 'update' || st.kind === 'delete') && st.predicate && !st.conditionalWrite) for (const t of st.writes) out.add(t);
+    for (const st of analyzeSql(s.sql).statements) if ((st.kind === 'update' || st.kind === 'delete') && st.predicate && !st.conditionalWrite && !isBookkeeping(st)) for (const t of st.writes) out.add(t);
   }
   return [...out];
 }

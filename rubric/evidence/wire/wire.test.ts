@@ -215,6 +215,21 @@ describe('techniques, retries and Redis locks', () => {
   });
 });
 
+describe('lease bookkeeping', () => {
+  it('a lease given back then the outbox marked sent is not a split write (the state-machine reference)', () => {
+    const ops = [op(0, 1, { requestId: 'req-0003-46d2', userId: 'user-0003-46d2' }, 0, 10_000, 'ok', 'create')];
+    const w = wire().at(100).stmt(17, '1', 'UPDATE purchases SET lease_owner = NULL, lease_until = NULL WHERE request_id = $1 AND lease_owner = $2', ['req-0003-46d2', 'i1-bbb87f36'], { result: 'UPDATE 1' });
+    w.at(200).stmt(21, '1', 'UPDATE outbox SET sent_at = clock_timestamp(), attempts = attempts + 1, lease_until = NULL WHERE request_id = $1', ['req-0003-46d2'], { result: 'UPDATE 1' });
+    const units = unitsOf(w.records);
+    expect(findTransactionProblems(units, attributeUnits(ops, units), ops, []).splitWrites.count).toBe(0);
+    // The same two writes when the first is real work are a split.
+    const real = wire().at(100).stmt(17, '1', 'UPDATE purchases SET status = $2 WHERE request_id = $1', ['req-0003-46d2', 'active'], { result: 'UPDATE 1' });
+    real.at(200).stmt(21, '1', 'UPDATE outbox SET sent_at = clock_timestamp() WHERE request_id = $1', ['req-0003-46d2'], { result: 'UPDATE 1' });
+    const u2 = unitsOf(real.records);
+    expect(findTransactionProblems(u2, attributeUnits(ops, u2), ops, []).splitWrites.count).toBe(1);
+  });
+});
+
 describe('rows changed', () => {
   it('reads the command tag, and a write that changed nothing does not count as a split write', async () => {
     const { rowsChanged } = await import('./transactions.ts');
