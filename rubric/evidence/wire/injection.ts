@@ -17,11 +17,10 @@ export function probeFragment(probe: string): string {
 }
 
 export function findInjection(units: WireUnit[], probes: string[]): FindingList {
-  const out: FindingList = { count: 0, examples: [] };
   const ran: FindingList = { count: 0, examples: [] };
   const broke: FindingList = { count: 0, examples: [] };
   const usable = probes.filter((p) => p.includes("'")).map((p) => ({ probe: p, fragment: probeFragment(p), json: JSON.stringify(p).slice(1, -1) })).filter((p) => p.fragment.length >= 5);
-  if (!usable.length) return out;
+  if (!usable.length) return { count: 0, examples: [] };
   const judged = new Map<string, string | null>();
   for (const u of units) {
     if (u.tag === 'setup') continue;
