@@ -10,6 +10,7 @@ import type { ChallengeDef, ScenarioDef } from './scenario.ts';
 import type { ChallengeResult, GradeResult, ProfileName, ScenarioResult } from './types.ts';
 import { acquireInfra, type Infra } from './infra/index.ts';
 import { bundleInstance } from './instances/bundle.ts';
+import { DependencyStage } from './instances/dependencies.ts';
 import { assertSubmissionDir, findModule, readSubmissionConfig } from './submission.ts';
 import { scoreChallenges, verdictOf } from '../rubric/score.ts';
 import { gatherEvidenceInBackground } from '../rubric/evidence/background.ts';
@@ -160,10 +161,12 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
     filesystem: config.mode === 'http' ? (containment.network === 'contained' && !('problem' in bubblewrap()) ? 'read-only (bubblewrap)' : 'open') : o.sandbox === false ? 'open' : 'permission model',
   };
   const results: ChallengeResult[] = [];
+  // The submission's own node_modules, staged once for the whole grade when a bundle uses them.
+  const dependencies = new DependencyStage(submission);
   try {
     const plan = modules.flatMap((m) => (m.file ? m.challenge.scenarios.filter((s) => !o.scenarios || o.scenarios.includes(s.id)).map((s) => ({ m, s })) : []));
     let index = 0;
-    const moduleLaunch = (bundle: string): LaunchSpec => ({ kind: 'module', bundle, sandbox: o.sandbox ?? true, maxHeapMb: o.maxHeapMb ?? 512, maxLogBytes: o.maxLogBytes });
+    const moduleLaunch = (bundle: string, readable: string[] = []): LaunchSpec => ({ kind: 'module', bundle, sandbox: o.sandbox ?? true, maxHeapMb: o.maxHeapMb ?? 512, maxLogBytes: o.maxLogBytes, readable });
     const scenarioOptions = (challenge: ChallengeDef, s: ScenarioDef, launch: LaunchSpec): ScenarioRunOptions => ({
       infra: infra!,
       challenge,
@@ -192,10 +195,10 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       // Each bundle in a folder of its own: a sandboxed instance may read its bundle's folder and nothing else
       // of the run (not the histories, ledgers or logs of other scenarios).
       const bundleFile = path.join(runDir, challenge.id, 'bundle', 'instance.bundle.mjs');
-      const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission);
+      const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission, dependencies);
       // Under bubblewrap an HTTP-mode instance sees the run folders and the run store's folder empty.
       const hide = [path.resolve(o.outDir ?? '.gauntlet/runs'), ...(o.store ? [path.dirname(path.resolve(o.store))] : [])];
-      const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes, hide } : moduleLaunch(bundleFile);
+      const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes, hide } : moduleLaunch(bundleFile, dependencies.readable());
       const scenarios: ScenarioResult[] = [];
       for (const { s } of plan.filter((p) => p.m.challenge === challenge)) {
         index++;
@@ -222,6 +225,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
     }
   } finally {
     unmarkInterrupted();
+    dependencies.remove();
     // A failed cleanup is reported, never allowed to replace the error that ended the run (e.g. PostgreSQL stopped).
     if (ownInfra && infra) await infra.close().catch((err) => progress({ kind: 'infra', message: `cleanup: ${(err as Error).message}` }));
   }

@@ -208,7 +208,11 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     // The instances boot while setup runs; they load the module once it is done.
     cluster.prestart();
     const setup = await cluster.runSetup();
-    if (!setup.ok) return base('error', [fail('loads', `setup(ctx) failed: ${firstLine(setup.message)}`, { stage: setup.stage, error: setup.message })], { error: `setup failed: ${setup.message}` });
+    if (!setup.ok) {
+      // The setup instance is the first to import the module: a module that cannot be imported is said so.
+      const what = setup.stage === 'import' ? 'the module does not load' : 'setup(ctx) failed';
+      return base('error', [fail('loads', `${what}: ${firstLine(setup.message)}`, { stage: setup.stage, error: setup.message })], { error: `${what}: ${setup.message}` });
+    }
     o.progress(`starting ${o.instances} instances`);
     const start = await cluster.start();
     if (!start.ok) return base('error', [fail('loads', `${start.stage === 'import' ? 'the module does not load' : 'create(ctx) failed'}: ${firstLine(start.message)}`, { stage: start.stage, error: start.message })], { error: start.message });

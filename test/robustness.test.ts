@@ -53,6 +53,14 @@ describe('broken submissions are graded, never crash the harness, leave nothing 
     expect(check('loads')?.message).toMatch(/seat-reservation\.ts:6:\d+: Expected "}"/);
   }, 60_000);
 
+  it('a dependency that is a native addon fails loads naming the package and the remedy, never "does not compile"', async () => {
+    const { scenario, check } = await gradeBroken('native-addon');
+    expect(scenario.status).toBe('error');
+    expect(check('loads')?.passed).toBe(false);
+    expect(check('loads')?.message).not.toMatch(/does not compile/);
+    expect(check("loads")?.message).toMatch(/does not load: .*ERR_DLOPEN_DISABLED.*the package fast-seat-hash loads a native addon.*pure-JavaScript alternative to fast-seat-hash.*HTTP mode.*--no-sandbox/s);
+  }, 60_000);
+
   it('a create that throws fails loads with the error and its location', async () => {
     const { check } = await gradeBroken('create-throws');
     expect(check('loads')?.passed).toBe(false);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleInstance } from './bundle.ts';
+import { DependencyStage } from './dependencies.ts';
 
 const routes = fileURLToPath(new URL('../../challenges/seat-reservation/routes.ts', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-bundle-test-'));
@@ -32,6 +33,24 @@ describe('bundleInstance', () => {
     expect(r.error).toBeUndefined();
     expect(r.ok).toBe(true);
     expect(fs.readFileSync(out, 'utf8')).toMatch(/require\("gauntlet-never-installed-driver\/callback"\)/);
+  }, 30_000);
+
+  it('with the submission’s node_modules staged, loads its packages at run time and still leaves a lazy require of a missing one', async () => {
+    // Both plugins probe resolution: each must let the other's probe through, or bundling never ends.
+    const dir = submission('staged', "import lib from 'lazy-lib';\nconst later = () => require('gauntlet-never-installed-cache');\nexport default async function create() { if (!lib.ready) later(); return { reserveSeat() {}, getReservation() {} }; }\n");
+    const out = path.join(dir, 'out', 'bundle.mjs');
+    const stage = new DependencyStage(dir);
+    try {
+      const r = await bundleInstance(path.join(dir, 'seat-reservation.ts'), routes, out, dir, stage);
+      expect(r.error).toBeUndefined();
+      const text = fs.readFileSync(out, 'utf8');
+      expect(text).toContain(path.join(stage.root(), 'node_modules', 'lazy-lib', 'index.js'));
+      expect(text).not.toContain('gauntlet-never-installed-driver');
+      expect(text).toMatch(/require\("gauntlet-never-installed-cache"\)/);
+      expect(stage.readable()).toEqual([stage.root()]);
+    } finally {
+      stage.remove();
+    }
   }, 30_000);
 
   it('still refuses a static import of a package that is not installed, naming file and line', async () => {

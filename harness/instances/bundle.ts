@@ -1,12 +1,14 @@
 // Bundles a candidate module together with the instance runtime into one ESM file that plain `node` runs:
 // TypeScript without a build step by the candidate, `pg`/`ioredis` from the harness's copies, `gauntlet`
 // resolved to the public module. (tsx loaders would break under Node 20's permission model; a bundle does not.)
+// The submission's own node_modules are not bundled: they load at run time from a staged copy (dependencies.ts).
 
 import path from 'node:path';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { ownDependencies, RESOLVE_PROBE, type DependencyStage } from './dependencies.ts';
 
 const harnessRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -23,8 +25,9 @@ export interface BundleResult {
  * @param outFile where to write the bundle
  * @param submissionDir the submission folder: with the module's own folder and the harness's package, the only
  *   places the bundle may take files from (see `confine`)
+ * @param dependencies the grade's staging of the submission's node_modules: packages from there load at run time
  */
-export async function bundleInstance(modulePath: string, routesModule: string, outFile: string, submissionDir?: string): Promise<BundleResult> {
+export async function bundleInstance(modulePath: string, routesModule: string, outFile: string, submissionDir?: string, dependencies?: DependencyStage): Promise<BundleResult> {
   const runtime = path.join(harnessRoot, 'harness', 'instances', 'instance-main.ts');
   const entry = [
     `import { runInstance } from ${JSON.stringify(runtime)};`,
@@ -45,7 +48,7 @@ export async function bundleInstance(modulePath: string, routesModule: string, o
       nodePaths: [path.join(harnessRoot, 'node_modules')],
       alias: { gauntlet: path.join(harnessRoot, 'harness', 'public.ts') },
       external: ['pg-native'],
-      plugins: [optionalRequires(), confine([...(submissionDir ? [submissionDir] : []), path.dirname(modulePath), ...harnessRoots()])],
+      plugins: [...(dependencies ? [ownDependencies(dependencies)] : []), optionalRequires(), confine([...(submissionDir ? [submissionDir] : []), path.dirname(modulePath), ...harnessRoots()])],
       // CommonJS dependencies (pg, ioredis) call require() on built-ins; give the ESM bundle a real require.
       banner: { js: "import { createRequire as __gauntletCreateRequire } from 'node:module'; const require = __gauntletCreateRequire(import.meta.url);" },
     });
@@ -83,8 +86,8 @@ export function optionalRequires(): esbuild.Plugin {
     name: 'gauntlet-optional-requires',
     setup(build) {
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
-        if (args.kind !== 'require-call' || args.pluginData === 'optional-probe' || args.path.startsWith('node:')) return undefined;
-        const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'optional-probe' });
+        if (args.kind !== 'require-call' || args.pluginData === RESOLVE_PROBE || args.path.startsWith('node:')) return undefined;
+        const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVE_PROBE });
         return found.errors.length ? { path: args.path, external: true } : undefined;
       });
     },

@@ -90,12 +90,26 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-/** What the permission model refused, in words (Node's own message does not say). */
+/** What the permission model refused, in words (Node's own message does not say), naming the package and a remedy. */
 function sandboxNote(err: Error): string {
   const e = err as { code?: unknown; permission?: unknown; resource?: unknown };
   if (e.code !== 'ERR_ACCESS_DENIED' && e.code !== 'ERR_DLOPEN_DISABLED') return '';
-  const what = e.permission ? `${String(e.permission)}${e.resource ? ` on ${String(e.resource)}` : ''}` : e.code === 'ERR_DLOPEN_DISABLED' ? 'native addon' : 'restricted API';
-  return ` (${what}: blocked by gauntlet's sandbox — an instance may read only its own bundle, write only os.tmpdir(), and may not start processes, worker threads, the inspector or native addons; see docs/security.md)`;
+  const pkg = packageOf(`${String(e.resource ?? '')}\n${err.stack ?? ''}`);
+  const who = pkg ? `the package ${pkg}` : 'the submission';
+  const remedy = `${pkg ? `use a pure-JavaScript alternative to ${pkg}, ` : ''}run the solution in HTTP mode (gauntlet.json "mode": "http", contained by bubblewrap), or grade code you trust with --no-sandbox (docs/candidates.md)`;
+  if (e.code === 'ERR_DLOPEN_DISABLED') return ` (${who} loads a native addon: gauntlet's sandbox — Node's permission model — cannot run compiled code; ${remedy})`;
+  if (e.permission === 'ChildProcess') return ` (${who} starts a process, which gauntlet's sandbox forbids; ${remedy})`;
+  const what = e.permission ? `${String(e.permission)}${e.resource ? ` on ${String(e.resource)}` : ''}` : 'restricted API';
+  return ` (${what}: blocked by gauntlet's sandbox — an instance may read only its own bundle and the submission's node_modules, write only os.tmpdir(), and may not start processes, worker threads, the inspector or native addons; ${pkg ? `${who} tried; ` : ''}see docs/security.md)`;
+}
+
+/** Loaders of native addons: the package to name is the one that asked them. */
+const ADDON_LOADERS = new Set(['bindings', 'node-gyp-build', 'node-gyp-build-optional-packages', '@mapbox/node-pre-gyp', 'node-pre-gyp', 'prebuild-install', 'file-uri-to-path']);
+
+/** The innermost package named in a path or stack (node_modules/<name> or node_modules/@scope/<name>), past addon loaders. */
+export function packageOf(text: string): string | null {
+  for (const m of text.matchAll(/node_modules\/((?:@[^/\s]+\/)?[^/\s:)]+)/g)) if (!ADDON_LOADERS.has(m[1])) return m[1];
+  return null;
 }
 
 /** A submission that calls process.exit says so in the instance log (the exit itself stays immediate). */

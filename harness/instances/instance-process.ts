@@ -46,6 +46,8 @@ export type LaunchSpec =
       sandbox: boolean;
       /** V8 heap limit per instance. */
       maxHeapMb: number;
+      /** Folders the sandboxed instance may read besides its own (the submission's staged node_modules). */
+      readable?: string[];
       /** Cap on captured stdout+stderr per process (default DEFAULT_LIMITS.maxLogBytes). */
       maxLogBytes?: number;
     }
@@ -200,7 +202,11 @@ export class InstanceProcess {
       const runAs = launch.sandbox ? await instanceUser() : null;
       if (runAs) for (const f of [this.tmpDir, ...fs.readdirSync(this.tmpDir).map((n) => path.join(this.tmpDir!, n))]) fs.chownSync(f, runAs.uid, runAs.gid);
       const args = ['--enable-source-maps', `--max-old-space-size=${launch.maxHeapMb}`];
-      if (launch.sandbox) args.push('--experimental-permission', '--no-warnings', `--allow-fs-read=${this.tmpDir}`, `--allow-fs-write=${this.tmpDir}`);
+      if (launch.sandbox) {
+        args.push('--experimental-permission', '--no-warnings', `--allow-fs-read=${this.tmpDir}`, `--allow-fs-write=${this.tmpDir}`);
+        // One flag per folder (Node ≥ 20.7 reads a comma as part of the path).
+        for (const dir of launch.readable ?? []) args.push(`--allow-fs-read=${dir}`);
+      }
       Object.assign(env, { GAUNTLET_MODE: opts.mode, PORT: '0', GAUNTLET_LOAD_TIMEOUT_MS: String(opts.startTimeoutMs), GAUNTLET_CONTROL_TOKEN: this.token });
       if (this.waitsForGo) env.GAUNTLET_WAIT_GO = '1';
       const contained = await this.contain(env, undefined);

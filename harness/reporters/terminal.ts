@@ -37,6 +37,7 @@ export function sameLoadFailure(scenarios: ScenarioResult[]): string | null {
 function firstStep(message: string, file?: string): string {
   const where = file ? ` in ${file}` : '';
   if (/not implemented/i.test(message)) return `implement setup() (your schema) and create() (your service)${where}, then grade again with --profile quick; the README next to it says what each method must do.`;
+  if (/gauntlet's sandbox/.test(message)) return `the message above names what the sandbox refused${where} and the ways around it (docs/candidates.md, "What the sandbox cannot run").`;
   if (/does not compile|does not load/.test(message)) return `fix the module so it loads${where} (the message above names the line), then grade again.`;
   if (/setup\(ctx\)/.test(message)) return `make setup(ctx) succeed${where}: it runs once per scenario on an empty database (create your tables there); its error is above and in the instance log under the run folder.`;
   if (/create\(ctx\)|without /.test(message)) return `make create(ctx) resolve to a service with every required method${where}.`;

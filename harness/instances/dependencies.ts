@@ -1,0 +1,176 @@
+// A submission's own dependencies load the way Node loads them: the packages in the submission's node_modules are
+// not bundled but copied once per grade into a read-only staging folder the sandboxed instances may read, and the
+// bundle imports them from there by absolute path. Optional and dynamic requires, packages that read their own
+// files (`__dirname`, package.json, .wasm, schema files) and packages that pick a module by a computed name
+// (Sequelize its dialect driver) then behave as under plain `node`. The candidate's own source files are still
+// bundled (TypeScript without a build step), and a CommonJS package imported with `import` keeps esbuild's
+// lenient interop (named imports from any CommonJS module), exactly as when everything was bundled.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type * as esbuild from 'esbuild';
+import { onCleanup } from '../cleanup.ts';
+
+/** Where a submission's node_modules is staged for a grade; created and filled on first use. */
+export class DependencyStage {
+  readonly source: string;
+  private dir: string | null = null;
+  private filled = false;
+  private unregister: (() => void) | null = null;
+
+  /** @param submissionDir the submission folder; its `node_modules` (if any) is what gets staged */
+  constructor(submissionDir: string) {
+    this.source = realpathOr(path.join(submissionDir, 'node_modules'));
+  }
+
+  /** Whether the submission has dependencies of its own. */
+  get present(): boolean {
+    return fs.existsSync(this.source) && fs.statSync(this.source).isDirectory();
+  }
+
+  /** True when `file` (a real path) is inside the submission's node_modules. */
+  owns(file: string): boolean {
+    const rel = path.relative(this.source, file);
+    return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
+  }
+
+  /** The staging folder (made on first call; removed by `remove` or at process exit). */
+  root(): string {
+    if (!this.dir) {
+      this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-deps-'));
+      fs.chmodSync(this.dir, 0o755);
+      this.unregister = onCleanup(() => this.remove());
+    }
+    return this.dir;
+  }
+
+  /** Where `file` (inside the submission's node_modules) lives in the staged copy. */
+  staged(file: string): string {
+    return path.join(this.root(), 'node_modules', path.relative(this.source, file));
+  }
+
+  /** Copy node_modules into the staging folder (once), readable by the unprivileged instance user. */
+  fill(): void {
+    if (this.filled) return;
+    const target = path.join(this.root(), 'node_modules');
+    // Symlinks are kept as they are (pnpm's relative links keep working; a link out of node_modules stays
+    // unreadable to the sandbox, as it should).
+    fs.cpSync(this.source, target, { recursive: true, verbatimSymlinks: true, filter: (src) => path.basename(src) !== '.cache' });
+    // The contract lets a submission use pg and ioredis without installing them; a library of its own that
+    // requires them (Knex, Drizzle …) must find them beside itself, as bundling found the harness's copies.
+    for (const name of HARNESS_PACKAGES) addPackageTree(name, harnessRequire, target);
+    makeReadable(target);
+    this.filled = true;
+  }
+
+  /** The folders an instance must be allowed to read: the staged dependencies, when any were used. */
+  readable(): string[] {
+    return this.filled && this.dir ? [this.dir] : [];
+  }
+
+  remove(): void {
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    this.dir = null;
+    this.filled = false;
+    this.unregister?.();
+    this.unregister = null;
+  }
+}
+
+/**
+ * The esbuild plugin: a bare import or require that resolves into the submission's node_modules becomes a
+ * run-time load of the staged copy. `require()` stays a `require()`; an `import` of an ES module stays an
+ * `import`; an `import` of a CommonJS module goes through a one-line CommonJS shim, so esbuild's interop (the one
+ * bundling gave) still applies.
+ */
+/**
+ * The pluginData of a plugin's own `build.resolve` probe: every gauntlet plugin lets a probe through untouched (two
+ * plugins probing each other's probes would recurse for ever).
+ */
+export const RESOLVE_PROBE = 'gauntlet-resolve-probe';
+
+export function ownDependencies(stage: DependencyStage): esbuild.Plugin {
+  const SHIM = 'gauntlet-cjs-dependency';
+  return {
+    name: 'gauntlet-own-dependencies',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === RESOLVE_PROBE || args.path.startsWith('node:') || args.namespace === SHIM) return undefined;
+        if (args.kind !== 'import-statement' && args.kind !== 'require-call' && args.kind !== 'dynamic-import') return undefined;
+        const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVE_PROBE });
+        if (found.errors.length || found.external || !found.path || !path.isAbsolute(found.path)) return undefined;
+        const real = realpathOr(found.path);
+        if (!stage.owns(real)) return undefined;
+        stage.fill();
+        const staged = stage.staged(real);
+        if (args.kind === 'require-call' || isEsmFile(real)) return { path: staged, external: true };
+        return { path: staged, namespace: SHIM };
+      });
+      build.onLoad({ filter: /.*/, namespace: SHIM }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js', resolveDir: path.dirname(args.path) }));
+      build.onResolve({ filter: /.*/, namespace: SHIM }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
+/** Whether Node loads `file` as an ES module: .mjs, or .js under a package.json with "type": "module". */
+export function isEsmFile(file: string): boolean {
+  if (file.endsWith('.mjs')) return true;
+  if (file.endsWith('.cjs') || !file.endsWith('.js')) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        return JSON.parse(fs.readFileSync(manifest, 'utf8')).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (path.dirname(dir) === dir || path.basename(dir) === 'node_modules') return false;
+  }
+}
+
+const HARNESS_PACKAGES = ['pg', 'ioredis'];
+const harnessRequire = createRequire(import.meta.url);
+
+/**
+ * Copy package `name` (as `from` resolves it) and, recursively, its dependencies into `modules` — each only when
+ * `modules` has no package of that name already (the submission's own version wins, as Node would pick it).
+ */
+function addPackageTree(name: string, from: NodeRequire, modules: string): void {
+  const target = path.join(modules, name);
+  if (fs.existsSync(target)) return;
+  // Found the way Node searches (the node_modules folders from `from` upwards); package.json need not be exported.
+  const dir = (from.resolve.paths(name) ?? []).map((d) => path.join(d, name)).find((d) => fs.existsSync(path.join(d, 'package.json')));
+  if (!dir) return; // not installed here either: Node will say "Cannot find module" if it is ever required
+  const manifest = path.join(dir, 'package.json');
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.cpSync(dir, target, { recursive: true, dereference: true });
+  const deps = Object.keys(JSON.parse(fs.readFileSync(manifest, 'utf8')).dependencies ?? {});
+  const own = createRequire(manifest);
+  // A dependency found in the package's own nested node_modules came along with it.
+  for (const dep of deps) if (!fs.existsSync(path.join(dir, 'node_modules', dep))) addPackageTree(dep, own, modules);
+}
+
+/** a+r on files, a+rx on folders (the instances run as an unprivileged user). */
+function makeReadable(dir: string): void {
+  const stack = [dir];
+  while (stack.length) {
+    const current = stack.pop()!;
+    fs.chmodSync(current, fs.statSync(current).mode | 0o555);
+    for (const entry of fs.readdirSync(current, { withFileTypes: true })) {
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) stack.push(full);
+      else if (entry.isFile()) fs.chmodSync(full, fs.statSync(full).mode | 0o444);
+    }
+  }
+}
+
+function realpathOr(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
