@@ -166,7 +166,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   try {
     const plan = modules.flatMap((m) => (m.file ? m.challenge.scenarios.filter((s) => !o.scenarios || o.scenarios.includes(s.id)).map((s) => ({ m, s })) : []));
     let index = 0;
-    const moduleLaunch = (bundle: string, readable: string[] = []): LaunchSpec => ({ kind: 'module', bundle, sandbox: o.sandbox ?? true, maxHeapMb: o.maxHeapMb ?? 512, maxLogBytes: o.maxLogBytes, readable });
+    const moduleLaunch = (bundle: string, readable: string[] = [], manifest?: string): LaunchSpec => ({ kind: 'module', bundle, sandbox: o.sandbox ?? true, maxHeapMb: o.maxHeapMb ?? 512, maxLogBytes: o.maxLogBytes, readable, manifest });
     const scenarioOptions = (challenge: ChallengeDef, s: ScenarioDef, launch: LaunchSpec): ScenarioRunOptions => ({
       infra: infra!,
       challenge,
@@ -198,7 +198,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission, dependencies);
       // Under bubblewrap an HTTP-mode instance sees the run folders and the run store's folder empty.
       const hide = [path.resolve(o.outDir ?? '.gauntlet/runs'), ...(o.store ? [path.dirname(path.resolve(o.store))] : [])];
-      const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes, hide } : moduleLaunch(bundleFile, dependencies.readable());
+      const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes, hide } : moduleLaunch(bundleFile, dependencies.readable(), path.join(submission, 'package.json'));
       const scenarios: ScenarioResult[] = [];
       for (const { s } of plan.filter((p) => p.m.challenge === challenge)) {
         index++;

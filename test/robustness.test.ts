@@ -3,6 +3,7 @@
 // completes, and no instance process or scenario database is left behind.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
 import path from 'node:path';
 import { grade } from '../harness/index.ts';
 import { acquireInfra, type Infra } from '../harness/infra/index.ts';
@@ -54,8 +55,10 @@ describe('broken submissions are graded, never crash the harness, leave nothing 
   }, 60_000);
 
   it('a dependency that is a native addon fails loads naming the package and the remedy, never "does not compile"', async () => {
-    const { scenario, check } = await gradeBroken('native-addon');
+    const { r, scenario, check } = await gradeBroken('native-addon');
     expect(scenario.status).toBe('error');
+    // The instance log in the run folder says it too.
+    expect(fs.readFileSync(path.join(r.runDir, 'seat-reservation', 'last-seat', 'setup.log'), 'utf8')).toMatch(/the module could not be loaded: .*fast-seat-hash loads a native addon/);
     expect(check('loads')?.passed).toBe(false);
     expect(check('loads')?.message).not.toMatch(/does not compile/);
     expect(check("loads")?.message).toMatch(/does not load: .*ERR_DLOPEN_DISABLED.*the package fast-seat-hash loads a native addon.*pure-JavaScript alternative to fast-seat-hash.*HTTP mode.*--no-sandbox/s);

@@ -78,6 +78,14 @@ function send(msg: Msg, then?: () => void): void {
  * dying instance alive). The bound is generous so the last words arrive even on a busy machine.
  */
 function sendAndExit(msg: Msg, code: number): void {
+  // The instance's own log says it too: the run folder keeps why an instance never came up.
+  if (msg.type === 'load-error') {
+    try {
+      fs.writeSync(2, `[gauntlet] the ${msg.stage === 'import' ? 'module could not be loaded' : `${msg.stage}(ctx) call failed`}: ${msg.message}\n`);
+    } catch {
+      // stderr closed: the control pipe still carries it
+    }
+  }
   setTimeout(() => realExit(code), 2000);
   send(msg, () => realExit(code));
 }

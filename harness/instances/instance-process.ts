@@ -48,6 +48,11 @@ export type LaunchSpec =
       maxHeapMb: number;
       /** Folders the sandboxed instance may read besides its own (the submission's staged node_modules). */
       readable?: string[];
+      /**
+       * The submission's package.json, copied into the instance's working folder: a library that looks for its
+       * project's package.json from the working folder up (MikroORM) finds it there, as it would in the project.
+       */
+      manifest?: string;
       /** Cap on captured stdout+stderr per process (default DEFAULT_LIMITS.maxLogBytes). */
       maxLogBytes?: number;
     }
@@ -199,6 +204,7 @@ export class InstanceProcess {
         env.GAUNTLET_SCENARIO = path.join(this.tmpDir, 'scenario.json');
         fs.copyFileSync(opts.env.GAUNTLET_SCENARIO, env.GAUNTLET_SCENARIO);
       }
+      if (launch.manifest && fs.existsSync(launch.manifest)) fs.copyFileSync(launch.manifest, path.join(this.tmpDir, 'package.json'));
       const runAs = launch.sandbox ? await instanceUser() : null;
       if (runAs) for (const f of [this.tmpDir, ...fs.readdirSync(this.tmpDir).map((n) => path.join(this.tmpDir!, n))]) fs.chownSync(f, runAs.uid, runAs.gid);
       const args = ['--enable-source-maps', `--max-old-space-size=${launch.maxHeapMb}`];
