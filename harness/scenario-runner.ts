@@ -360,7 +360,12 @@ function safeCheck(id: string, run: () => CheckResult): CheckResult {
   }
 }
 
-/** An instance that died of a database connection error while the harness was breaking connections was killed by us. */
+/**
+ * An instance that died of a database connection error while the harness was breaking connections died of a
+ * dropped connection it did not handle (the context's own pool never crashes a process: its clients have
+ * listeners). It is counted — surviving a dropped connection is what the fault scenarios test — and the failure
+ * says what to add.
+ */
 function classifyCrashes(events: InstanceEvent[], faults: FaultWindow[]): void {
   for (const e of events) {
     if (e.kind !== 'exited') continue;
@@ -370,13 +375,13 @@ function classifyCrashes(events: InstanceEvent[], faults: FaultWindow[]): void {
 }
 
 function noCrash(events: InstanceEvent[]): CheckResult {
-  const crashes = events.filter((e) => e.kind === 'exited' && !e.faultInduced);
-  if (!crashes.length) {
-    const excusedCount = events.filter((e) => e.kind === 'exited' && e.faultInduced).length;
-    return pass('no-crash', excusedCount ? `no instance died on its own (${excusedCount} death(s) from a broken database connection during an injected fault are not counted, CONTRACT §8)` : 'no instance died on its own');
-  }
+  const crashes = events.filter((e) => e.kind === 'exited');
+  if (!crashes.length) return pass('no-crash', 'no instance died on its own');
   const c = crashes[0];
-  return fail('no-crash', `instance ${c.instance} died on its own at ${Math.round(c.atUs / 1000)} ms: ${c.detail}${crashes.length > 1 ? ` (${crashes.length} deaths in all)` : ''}`, crashes.slice(0, 5), crashes.length);
+  const dropped = c.faultInduced
+    ? ` — an injected fault dropped a database connection and nothing handled it: give every pool (pool.on('error')) and every client you check out (client.on('error')) an 'error' listener, or the dropped connection crashes the process (node-postgres emits 'error' on it)`
+    : '';
+  return fail('no-crash', `instance ${c.instance} died on its own at ${Math.round(c.atUs / 1000)} ms: ${c.detail}${dropped}${crashes.length > 1 ? ` (${crashes.length} deaths in all)` : ''}`, crashes.slice(0, 5), crashes.length);
 }
 
 /** Checks no starved machine can explain (ChallengeDef.checks[].safety); `no-crash` is one. */

@@ -53,7 +53,7 @@ export interface InstanceEvent {
   kind: 'started' | 'exited' | 'killed' | 'restarted' | 'load-error';
   /** For `exited`: exit code or signal, and the last error the process reported. */
   detail?: string;
-  /** A crash provoked by the harness's own fault injection (CONTRACT §8): never counted against `no-crash`. */
+  /** Died of a database connection an injected fault dropped (an unhandled 'error'): counted by `no-crash`, which says what to add. */
   faultInduced?: boolean;
   /** The `code` of the uncaught error that ended the process, when it reported one. */
   errorCode?: string;

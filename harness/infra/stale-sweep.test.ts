@@ -70,7 +70,11 @@ describe('stale sweep', () => {
       const staleDir = path.join(base, `gauntlet-redis-${dead}-abc`);
       const liveDir = path.join(base, `gauntlet-pg-${process.ppid}-def`);
       const emptyStaleDir = path.join(base, `gauntlet-pg-${dead}-ghi`);
-      for (const d of [staleDir, liveDir, emptyStaleDir]) mkdirSync(d);
+      // Staged node_modules of a grade killed outright, and of a live one.
+      const staleDeps = path.join(base, `gauntlet-deps-${dead}-jkl`);
+      const liveDeps = path.join(base, `gauntlet-deps-${process.ppid}-mno`);
+      for (const d of [staleDir, liveDir, emptyStaleDir, staleDeps, liveDeps]) mkdirSync(d);
+      mkdirSync(path.join(staleDeps, 'node_modules', 'knex'), { recursive: true });
       // A redis-server as a crashed run would have left it: running in its folder, with a pid file.
       const port = await freePort();
       const orphan = spawn(findOnPath('redis-server')!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--pidfile', path.join(staleDir, 'redis.pid')], {
@@ -80,7 +84,8 @@ describe('stale sweep', () => {
       expect(await waitUntil(async () => (await probeRedis(`redis://127.0.0.1:${port}`, 300)).ok && existsSync(path.join(staleDir, 'redis.pid')), 5000)).toBe(true);
 
       const removed = await sweepStaleTempDirs(undefined, base);
-      expect(removed.sort()).toEqual([emptyStaleDir, staleDir].sort());
+      expect(removed.sort()).toEqual([emptyStaleDir, staleDeps, staleDir].sort());
+      expect(existsSync(liveDeps)).toBe(true);
       expect(await waitUntil(() => !pidAlive(orphan.pid!), 3000)).toBe(true);
       expect(existsSync(staleDir)).toBe(false);
       expect(existsSync(liveDir)).toBe(true);

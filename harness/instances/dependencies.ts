@@ -39,7 +39,8 @@ export class DependencyStage {
   /** The staging folder (made on first call; removed by `remove` or at process exit). */
   root(): string {
     if (!this.dir) {
-      this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-deps-'));
+      // Named with this process's pid: a grade killed outright leaves it to the next start's sweep (stale-sweep.ts).
+      this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `gauntlet-deps-${process.pid}-`));
       fs.chmodSync(this.dir, 0o755);
       this.unregister = onCleanup(() => this.remove());
     }

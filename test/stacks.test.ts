@@ -1,0 +1,68 @@
+// The compatibility matrix (issue 19, docs/candidates.md): one small, correct solution per popular Node data
+// library in fixtures/stacks/<name>/, each with its own package.json and lock file, exactly as a candidate who
+// brings their own stack hands it in. Each is installed (`npm ci`, from the lock file) when its node_modules is
+// missing, then graded with the quick profile against real PostgreSQL and Redis, under the sandbox and the
+// network containment: every scenario must pass, with no red flag. A library that stops loading under the
+// sandbox, or whose client stops surviving the injected faults, fails here with the grade's own message.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { grade } from '../harness/index.ts';
+import { acquireInfra, type Infra } from '../harness/infra/index.ts';
+import { expectContractShape, instanceProcesses, leftoverDatabases } from './helpers.ts';
+
+const root = path.resolve('fixtures/stacks');
+const stacks = fs.readdirSync(root).filter((name) => fs.existsSync(path.join(root, name, 'expected.json'))).sort();
+
+interface Expected {
+  challenge: string;
+  library: string;
+  why: string;
+}
+
+/** Install from the lock file when node_modules is missing or older than the lock (scripts off: nothing downloads binaries). */
+function install(dir: string): void {
+  const marker = path.join(dir, 'node_modules', '.package-lock.json');
+  const lock = path.join(dir, 'package-lock.json');
+  if (!fs.existsSync(lock)) return; // no dependencies (Node's own fetch)
+  if (fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs) return;
+  const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
+  if (r.status !== 0) throw new Error(`npm ci in ${dir} failed (exit ${r.status}): ${(r.stderr || r.error?.message || '').slice(-2000)}`);
+}
+
+let infra: Infra;
+beforeAll(async () => {
+  infra = await acquireInfra();
+});
+afterAll(async () => {
+  await infra?.close();
+});
+
+describe('the compatibility matrix: a correct solution on each popular library passes the quick profile', () => {
+  it('has the libraries the matrix promises', () => {
+    const libraries = stacks.map((s) => (JSON.parse(fs.readFileSync(path.join(root, s, 'expected.json'), 'utf8')) as Expected).library);
+    for (const lib of ['pg', 'postgres', 'knex', 'kysely', 'drizzle-orm', 'typeorm', 'sequelize', '@prisma/client', '@mikro-orm/postgresql', 'ioredis', 'redis', 'fetch', 'undici', 'axios']) expect(libraries).toContain(lib);
+  });
+
+  for (const name of stacks) {
+    it(name, async () => {
+      const dir = path.join(root, name);
+      const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Expected;
+      install(dir);
+      const r = await grade({ submission: dir, challenges: [expected.challenge], profile: 'quick', seed: 1, infra, outDir: '.gauntlet/test-runs' });
+      expectContractShape(JSON.parse(JSON.stringify(r)));
+      const challenge = r.challenges.find((c) => c.id === expected.challenge)!;
+      const failures = challenge.scenarios.flatMap((s) => (s.status === 'passed' ? [] : [`${s.id}: ${s.status} ${s.error ?? s.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.message}`).join('; ')}`]));
+      expect(failures, `${expected.library} (${r.runDir})`).toEqual([]);
+      expect(challenge.scenarios.length).toBeGreaterThanOrEqual(5);
+      expect(r.redFlags.map((f) => f.id)).toEqual([]);
+      expect(instanceProcesses()).toEqual([]);
+      expect(await leftoverDatabases()).toEqual([]);
+      // The staged copy of its node_modules is gone with the grade.
+      expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(`gauntlet-deps-${process.pid}-`))).toEqual([]);
+    }, 300_000);
+  }
+});
