@@ -3,6 +3,7 @@
 // and the reference comparison; the rubric with its evidence, guides and follow-up questions. One file, no
 // network (a Content-Security-Policy forbids any fetch); charts are inline SVG, the script only adds filters.
 
+import { libraryNotes } from './library-notes.ts';
 import { wireOf } from '../../rubric/measures.ts';
 import type { GradeResult, ScenarioResult } from '../types.ts';
 import { challenges as registry } from '../../challenges/index.ts';
@@ -127,6 +128,7 @@ function scenarioHtml(challenge: string, s: ScenarioResult, view: ScenarioView |
       const ci = info?.checks.find((x) => x.id === c.id);
       out.push(`<tr class="check ${c.passed === false ? 'failed' : ''}"><td>${mark(c.passed)}</td><td><code>${esc(c.id)}</code></td><td>${esc(c.message)}${c.violations && c.violations > 1 ? ` <span class="dim">(${c.violations} violations)</span>` : ''}`);
       if (c.passed === false && ci) out.push(`<div class="teach"><b>Why it matters:</b> ${esc(ci.why)}<br><b>Hint:</b> ${esc(ci.hint)}</div>`);
+      for (const note of libraryNotes(c)) out.push(`<div class="teach"><b>Library:</b> ${esc(note)}</div>`);
       if (c.passed === false) out.push(counterexampleHtml(c.counterexample));
       out.push('</td></tr>');
     }

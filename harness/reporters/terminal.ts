@@ -1,6 +1,7 @@
 // The human summary printed after a grade: each scenario, each check ✓/✗ with its one-line reason and a
 // counterexample excerpt, key metrics, red flags, major concerns, the score by section and how to reproduce the run.
 
+import { libraryNotes } from './library-notes.ts';
 import chalk from 'chalk';
 import type { GradeResult, ScenarioResult } from '../types.ts';
 import { challenges as registry } from '../../challenges/index.ts';
@@ -75,6 +76,7 @@ export function renderTerminal(r: GradeResult, opts: TerminalOptions = {}): stri
       for (const c of s.checks) {
         out.push(`    ${mark(c.passed)} ${c.id.padEnd(22)} ${c.passed ? chalk.dim(c.message) : c.message}`);
         if (c.passed === false && c.counterexample !== undefined) out.push(chalk.dim(`        counterexample: ${excerpt(c.counterexample)}`));
+        for (const note of libraryNotes(c)) out.push(chalk.cyan(`        library: ${note}`));
         if (c.passed === false && opts.teach) {
           const ci = info?.checks.find((x) => x.id === c.id);
           if (ci) out.push(chalk.cyan(`        why it matters: ${ci.why}\n        hint: ${ci.hint}`));
