@@ -58,7 +58,7 @@ describe('broken submissions are graded, never crash the harness, leave nothing 
     const { r, scenario, check } = await gradeBroken('native-addon');
     expect(scenario.status).toBe('error');
     // The instance log in the run folder says it too.
-    expect(fs.readFileSync(path.join(r.runDir, 'seat-reservation', 'last-seat', 'setup.log'), 'utf8')).toMatch(/the module could not be loaded: .*fast-seat-hash loads a native addon/);
+    expect(fs.readFileSync(path.join(r.runDir!, 'seat-reservation', 'last-seat', 'setup.log'), 'utf8')).toMatch(/the module could not be loaded: .*fast-seat-hash loads a native addon/);
     expect(check('loads')?.passed).toBe(false);
     expect(check('loads')?.message).not.toMatch(/does not compile/);
     expect(check("loads")?.message).toMatch(/does not load: .*ERR_DLOPEN_DISABLED.*the package fast-seat-hash loads a native addon.*pure-JavaScript alternative to fast-seat-hash.*HTTP mode.*--no-sandbox/s);

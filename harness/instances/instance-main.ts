@@ -105,8 +105,8 @@ function sandboxNote(err: Error): string {
   const pkg = packageOf(`${String(e.resource ?? '')}\n${err.stack ?? ''}`);
   const who = pkg ? `the package ${pkg}` : 'the submission';
   const remedy = `${pkg ? `use a pure-JavaScript alternative to ${pkg}, ` : ''}run the solution in HTTP mode (gauntlet.json "mode": "http", contained by bubblewrap), or grade code you trust with --no-sandbox (docs/candidates.md)`;
-  if (e.code === 'ERR_DLOPEN_DISABLED') return ` (${who} loads a native addon: gauntlet's sandbox — Node's permission model — cannot run compiled code; ${remedy})`;
-  if (e.permission === 'ChildProcess') return ` (${who} starts a process, which gauntlet's sandbox forbids; ${remedy})`;
+  if (e.code === 'ERR_DLOPEN_DISABLED') return ` (native addon: blocked by gauntlet's sandbox — ${who} loads a native addon, and Node's permission model cannot run compiled code; ${remedy})`;
+  if (e.permission === 'ChildProcess') return ` (ChildProcess: blocked by gauntlet's sandbox — ${who} starts a process, which the sandbox forbids; ${remedy})`;
   const what = e.permission ? `${String(e.permission)}${e.resource ? ` on ${String(e.resource)}` : ''}` : 'restricted API';
   return ` (${what}: blocked by gauntlet's sandbox — an instance may read only its own bundle and the submission's node_modules, write only os.tmpdir(), and may not start processes, worker threads, the inspector or native addons; ${pkg ? `${who} tried; ` : ''}see docs/security.md)`;
 }
