@@ -2,7 +2,8 @@
 // does not compile, a create that throws, a missing method. Each is graded with a clear message, the grade
 // completes, and no instance process or scenario database is left behind.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { grade } from '../harness/index.ts';
@@ -62,6 +63,19 @@ describe('broken submissions are graded, never crash the harness, leave nothing 
     expect(check('loads')?.passed).toBe(false);
     expect(check('loads')?.message).not.toMatch(/does not compile/);
     expect(check("loads")?.message).toMatch(/does not load: .*ERR_DLOPEN_DISABLED.*the package fast-seat-hash loads a native addon.*pure-JavaScript alternative to fast-seat-hash.*HTTP mode.*--no-sandbox/s);
+  }, 60_000);
+
+  it('a start timeout on a starved machine is extended twice before the instance is called hung, and says so', async () => {
+    // The machine is never the candidate's fault: at a load of 50 per core the 1 s start timeout waits 3 s in all.
+    const spy = vi.spyOn(os, 'loadavg').mockReturnValue([50 * os.cpus().length, 0, 0]);
+    try {
+      const r = await grade({ submission: path.resolve('fixtures/hostile/create-infinite-loop'), scenarios: ['last-seat'], profile: 'quick', seed: 1, infra, outDir: '.gauntlet/test-runs', startTimeoutMs: 1000 });
+      const loads = r.challenges[0].scenarios[0].checks.find((c) => c.id === 'loads');
+      expect(loads?.message).toMatch(/did not become ready within 1000 ms \(waited 3 × that: the machine was busy, 50\.0 load per core\)/);
+      expect(instanceProcesses()).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   }, 60_000);
 
   it('a create that throws fails loads with the error and its location', async () => {

@@ -37,6 +37,9 @@ export interface InstanceEnv {
   [key: string]: string;
 }
 
+/** Load average per core above which a start timeout is extended (the machine, not the instance, is slow). */
+export const BUSY_LOAD_PER_CORE = 3;
+
 /** How an instance is launched. */
 export type LaunchSpec =
   | {
@@ -347,11 +350,20 @@ export class InstanceProcess {
       const arm = () => {
         timer = setTimeout(onTimeout, opts.startTimeoutMs + (httpMode ? 0 : 2000));
       };
+      let extensions = 0;
       const onTimeout = () => {
+        // A starved machine is never the candidate's fault (CONTRACT §8): while the load per core is high, wait
+        // up to twice more before calling the instance hung.
+        const load = os.loadavg()[0] / Math.max(1, os.cpus().length);
+        if (load >= BUSY_LOAD_PER_CORE && extensions < 2) {
+          extensions++;
+          return arm();
+        }
         const suspect = httpMode
           ? opts.mode === 'setup' ? 'does the setup command hang?' : `does the start command listen on $PORT (${this.port})?`
           : `does ${opts.mode === 'setup' ? 'setup(ctx)' : 'create(ctx)'} hang, or loop without ever yielding?`;
-        settle({ ok: false, stage: opts.mode === 'setup' ? 'setup' : 'create', message: `the instance did not become ready within ${opts.startTimeoutMs} ms (${suspect})` });
+        const waited = extensions ? ` (waited ${extensions + 1} × that: the machine was busy, ${load.toFixed(1)} load per core)` : '';
+        settle({ ok: false, stage: opts.mode === 'setup' ? 'setup' : 'create', message: `the instance did not become ready within ${opts.startTimeoutMs} ms${waited} (${suspect})` });
         void this.killNow();
       };
       // Waiting for `go`: the start timeout runs from then (setup's own time is not this instance's).
