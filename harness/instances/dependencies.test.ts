@@ -76,6 +76,11 @@ describe('the submission’s own dependencies', () => {
     const [staged] = stage.readable();
     expect(staged).toBe(stage.root());
     expect(fs.statSync(path.join(staged, 'node_modules', 'reads-own-file', 'data.txt')).mode & 0o444).toBe(0o444);
+    // …by a copy: the original keeps its mode. A file anyone may read is hard-linked instead (no copying).
+    expect(fs.statSync(path.join(dir, 'node_modules', 'reads-own-file', 'data.txt')).mode & 0o777).toBe(0o600);
+    fs.chmodSync(path.join(dir, 'node_modules', 'esm-only', 'index.js'), 0o644);
+    expect(fs.statSync(path.join(staged, 'node_modules', 'esm-only', 'index.js')).ino).toBe(fs.statSync(path.join(dir, 'node_modules', 'esm-only', 'index.js')).ino);
+    expect(fs.statSync(path.join(staged, 'node_modules', 'reads-own-file', 'data.txt')).ino).not.toBe(fs.statSync(path.join(dir, 'node_modules', 'reads-own-file', 'data.txt')).ino);
     // pg was not installed by the submission: the harness's copy is staged beside its packages.
     expect(fs.existsSync(path.join(staged, 'node_modules', 'pg', 'package.json'))).toBe(true);
     const run = spawnSync(process.execPath, ['--experimental-permission', '--no-warnings', `--allow-fs-read=${path.dirname(out)}`, `--allow-fs-read=${staged}`, out], { encoding: 'utf8', timeout: 20_000 });

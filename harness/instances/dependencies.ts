@@ -56,13 +56,10 @@ export class DependencyStage {
   fill(): void {
     if (this.filled) return;
     const target = path.join(this.root(), 'node_modules');
-    // Symlinks are kept as they are (pnpm's relative links keep working; a link out of node_modules stays
-    // unreadable to the sandbox, as it should).
-    fs.cpSync(this.source, target, { recursive: true, verbatimSymlinks: true, filter: (src) => path.basename(src) !== '.cache' });
+    stageTree(this.source, target);
     // The contract lets a submission use pg and ioredis without installing them; a library of its own that
     // requires them (Knex, Drizzle …) must find them beside itself, as bundling found the harness's copies.
     for (const name of HARNESS_PACKAGES) addPackageTree(name, harnessRequire, target);
-    makeReadable(target);
     this.filled = true;
   }
 
@@ -146,26 +143,46 @@ function addPackageTree(name: string, from: NodeRequire, modules: string): void 
   const dir = (from.resolve.paths(name) ?? []).map((d) => path.join(d, name)).find((d) => fs.existsSync(path.join(d, 'package.json')));
   if (!dir) return; // not installed here either: Node will say "Cannot find module" if it is ever required
   const manifest = path.join(dir, 'package.json');
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  fs.cpSync(dir, target, { recursive: true, dereference: true });
+  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+  fs.chmodSync(path.dirname(target), 0o755);
+  stageTree(fs.realpathSync(dir), target);
   const deps = Object.keys(JSON.parse(fs.readFileSync(manifest, 'utf8')).dependencies ?? {});
   const own = createRequire(manifest);
   // A dependency found in the package's own nested node_modules came along with it.
   for (const dep of deps) if (!fs.existsSync(path.join(dir, 'node_modules', dep))) addPackageTree(dep, own, modules);
 }
 
-/** a+r on files, a+rx on folders (the instances run as an unprivileged user). */
-function makeReadable(dir: string): void {
-  const stack = [dir];
-  while (stack.length) {
-    const current = stack.pop()!;
-    fs.chmodSync(current, fs.statSync(current).mode | 0o555);
-    for (const entry of fs.readdirSync(current, { withFileTypes: true })) {
-      const full = path.join(current, entry.name);
-      if (entry.isDirectory()) stack.push(full);
-      else if (entry.isFile()) fs.chmodSync(full, fs.statSync(full).mode | 0o444);
+/**
+ * Stage `src` at `dst` for the unprivileged instance user. Folders are made a+rx. A file anyone may read and nobody
+ * else may write is hard-linked (instant, no space; the instance may only read it); any other file is copied and
+ * made a+r (its original's mode is never touched). Symlinks are kept as they are: pnpm's relative links keep
+ * working, and one pointing out of node_modules stays unreadable to the sandbox, as it should.
+ */
+export function stageTree(src: string, dst: string): void {
+  fs.mkdirSync(dst, { recursive: true });
+  fs.chmodSync(dst, 0o755);
+  for (const entry of fs.readdirSync(src, { withFileTypes: true })) {
+    if (entry.name === '.cache') continue;
+    const from = path.join(src, entry.name);
+    const to = path.join(dst, entry.name);
+    if (entry.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), to);
+    else if (entry.isDirectory()) stageTree(from, to);
+    else if (entry.isFile()) stageFile(from, to);
+  }
+}
+
+function stageFile(from: string, to: string): void {
+  const mode = fs.statSync(from).mode & 0o7777;
+  if ((mode & 0o004) !== 0 && (mode & 0o002) === 0) {
+    try {
+      fs.linkSync(from, to);
+      return;
+    } catch {
+      // another file system, or links refused: copy instead
     }
   }
+  fs.copyFileSync(from, to);
+  fs.chmodSync(to, (mode | 0o444) & ~0o022);
 }
 
 function realpathOr(file: string): string {
