@@ -59,4 +59,14 @@ describe('bundleInstance', () => {
     expect(r.ok).toBe(false);
     expect(r.error).toMatch(/seat-reservation\.ts:1:\d+: Could not resolve "gauntlet-never-installed-orm"/);
   }, 30_000);
+
+  it('says to install a package the submission lists in package.json but has not installed', async () => {
+    const dir = submission('uninstalled', "import knex from 'knex';\nexport default async function create() { return knex; }\n");
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'me', dependencies: { knex: '3.3.0' } }));
+    fs.writeFileSync(path.join(dir, 'package-lock.json'), '{}');
+    const r = await bundleInstance(path.join(dir, 'seat-reservation.ts'), routes, path.join(dir, 'out', 'bundle.mjs'), dir, new DependencyStage(dir));
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/Could not resolve "knex"/);
+    expect(r.error).toContain(`knex is listed in the submission's package.json but not installed: run \`npm ci\` in ${dir}, then grade again.`);
+  }, 30_000);
 });

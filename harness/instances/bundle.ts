@@ -52,12 +52,32 @@ export async function bundleInstance(modulePath: string, routesModule: string, o
       // CommonJS dependencies (pg, ioredis) call require() on built-ins; give the ESM bundle a real require.
       banner: { js: "import { createRequire as __gauntletCreateRequire } from 'node:module'; const require = __gauntletCreateRequire(import.meta.url);" },
     });
-    if (result.errors.length) return { ok: false, error: formatMessages(result.errors) };
+    if (result.errors.length) return { ok: false, error: formatMessages(result.errors) + notInstalled(result.errors, submissionDir) };
     return { ok: true, file: outFile };
   } catch (err) {
     const failure = err as esbuild.BuildFailure;
-    return { ok: false, error: failure.errors ? formatMessages(failure.errors) : String(err) };
+    return { ok: false, error: failure.errors ? formatMessages(failure.errors) + notInstalled(failure.errors, submissionDir) : String(err) };
   }
+}
+
+/** A package the submission's package.json lists but its node_modules lacks: say how to install it. */
+export function notInstalled(errors: esbuild.Message[], submissionDir?: string): string {
+  if (!submissionDir) return '';
+  let manifest: Record<string, Record<string, string> | undefined>;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(submissionDir, 'package.json'), 'utf8'));
+  } catch {
+    return '';
+  }
+  const listed = new Set(['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'].flatMap((k) => Object.keys(manifest[k] ?? {})));
+  const missing = new Set<string>();
+  for (const e of errors) {
+    const m = /Could not resolve "((?:@[^/"]+\/)?[^/"]+)/.exec(e.text);
+    if (m && listed.has(m[1]) && !fs.existsSync(path.join(submissionDir, 'node_modules', m[1]))) missing.add(m[1]);
+  }
+  if (!missing.size) return '';
+  const lock = fs.existsSync(path.join(submissionDir, 'package-lock.json')) ? 'npm ci' : 'npm install';
+  return `\n${[...missing].join(', ')} ${missing.size > 1 ? 'are' : 'is'} listed in the submission's package.json but not installed: run \`${lock}\` in ${submissionDir}, then grade again.`;
 }
 
 /** What of the harness a bundle needs: the instance runtime and public module, the route tables, and the node_modules holding pg and ioredis. */
