@@ -1,0 +1,62 @@
+// The fast unit target (`npm run test:unit`, well under a minute): the test files that need neither PostgreSQL nor
+// Redis nor candidate instances — checkers over synthetic histories, wire decoders, reporters, the rubric, the SQL
+// and static evidence. Each may open loopback sockets of its own. Checked by running it where no database answers:
+//   unshare -n sh -c 'ip link set lo up; npm run test:unit'
+// A new test file that needs neither belongs here too; `npm test` runs everything, these included.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: [
+      'challenges/payment-webhook/checkers/duplicates-acknowledged.test.ts',
+      'challenges/payment-webhook/checkers/eventually-processed.test.ts',
+      'challenges/payment-webhook/checkers/no-state-regression.test.ts',
+      'challenges/payment-webhook/checkers/notification-exactly-once.test.ts',
+      'challenges/payment-webhook/checkers/one-subscription-per-payment.test.ts',
+      'challenges/payment-webhook/checkers/poison-dead-lettered.test.ts',
+      'challenges/payment-webhook/checkers/signature-enforced.test.ts',
+      'challenges/payment-webhook/provider/provider.test.ts',
+      'challenges/seat-reservation/checkers/definite-rejections.test.ts',
+      'challenges/seat-reservation/checkers/hold-release.test.ts',
+      'challenges/seat-reservation/checkers/idempotent-rereserve.test.ts',
+      'challenges/seat-reservation/checkers/no-lost-seats.test.ts',
+      'challenges/seat-reservation/checkers/single-winner.test.ts',
+      'challenges/seat-reservation/checkers/winner-durable.test.ts',
+      'challenges/subscription/checkers/crash-recovered.test.ts',
+      'challenges/subscription/checkers/eventually-created.test.ts',
+      'challenges/subscription/checkers/honours-retry-after.test.ts',
+      'challenges/subscription/checkers/no-double-charge.test.ts',
+      'challenges/subscription/checkers/no-orphan-charge.test.ts',
+      'challenges/subscription/checkers/notification-decoupled.test.ts',
+      'challenges/subscription/checkers/notification-delivered.test.ts',
+      'challenges/subscription/checkers/retry-backoff.test.ts',
+      'harness/candidate-view.test.ts',
+      'harness/generator/client.test.ts',
+      'harness/generator/steady-load.test.ts',
+      'harness/history/latency.test.ts',
+      'harness/infra/abort-socket.test.ts',
+      'harness/machine-watch.test.ts',
+      'harness/nemesis/redis-faults.test.ts',
+      'harness/reporters/library-notes.test.ts',
+      'harness/reporters/reporters.test.ts',
+      'harness/wire/correlate.test.ts',
+      'harness/wire/pg-wire.test.ts',
+      'harness/wire/redis-script-scan.test.ts',
+      'harness/wire/resp-reply-parser.test.ts',
+      'harness/wire/resp-request-parser.test.ts',
+      'rubric/evidence/sources.test.ts',
+      'rubric/evidence/sql/shape.test.ts',
+      'rubric/evidence/static/isolation.test.ts',
+      'rubric/evidence/static/retries.test.ts',
+      'rubric/evidence/static/sql-from-input.test.ts',
+      'rubric/evidence/static/tests.test.ts',
+      'rubric/evidence/wire/wire.test.ts',
+      'rubric/manual.test.ts',
+      'rubric/questions.test.ts',
+      'rubric/rubric.test.ts',
+    ],
+    testTimeout: 30_000,
+    fileParallelism: false,
+    pool: 'forks',
+  },
+});
