@@ -70,6 +70,7 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .option('--call-hard-limit-ms <n>', 'the longest the harness waits for any one call while the system still answers others (default 60000)', intArg('--call-hard-limit-ms', 1000, 600_000))
     .option('--start-timeout-ms <n>', 'how long setup and create may take before an instance counts as not loading (default 15000)', intArg('--start-timeout-ms', 1000, 600_000))
     .option('--max-log-bytes <n>', 'cap on each instance\'s captured stdout+stderr; the rest is dropped, marked (default 1000000)', intArg('--max-log-bytes', 0, 2 ** 31 - 1))
+    .option('--install', 'first install the submission\'s own dependencies: npm ci from its lock file (npm install without one), lifecycle scripts off')
     .option('--no-sandbox', 'run module instances without Node\'s permission model (trusted code only; docs/security.md)')
     .option('--no-contain', 'leave the network open: instances can reach any port of this machine (trusted code only; docs/security.md)')
     .option('--allow-open-network', 'when the network is open (no namespaces here, or --no-contain), still use a PostgreSQL that trusts local connections instead of the embedded one')
@@ -78,6 +79,14 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .addHelpText('after', GRADE_EXAMPLES)
     .action(async (submission: string, opts) => {
       const manual = opts.manual ? readManualFile(opts.manual).scoring : undefined;
+      if (opts.install) {
+        const { installDependencies } = await import('../harness/instances/dependencies.ts');
+        const quiet = !!opts.quiet;
+        const installed = installDependencies(path.resolve(submission), { force: true, log: (chunk) => quiet || process.stderr.write(chunk) });
+        // A failed install is reported and the grade goes on: what cannot load is then graded as not loading.
+        if (!installed.ok) process.stderr.write(chalk.yellow(`gauntlet: ${installed.error}\n`));
+        else if (installed.ran && !quiet) process.stderr.write(chalk.dim(`installed the submission's dependencies (${installed.ran})\n`));
+      }
       const progress = createProgress(process.stderr, !!opts.quiet);
       let result;
       try {

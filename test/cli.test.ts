@@ -53,6 +53,21 @@ describe('grade --json', () => {
     expect(instanceProcesses()).toEqual([]);
   });
 
+  it('--install runs npm ci in a submission handed in without node_modules, then grades it; npm stays off stdout', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-install-test-'));
+    try {
+      for (const f of ['package.json', 'package-lock.json', 'seat-reservation.ts']) fs.copyFileSync(path.join('fixtures/stacks/knex', f), path.join(dir, f));
+      const r = gauntlet(['grade', dir, '--install', '--profile', 'quick', '--scenario', 'last-seat', '--seed', '1', '--json', '--no-store']);
+      expect(r.stderr).toMatch(/installed the submission's dependencies \(npm ci --ignore-scripts/);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.challenges[0].scenarios[0].status).toBe('passed');
+      expect(r.code).toBe(0);
+      expect(fs.existsSync(path.join(dir, 'node_modules', 'knex', 'package.json'))).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it('exits 1 below --min-score', () => {
     const r = gauntlet(['grade', 'examples/reference-submission', '--json', '--profile', 'quick', '--scenario', 'last-seat', '--seed', '4', '--min-score', '90']);
     expect(r.code).toBe(1);

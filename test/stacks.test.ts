@@ -6,11 +6,11 @@
 // sandbox, or whose client stops surviving the injected faults, fails here with the grade's own message.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { grade } from '../harness/index.ts';
+import { installDependencies } from '../harness/instances/dependencies.ts';
 import { acquireInfra, type Infra } from '../harness/infra/index.ts';
 import { expectContractShape, instanceProcesses, leftoverDatabases } from './helpers.ts';
 
@@ -21,16 +21,6 @@ interface Expected {
   challenge: string;
   library: string;
   why: string;
-}
-
-/** Install from the lock file when node_modules is missing or older than the lock (scripts off: nothing downloads binaries). */
-function install(dir: string): void {
-  const marker = path.join(dir, 'node_modules', '.package-lock.json');
-  const lock = path.join(dir, 'package-lock.json');
-  if (!fs.existsSync(lock)) return; // no dependencies (Node's own fetch)
-  if (fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs) return;
-  const r = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, encoding: 'utf8', timeout: 240_000 });
-  if (r.status !== 0) throw new Error(`npm ci in ${dir} failed (exit ${r.status}): ${(r.stderr || r.error?.message || '').slice(-2000)}`);
 }
 
 let infra: Infra;
@@ -51,7 +41,8 @@ describe('the compatibility matrix: a correct solution on each popular library p
     it(name, async () => {
       const dir = path.join(root, name);
       const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Expected;
-      install(dir);
+      const installed = installDependencies(dir);
+      expect(installed.error).toBeUndefined();
       const r = await grade({ submission: dir, challenges: [expected.challenge], profile: 'quick', seed: 1, infra, outDir: '.gauntlet/test-runs' });
       expectContractShape(JSON.parse(JSON.stringify(r)));
       const challenge = r.challenges.find((c) => c.id === expected.challenge)!;

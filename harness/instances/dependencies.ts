@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import type * as esbuild from 'esbuild';
 import { onCleanup } from '../cleanup.ts';
 
@@ -191,4 +192,24 @@ function realpathOr(file: string): string {
   } catch {
     return path.resolve(file);
   }
+}
+
+/**
+ * Install a submission's dependencies the way its author pinned them: `npm ci` from the lock file (`npm install`
+ * without one), lifecycle scripts off (nothing downloads or builds native code in the harness's name). Skipped when
+ * there is no package.json, or when node_modules is already newer than the lock file unless `force`. Output goes to
+ * `log` (never stdout: `--json` owns it).
+ */
+export function installDependencies(dir: string, opts: { force?: boolean; log?: (chunk: string) => void; timeoutMs?: number } = {}): { ran: string | null; ok: boolean; error?: string } {
+  if (!fs.existsSync(path.join(dir, 'package.json'))) return { ran: null, ok: true };
+  const lock = path.join(dir, 'package-lock.json');
+  const marker = path.join(dir, 'node_modules', '.package-lock.json');
+  if (!opts.force && fs.existsSync(marker) && (!fs.existsSync(lock) || fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs)) return { ran: null, ok: true };
+  const args = [fs.existsSync(lock) ? 'ci' : 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
+  const ran = `npm ${args.join(' ')}`;
+  const r = spawnSync('npm', args, { cwd: dir, encoding: 'utf8', timeout: opts.timeoutMs ?? 300_000 });
+  if (r.stdout) opts.log?.(r.stdout);
+  if (r.stderr) opts.log?.(r.stderr);
+  if (r.status === 0) return { ran, ok: true };
+  return { ran, ok: false, error: `${ran} in ${dir} failed (${r.error ? r.error.message : `exit ${r.status}`}): ${(r.stderr || '').trim().split('\n').slice(-8).join('\n')}` };
 }
