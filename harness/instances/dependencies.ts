@@ -1,6 +1,6 @@
 // A submission's own dependencies load the way Node loads them: the packages in the submission's node_modules are
-// not bundled but copied once per grade into a read-only staging folder the sandboxed instances may read, and the
-// bundle imports them from there by absolute path. Optional and dynamic requires, packages that read their own
+// not bundled but staged once per grade (hard-linked where anyone may read them, copied otherwise) into a read-only
+// folder the sandboxed instances may read, and the bundle imports them from there by absolute path. Optional and dynamic requires, packages that read their own
 // files (`__dirname`, package.json, .wasm, schema files) and packages that pick a module by a computed name
 // (Sequelize its dialect driver) then behave as under plain `node`. The candidate's own source files are still
 // bundled (TypeScript without a build step), and a CommonJS package imported with `import` keeps esbuild's
@@ -53,7 +53,7 @@ export class DependencyStage {
     return path.join(this.root(), 'node_modules', path.relative(this.source, file));
   }
 
-  /** Copy node_modules into the staging folder (once), readable by the unprivileged instance user. */
+  /** Stage node_modules (once), readable by the unprivileged instance user. */
   fill(): void {
     if (this.filled) return;
     const target = path.join(this.root(), 'node_modules');
