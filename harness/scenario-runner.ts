@@ -105,6 +105,11 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     historyFile,
     ...more,
   });
+  /** `loads` failed at setup or start: a module that cannot be imported says so, whichever instance imported it first. */
+  const notLoaded = (outcome: { stage: string; message: string }, otherwise: string, prefixError: boolean): ScenarioResult => {
+    const what = outcome.stage === 'import' ? 'the module does not load' : otherwise;
+    return base('error', [fail('loads', `${what}: ${firstLine(outcome.message)}`, { stage: outcome.stage, error: outcome.message })], { error: prefixError ? `${what}: ${outcome.message}` : outcome.message });
+  };
 
   try {
     o.progress('creating database');
@@ -208,14 +213,11 @@ async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> 
     // The instances boot while setup runs; they load the module once it is done.
     cluster.prestart();
     const setup = await cluster.runSetup();
-    if (!setup.ok) {
-      // The setup instance is the first to import the module: a module that cannot be imported is said so.
-      const what = setup.stage === 'import' ? 'the module does not load' : 'setup(ctx) failed';
-      return base('error', [fail('loads', `${what}: ${firstLine(setup.message)}`, { stage: setup.stage, error: setup.message })], { error: `${what}: ${setup.message}` });
-    }
+    // The setup instance is the first to import the module: a module that cannot be imported is said so.
+    if (!setup.ok) return notLoaded(setup, 'setup(ctx) failed', true);
     o.progress(`starting ${o.instances} instances`);
     const start = await cluster.start();
-    if (!start.ok) return base('error', [fail('loads', `${start.stage === 'import' ? 'the module does not load' : 'create(ctx) failed'}: ${firstLine(start.message)}`, { stage: start.stage, error: start.message })], { error: start.message });
+    if (!start.ok) return notLoaded(start, 'create(ctx) failed', false);
 
     const absent = challenge.requiredMethods.filter((m) => !cluster.has(m));
     if (absent.length) {

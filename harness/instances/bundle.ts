@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { ownDependencies, RESOLVE_PROBE, type DependencyStage } from './dependencies.ts';
+import { ownDependencies, realpathOr, relativeInside, RESOLVE_PROBE, type DependencyStage } from './dependencies.ts';
 
 const harnessRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -35,6 +35,7 @@ export async function bundleInstance(modulePath: string, routesModule: string, o
     `runInstance(() => import(${JSON.stringify(modulePath)}), routeTable);`,
   ].join('\n');
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  const failed = (errors: esbuild.Message[]): BundleResult => ({ ok: false, error: formatMessages(errors) + notInstalled(errors, submissionDir) });
   try {
     const result = await esbuild.build({
       stdin: { contents: entry, resolveDir: path.dirname(modulePath), loader: 'ts', sourcefile: 'gauntlet-instance-entry.ts' },
@@ -48,15 +49,15 @@ export async function bundleInstance(modulePath: string, routesModule: string, o
       nodePaths: [path.join(harnessRoot, 'node_modules')],
       alias: { gauntlet: path.join(harnessRoot, 'harness', 'public.ts') },
       external: ['pg-native'],
-      plugins: [...(dependencies ? [ownDependencies(dependencies)] : []), optionalRequires(), confine([...(submissionDir ? [submissionDir] : []), path.dirname(modulePath), ...harnessRoots()])],
+      plugins: [...(dependencies?.present ? [ownDependencies(dependencies)] : []), optionalRequires(), confine([...(submissionDir ? [submissionDir] : []), path.dirname(modulePath), ...harnessRoots()])],
       // CommonJS dependencies (pg, ioredis) call require() on built-ins; give the ESM bundle a real require.
       banner: { js: "import { createRequire as __gauntletCreateRequire } from 'node:module'; const require = __gauntletCreateRequire(import.meta.url);" },
     });
-    if (result.errors.length) return { ok: false, error: formatMessages(result.errors) + notInstalled(result.errors, submissionDir) };
+    if (result.errors.length) return failed(result.errors);
     return { ok: true, file: outFile };
   } catch (err) {
     const failure = err as esbuild.BuildFailure;
-    return { ok: false, error: failure.errors ? formatMessages(failure.errors) + notInstalled(failure.errors, submissionDir) : String(err) };
+    return failure.errors ? failed(failure.errors) : { ok: false, error: String(err) };
   }
 }
 
@@ -121,18 +122,11 @@ export function optionalRequires(): esbuild.Plugin {
  * .gauntlet with its run store and runs; pnpm's node_modules/.pnpm excepted).
  */
 export function confine(roots: string[]): esbuild.Plugin {
-  const real = roots.map((r) => {
-    try {
-      return fs.realpathSync(r);
-    } catch {
-      return path.resolve(r);
-    }
-  });
+  const real = roots.map(realpathOr);
   const allowed = (file: string) =>
     real.some((root) => {
-      const rel = path.relative(root, file);
-      if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return false;
-      return rel.split(path.sep).every((seg) => !seg.startsWith('.') || seg === '.pnpm');
+      const rel = relativeInside(root, file);
+      return rel !== null && rel.split(path.sep).every((seg) => !seg.startsWith('.') || seg === '.pnpm');
     });
   return {
     name: 'gauntlet-confine',

@@ -33,8 +33,7 @@ export class DependencyStage {
 
   /** True when `file` (a real path) is inside the submission's node_modules. */
   owns(file: string): boolean {
-    const rel = path.relative(this.source, file);
-    return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
+    return relativeInside(this.source, file) !== null;
   }
 
   /** The staging folder (made on first call; removed by `remove` or at process exit). */
@@ -79,17 +78,17 @@ export class DependencyStage {
 }
 
 /**
- * The esbuild plugin: a bare import or require that resolves into the submission's node_modules becomes a
- * run-time load of the staged copy. `require()` stays a `require()`; an `import` of an ES module stays an
- * `import`; an `import` of a CommonJS module goes through a one-line CommonJS shim, so esbuild's interop (the one
- * bundling gave) still applies.
- */
-/**
  * The pluginData of a plugin's own `build.resolve` probe: every gauntlet plugin lets a probe through untouched (two
  * plugins probing each other's probes would recurse for ever).
  */
 export const RESOLVE_PROBE = 'gauntlet-resolve-probe';
 
+/**
+ * The esbuild plugin: a bare import or require that resolves into the submission's node_modules becomes a
+ * run-time load of the staged copy. `require()` stays a `require()`; an `import` of an ES module stays an
+ * `import`; an `import` of a CommonJS module goes through a one-line CommonJS shim, so esbuild's interop (the one
+ * bundling gave) still applies.
+ */
 export function ownDependencies(stage: DependencyStage): esbuild.Plugin {
   const SHIM = 'gauntlet-cjs-dependency';
   return {
@@ -186,7 +185,14 @@ function stageFile(from: string, to: string): void {
   fs.chmodSync(to, (mode | 0o444) & ~0o022);
 }
 
-function realpathOr(file: string): string {
+/** `file`'s path relative to `root` when it lies strictly inside it; null otherwise. */
+export function relativeInside(root: string, file: string): string | null {
+  const rel = path.relative(root, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : null;
+}
+
+/** The real path of `file` (symlinks resolved), or its absolute path when it does not exist. */
+export function realpathOr(file: string): string {
   try {
     return fs.realpathSync(file);
   } catch {
