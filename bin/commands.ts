@@ -5,7 +5,8 @@
 import { InvalidArgumentError, type Command, type Option as OptionClass } from 'commander';
 import chalk from 'chalk';
 import path from 'node:path';
-import { grade, exitCodeOf, PROFILES, DEFAULT_INSTANCES } from '../harness/index.ts';
+import { grade, exitCodeOf } from '../harness/index.ts';
+import { DEFAULTS, LIMITS, PROFILES, type Range } from '../harness/defaults.ts';
 import { renderTerminal } from '../harness/reporters/terminal.ts';
 import { createProgress } from '../harness/reporters/progress.ts';
 import { challenges } from '../challenges/index.ts';
@@ -13,11 +14,10 @@ import { UsageError } from '../harness/errors.ts';
 import { interrupted } from '../harness/cleanup.ts';
 import type { ProfileName } from '../harness/types.ts';
 import { parseReportList } from '../harness/reporters/index.ts';
-import { DEFAULT_STORE } from '../harness/store/store.ts';
 import { readManualFile, registerWorkflowCommands } from './workflow-commands.ts';
 
 interface Helpers {
-  intArg(name: string, min: number, max: number): (v: string) => number;
+  intArg(name: string, range: Range): (v: string) => number;
   Option: typeof OptionClass;
 }
 
@@ -35,7 +35,7 @@ Exit status: 0 the verdict is pass (not below --min-score) · 1 fail or reject, 
 verdict: grade again on a quieter machine). Calls answered after --call-timeout-ms still count (reported as
 slow); a call is given up only when nothing at all is answered for that long, or at --call-hard-limit-ms. Every run is stored under --out (default .gauntlet/runs):
 config, each scenario's history (JSONL), instance logs and result.json; and recorded in the run store
-(--store, default ${DEFAULT_STORE}) for gauntlet history, show, score, questions and compare.`;
+(--store, default ${DEFAULTS.store}) for gauntlet history, show, score, questions and compare.`;
 
 function reportArg(value: string, previous: string[] = []): string[] {
   try {
@@ -52,24 +52,24 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .argument('<submission>', 'folder with seat-reservation.ts, payment-webhook.ts, subscription.ts (any of them)')
     .option('--challenge <ids>', `comma-separated challenge ids (${challenges.map((c) => c.id).join(', ')})`)
     .option('--scenario <ids>', 'comma-separated scenario ids to run (default: all of the chosen challenges)')
-    .option('--instances <n>', `app instances per scenario, each its own process (default ${DEFAULT_INSTANCES})`, intArg('--instances', 1, 16))
-    .option('--seed <n>', 'seed for every random choice; the same seed reproduces the run (default: random, printed)', intArg('--seed', 0, 2 ** 31 - 1))
-    .addOption(new Option('--profile <name>', 'how hard to push: quick (practice, CI), standard, thorough').choices(PROFILES).default('standard'))
+    .option('--instances <n>', `app instances per scenario, each its own process (default ${DEFAULTS.instances})`, intArg('--instances', LIMITS.instances))
+    .option('--seed <n>', 'seed for every random choice; the same seed reproduces the run (default: random, printed)', intArg('--seed', LIMITS.seed))
+    .addOption(new Option('--profile <name>', 'how hard to push: quick (practice, CI), standard, thorough').choices(PROFILES).default(DEFAULTS.profile))
     .option('--json', 'print the result document (CONTRACT §7) on stdout and nothing else there')
     .option('--report <formats>', 'also write reports into the run folder: html, md, junit (comma-separated)', reportArg)
-    .option('--out <dir>', 'where run folders are written', '.gauntlet/runs')
-    .option('--min-score <n>', 'exit 1 when the total score is below n (0-100)', intArg('--min-score', 0, 100))
+    .option('--out <dir>', 'where run folders are written', DEFAULTS.outDir)
+    .option('--min-score <n>', `exit 1 when the total score is below n (${LIMITS.minScore.min}-${LIMITS.minScore.max})`, intArg('--min-score', LIMITS.minScore))
     .option('--keep', 'keep each scenario\'s database after the run, for inspection')
     .option('--teach', 'explain each failed check: why it matters and a hint toward the fix')
     .option('--quiet', 'no progress on stderr')
-    .option('--store <file>', `record the run in this SQLite run store (default ${DEFAULT_STORE})`, DEFAULT_STORE)
+    .option('--store <file>', `record the run in this SQLite run store (default ${DEFAULTS.store})`, DEFAULTS.store)
     .option('--no-store', 'do not record the run')
     .option('--manual <file>', 'apply manual rubric scores at once (JSON, as for gauntlet score --manual)')
-    .option('--max-heap-mb <n>', 'V8 heap limit of each module instance, MiB (default 512)', intArg('--max-heap-mb', 16, 65536))
-    .option('--call-timeout-ms <n>', 'answer deadline per call: a later answer still counts and is reported as slow; a call is given up once nothing at all was answered for this long (default 10000)', intArg('--call-timeout-ms', 100, 600_000))
-    .option('--call-hard-limit-ms <n>', 'the longest the harness waits for any one call while the system still answers others (default 60000)', intArg('--call-hard-limit-ms', 1000, 600_000))
-    .option('--start-timeout-ms <n>', 'how long setup and create may take before an instance counts as not loading (default 15000)', intArg('--start-timeout-ms', 1000, 600_000))
-    .option('--max-log-bytes <n>', 'cap on each instance\'s captured stdout+stderr; the rest is dropped, marked (default 1000000)', intArg('--max-log-bytes', 0, 2 ** 31 - 1))
+    .option('--max-heap-mb <n>', `V8 heap limit of each module instance, MiB (default ${DEFAULTS.maxHeapMb})`, intArg('--max-heap-mb', LIMITS.maxHeapMb))
+    .option('--call-timeout-ms <n>', `answer deadline per call: a later answer still counts and is reported as slow; a call is given up once nothing at all was answered for this long (default ${DEFAULTS.callTimeoutMs})`, intArg('--call-timeout-ms', LIMITS.callTimeoutMs))
+    .option('--call-hard-limit-ms <n>', `the longest the harness waits for any one call while the system still answers others (default ${DEFAULTS.callHardLimitMs})`, intArg('--call-hard-limit-ms', LIMITS.callHardLimitMs))
+    .option('--start-timeout-ms <n>', `how long setup and create may take before an instance counts as not loading (default ${DEFAULTS.startTimeoutMs})`, intArg('--start-timeout-ms', LIMITS.startTimeoutMs))
+    .option('--max-log-bytes <n>', `cap on each instance's captured stdout+stderr; the rest is dropped, marked (default ${DEFAULTS.maxLogBytes})`, intArg('--max-log-bytes', LIMITS.maxLogBytes))
     .option('--install', 'first install the submission\'s own dependencies: npm ci from its lock file (npm install without one), lifecycle scripts off')
     .option('--no-sandbox', 'run module instances without Node\'s permission model (trusted code only; docs/security.md)')
     .option('--no-contain', 'leave the network open: instances can reach any port of this machine (trusted code only; docs/security.md)')
@@ -171,9 +171,9 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
   program
     .command('self-test')
     .description('grade every reference (must pass) and every fixture (must fail its named check) through the real pipeline')
-    .option('--seed <n>', 'seed (default 1)', intArg('--seed', 0, 2 ** 31 - 1))
-    .option('--seeds <n>', 'run each on this many consecutive seeds', intArg('--seeds', 1, 50), 1)
-    .addOption(new Option('--profile <name>', 'profile').choices(PROFILES).default('quick'))
+    .option('--seed <n>', `seed (default ${DEFAULTS.selfTest.seed})`, intArg('--seed', LIMITS.seed))
+    .option('--seeds <n>', 'run each on this many consecutive seeds', intArg('--seeds', LIMITS.selfTestSeeds), DEFAULTS.selfTest.seeds)
+    .addOption(new Option('--profile <name>', 'profile').choices(PROFILES).default(DEFAULTS.selfTest.profile))
     .option('--only <names>', 'comma-separated reference/fixture names to run')
     .option('--json', 'print the table as JSON')
     .addHelpText('after', `
@@ -183,7 +183,7 @@ flip rate (verdicts that differ from the expected one; expected 0) and the seeds
   $ npm run flakes -- --only cockatiel-policies          every listed case on seeds 1-20`)
     .action(async (opts) => {
       const { runSelfTest, renderSelfTest } = await import('../harness/self-test.ts');
-      const rows = await runSelfTest({ seed: opts.seed ?? 1, seeds: opts.seeds, profile: opts.profile, only: opts.only ? String(opts.only).split(',') : undefined, log: (m) => process.stderr.write(m + '\n') });
+      const rows = await runSelfTest({ seed: opts.seed ?? DEFAULTS.selfTest.seed, seeds: opts.seeds, profile: opts.profile, only: opts.only ? String(opts.only).split(',') : undefined, log: (m) => process.stderr.write(m + '\n') });
       process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : renderSelfTest(rows)) + '\n');
       process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
     });

@@ -1,15 +1,18 @@
 // The command line: parses argv, calls the harness API, prints, and maps results to exit codes (CONTRACT §7:
 // 0 verdict pass, 1 fail or reject or below --min-score, 2 usage error, 3 no infrastructure; 5 inconclusive;
-// 4, outside the contract, only for a gauntlet bug). Only this file exits. Progress goes to stderr; with --json, stdout carries the document alone.
+// 4, outside the contract, only for a gauntlet bug). Only this file exits, and only it installs the signal handlers
+// that clean up and exit (grade() used as a library leaves the host's alone). Progress goes to stderr; with --json,
+// stdout carries one document alone: the result, or `error: { code, message, hint }` when an error ended the command.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import chalk from 'chalk';
-import { GauntletError, InfraError, UsageError } from '../harness/errors.ts';
-import { interrupted, runCleanups } from '../harness/cleanup.ts';
+import { installSignalHandlers, interrupted, runCleanups } from '../harness/cleanup.ts';
+import type { Range } from '../harness/defaults.ts';
 import { registerCommands } from './commands.ts';
+import { asGauntletError, errorDocument, errorText, wantsJson } from './error-output.ts';
 import { exitAfterFlush, tolerateClosedPipes } from '../harness/flush-stdio.ts';
 
-function intArg(name: string, min: number, max: number) {
+function intArg(name: string, { min, max }: Range) {
   return (value: string) => {
     if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
     const n = Number(value);
@@ -21,11 +24,13 @@ function intArg(name: string, min: number, max: number) {
 const program = new Command('gauntlet')
   .description('Grades backend solutions on race conditions, idempotency and resilience: several instances against real PostgreSQL and Redis, under load and injected faults, with every call recorded and checked.')
   .version('0.1.0')
-  .showHelpAfterError('(run gauntlet help <command> for examples)')
-  .exitOverride();
+  .exitOverride()
+  // Parse errors are printed by main() like every other error (message, code, remedy; JSON with --json).
+  .configureOutput({ outputError: () => {} });
 
 registerCommands(program, { intArg, Option });
 tolerateClosedPipes();
+installSignalHandlers();
 
 async function main(): Promise<number> {
   try {
@@ -34,16 +39,14 @@ async function main(): Promise<number> {
   } catch (err) {
     // Interrupted: what fails while the run unwinds is a consequence, not news; the signal handler exits 130/143.
     if (interrupted()) return 130;
-    if (err instanceof CommanderError) {
-      // help and version exit 0; every parse problem is a usage error.
-      return err.exitCode === 0 ? 0 : 2;
-    }
-    if (err instanceof GauntletError) {
-      process.stderr.write(chalk.red(`gauntlet: ${err.message}\n`) + (err.hint ? `  ${err.hint}\n` : ''));
-      return err instanceof UsageError ? 2 : err instanceof InfraError ? 3 : 1;
-    }
-    process.stderr.write(chalk.red(`gauntlet: internal error: ${(err as Error).stack ?? err}\n`) + 'This is a gauntlet bug; please report it with the run folder.\n');
-    return 4;
+    // help and version exit 0; every parse problem is a usage error (exit 2).
+    if (err instanceof CommanderError && err.exitCode === 0) return 0;
+    const args = process.argv.slice(2);
+    const command = args.find((a) => program.commands.some((c) => c.name() === a));
+    const error = asGauntletError(err, command);
+    process.stderr.write(errorText(error, (line) => chalk.red(line)));
+    if (wantsJson(args)) process.stdout.write(JSON.stringify(errorDocument(error), null, 2) + '\n');
+    return error.exitCode;
   }
 }
 

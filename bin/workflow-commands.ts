@@ -8,7 +8,8 @@ import chalk from 'chalk';
 import type { Command, Option as OptionClass } from 'commander';
 import { UsageError } from '../harness/errors.ts';
 import type { GradeResult } from '../harness/types.ts';
-import { DEFAULT_STORE, RunStore } from '../harness/store/store.ts';
+import { RunStore } from '../harness/store/store.ts';
+import { DEFAULTS, LIMITS, type Range } from '../harness/defaults.ts';
 import { REPORT_FILES, reporters, writeAtomic, writeReports, type FileReport, type ReportFormat } from '../harness/reporters/index.ts';
 import { renderTerminal } from '../harness/reporters/terminal.ts';
 import { renderCompare, compareRows } from '../harness/reporters/compare.ts';
@@ -19,14 +20,14 @@ import { readHistory } from '../harness/history/history.ts';
 import { readSqlLog, renderOpStatements, statementsOf } from '../harness/wire/correlate.ts';
 
 interface Helpers {
-  intArg(name: string, min: number, max: number): (v: string) => number;
+  intArg(name: string, range: Range): (v: string) => number;
   Option: typeof OptionClass;
 }
 
-const STORE_HELP = `the run store (SQLite) to read (default ${DEFAULT_STORE})`;
+const STORE_HELP = `the run store (SQLite) to read (default ${DEFAULTS.store})`;
 
 /** Open a store that must already exist (reading commands never create one). */
-export function openExistingStore(file: string = DEFAULT_STORE): RunStore {
+export function openExistingStore(file: string = DEFAULTS.store): RunStore {
   if (!fs.existsSync(file)) throw new UsageError(`no run store at ${path.resolve(file)}`, 'runs are recorded there by gauntlet grade; pass --store <file> if you recorded them elsewhere');
   return RunStore.open(file);
 }
@@ -71,8 +72,8 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
     .command('history')
     .description('list the runs recorded in the run store, newest first')
     .option('--submission <dir>', 'only runs of this submission folder')
-    .option('--limit <n>', 'how many runs (default 20)', intArg('--limit', 1, 10_000), 20)
-    .option('--store <file>', STORE_HELP, DEFAULT_STORE)
+    .option('--limit <n>', `how many runs (default ${DEFAULTS.historyLimit})`, intArg('--limit', LIMITS.historyLimit), DEFAULTS.historyLimit)
+    .option('--store <file>', STORE_HELP, DEFAULTS.store)
     .option('--json', 'as JSON')
     .action((opts) => {
       if (!fs.existsSync(opts.store)) {
@@ -112,7 +113,7 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
     .option('--out <file>', 'write to this file instead of stdout (html goes to the run folder by default)')
     .option('--teach', 'with the terminal summary: why each failed check matters, and a hint')
     .option('--sql <scenario:op>', 'the SQL statements one operation sent, as the fault proxy recorded them (e.g. last-seat:17; op numbers are in the history and counterexamples)')
-    .option('--store <file>', STORE_HELP, DEFAULT_STORE)
+    .option('--store <file>', STORE_HELP, DEFAULTS.store)
     .action((ref: string, opts) => {
       const store = openExistingStore(opts.store);
       try {
@@ -139,7 +140,7 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
     .argument('<run>', 'run id, a unique prefix of it, or last / last~N')
     .option('--manual <file>', 'non-interactive: JSON { "scores": { "<item>": 0-5 | { "score": n, "note": "…" } }, "overrides": { … } }')
     .option('--interviewer <name>', 'who scored (kept with the scores)')
-    .option('--store <file>', STORE_HELP, DEFAULT_STORE)
+    .option('--store <file>', STORE_HELP, DEFAULTS.store)
     .option('--json', 'print the updated result document')
     .addHelpText('after', '\nItems: run `gauntlet score <run> --manual <file>` with item ids from the rubric (docs/interviewers.md). Scores merge with earlier ones; null removes one.')
     .action(async (ref: string, opts) => {
@@ -173,8 +174,8 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
     .command('questions')
     .description('the interview question bank; with a run, ordered by what it showed (a failed single-winner puts concurrency first)')
     .argument('[run]', 'run id, a unique prefix of it, or last / last~N')
-    .option('--limit <n>', 'only the first n topics', intArg('--limit', 1, 100))
-    .option('--store <file>', STORE_HELP, DEFAULT_STORE)
+    .option('--limit <n>', 'only the first n topics', intArg('--limit', LIMITS.questionsLimit))
+    .option('--store <file>', STORE_HELP, DEFAULTS.store)
     .option('--json', 'as JSON')
     .action((ref: string | undefined, opts) => {
       let result: GradeResult | undefined;
@@ -208,7 +209,7 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
     .command('compare')
     .description('stored runs side by side: candidates, or a candidate and the references')
     .argument('<runs...>', 'two or more runs (ids, unique prefixes, last, last~N)')
-    .option('--store <file>', STORE_HELP, DEFAULT_STORE)
+    .option('--store <file>', STORE_HELP, DEFAULTS.store)
     .option('--json', 'as JSON rows')
     .action((refs: string[], opts) => {
       if (refs.length < 2) throw new UsageError('compare needs at least two runs', 'gauntlet history lists them');

@@ -1,7 +1,9 @@
 // Process-wide cleanup registry: everything that starts a process, a database or a temp folder registers its
-// undo here, so Ctrl-C, SIGTERM, an error or a normal exit leaves nothing behind. On a signal the run folder of
-// a grade in progress is marked as interrupted (interrupted.json) once everything is undone, and the process
-// exits 128 + the signal number (130 for Ctrl-C). A second signal while cleaning up quits at once.
+// undo here, so Ctrl-C, SIGTERM, an error or a normal exit leaves nothing behind. Registering never touches the
+// process's signal handling: a program that calls grade() as a library keeps its own SIGINT/SIGTERM behaviour and
+// may call interruptAndClean(signal) from it. The CLI calls installSignalHandlers(): on a signal the run folder of a
+// grade in progress is marked as interrupted (interrupted.json) once everything is undone, and the process exits
+// 128 + the signal number (130 for Ctrl-C). A second signal while cleaning up quits at once.
 
 import { exitAfterFlush } from './flush-stdio.ts';
 import fs from 'node:fs';
@@ -12,7 +14,6 @@ type InterruptHook = (signal: NodeJS.Signals) => void;
 
 const cleanups = new Set<Cleanup>();
 const interruptHooks = new Set<InterruptHook>();
-let installed = false;
 let running: Promise<void> | null = null;
 let interruptedBy: NodeJS.Signals | null = null;
 
@@ -20,19 +21,17 @@ const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM:
 
 /** Register an undo step; returns a function that unregisters it (call it once the step was undone normally). */
 export function onCleanup(fn: Cleanup): () => void {
-  install();
   cleanups.add(fn);
   return () => cleanups.delete(fn);
 }
 
-/** The signal that interrupted this process, once one did: nothing new should be started after it. */
+/** The signal that interrupted this process (see interruptAndClean), once one did: nothing new should be started after it. */
 export function interrupted(): NodeJS.Signals | null {
   return interruptedBy;
 }
 
 /** Run `fn` (synchronously) after the cleanup steps when a signal interrupts the process; returns an unregister. */
 export function onInterrupt(fn: InterruptHook): () => void {
-  install();
   interruptHooks.add(fn);
   return () => interruptHooks.delete(fn);
 }
@@ -80,33 +79,50 @@ export function runCleanups(): Promise<void> {
   return running;
 }
 
-function install(): void {
-  if (installed) return;
-  installed = true;
+/**
+ * What to do when `signal` interrupts the process, without exiting: from now on interrupted() says so (nothing new
+ * starts, a grade in progress unwinds), every registered undo step runs, then every onInterrupt hook (a run folder
+ * gets interrupted.json). The CLI's handlers call it; a program using grade() as a library may call it from its own.
+ */
+export function interruptAndClean(signal: NodeJS.Signals): Promise<void> {
+  interruptedBy ??= signal;
+  if (cleanups.size) say(`\ngauntlet: ${signal} received, cleaning up (instances, databases, temp folders)...\n`);
+  return runCleanups().then(() => {
+    for (const hook of interruptHooks) {
+      try {
+        hook(signal);
+      } catch (err) {
+        say(`gauntlet: could not mark the run as interrupted: ${(err as Error).message}\n`);
+      }
+    }
+  });
+}
+
+/**
+ * The CLI's signal handling (bin/gauntlet.ts installs it; library code never does): SIGINT, SIGTERM and SIGHUP clean
+ * up (interruptAndClean) and exit 128 + the signal number once stdout and stderr drained; a second signal while
+ * cleaning up exits at once. Returns the uninstall.
+ */
+export function installSignalHandlers(): () => void {
   // A closed stderr pipe must not turn a cleanup message into a crash that skips the cleanup.
-  process.stderr.on('error', () => {});
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
+  const ignore = (): void => {};
+  process.stderr.on('error', ignore);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
+    const handler = (): void => {
       const code = SIGNAL_EXIT[signal] ?? 130;
       if (interruptedBy) {
         say(`\ngauntlet: ${signal} again: quitting without finishing the cleanup (gauntlet sweeps leftovers on its next start)\n`);
         process.exit(code);
       }
-      interruptedBy = signal;
-      if (cleanups.size) say(`\ngauntlet: ${signal} received, cleaning up (instances, databases, temp folders)...\n`);
-      void runCleanups()
-        .then(() => {
-          for (const hook of interruptHooks) {
-            try {
-              hook(signal);
-            } catch (err) {
-              say(`gauntlet: could not mark the run as interrupted: ${(err as Error).message}\n`);
-            }
-          }
-        })
-        .finally(() => exitAfterFlush(code));
-    });
-  }
+      void interruptAndClean(signal).finally(() => exitAfterFlush(code));
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+    process.stderr.off('error', ignore);
+  };
 }
 
 function say(text: string): void {

@@ -85,8 +85,9 @@ describe('grade --json', () => {
   it('exits 3 when no database can be had', () => {
     const r = gauntlet(['grade', 'examples/reference-submission', '--json', '--profile', 'quick', '--scenario', 'last-seat'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/postgres' });
     expect(r.code).toBe(3);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/DATABASE_URL/);
+    // --json: still one document on stdout, the error with its code and remedy (test/errors.test.ts has the shape).
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'INFRA_UNAVAILABLE', message: expect.stringMatching(/DATABASE_URL/) });
+    expect(r.stderr).toMatch(/DATABASE_URL.*\[INFRA_UNAVAILABLE\]/);
   });
 });
 
