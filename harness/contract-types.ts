@@ -1,5 +1,6 @@
-// The contract's types (CONTRACT §2–§3), exactly as candidates write against them. `gauntlet init` copies
-// them into a starter kit's local declaration file.
+// The contract's common part (CONTRACT §2), exactly as candidates write against it: the context every module gets,
+// and the base of the error classes that carry a contract code. Each challenge adds its own types and error
+// classes in challenges/<id>/contract.ts; together they are the `gauntlet` module (harness/gauntlet-module.ts).
 
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
@@ -21,25 +22,10 @@ export interface SetupContext extends AppContext {
   scenario: ScenarioData;
 }
 
-export interface SeatReservation { seatId: string; userId: string; timestamp: Date | string }
-export interface SeatService {
-  reserveSeat(seatId: string, userId: string): Promise<SeatReservation>;
-  getReservation(seatId: string): Promise<SeatReservation | null>;
-  holdSeat?(seatId: string, userId: string, ttlMs: number): Promise<SeatReservation>;
-  confirmHold?(seatId: string, userId: string): Promise<SeatReservation>;
-  releaseSeat?(seatId: string, userId: string): Promise<void>;
-}
-
-export interface PaymentWebhook { paymentId: string; status: 'success' | 'failed' | 'pending'; amount: number; userId: string; idempotencyKey: string }
-export interface Subscription { id: string; userId: string; paymentId: string; status: 'active' | 'pending' | 'failed'; amount: number }
-export interface WebhookService {
-  handlePaymentWebhook(req: { headers: Record<string, string>; rawBody: string }): Promise<{ status: number; body?: unknown }>;
-  getSubscriptionsByPaymentId(paymentId: string): Promise<Subscription[]>;
-  getDeadLetters(): Promise<{ idempotencyKey?: string; reason: string; rawBody: string }[]>;
-}
-
-export interface Purchase { id: string; requestId: string; userId: string; productId: string; status: 'active'; chargeId: string; amount: number }
-export interface SubscriptionService {
-  createSubscriptionWithRetry(req: { requestId: string; userId: string; productId: string }): Promise<Purchase>;
-  getSubscription(requestId: string): Promise<Purchase | null>;
+/** An Error with a contract code (CONTRACT §3); submissions may also reject with any Error that has a `code`. */
+export class GauntletCodeError extends Error {
+  constructor(readonly code: string, message?: string) {
+    super(message ?? code);
+    this.name = new.target.name;
+  }
 }

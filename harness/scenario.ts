@@ -159,6 +159,13 @@ export interface CheckInfo {
    * machine make the scenario `inconclusive`.
    */
   safety?: boolean;
+  /**
+   * The rubric items (rubric/rubric.ts ids) whose automatic "share of checks passed" part this check feeds. The
+   * rubric derives its check lists from these; a check that feeds nothing earns nothing (a test says so).
+   */
+  rubric: string[];
+  /** The red flag (CONTRACT §5; rubric/rubric.ts RED_FLAGS) a failure of this check raises, if any. */
+  redFlag?: string;
 }
 
 export interface ChallengeDef {
@@ -168,10 +175,17 @@ export interface ChallengeDef {
   file: string;
   /** Absolute path of the module exporting `routeTable` (the HTTP routes the module adapter serves). */
   routesModule: string;
+  /** Absolute path of the challenge's contract file: the candidate-facing types and error classes (part of `gauntlet`). */
+  contract: string;
+  /** The stub `gauntlet init` writes as `<file>.ts`. */
+  starter: string;
   /** Module methods every submission must export on its service object. */
   requiredMethods: string[];
   optionalMethods: string[];
+  /** The challenge's own checks; the registry appends the pipeline's `loads` and `no-crash` (harness/pipeline-checks.ts). */
   checks: CheckInfo[];
+  /** The pipeline checks' why/hint in this challenge's words (e.g. what a crash drops here). */
+  pipelineCheckNotes?: Partial<Record<'loads' | 'no-crash', { why?: string; hint?: string }>>;
   scenarios: ScenarioDef<any>[];
   /**
    * What of a scenario's data the contract gives the candidate (`ctx.scenario`, the `GAUNTLET_SCENARIO` file):

@@ -5,7 +5,8 @@ import type { ScenarioInspection, SubmissionEvidence } from '../rubric/evidence/
 import type { ScenarioWireEvidence } from '../rubric/evidence/wire/types.ts';
 import type { ManualScoring } from '../rubric/manual.ts';
 
-export type ChallengeId = 'seat-reservation' | 'payment-webhook' | 'subscription';
+/** A registered challenge's id (challenges/index.ts): the kernel names no particular challenge. */
+export type ChallengeId = string;
 export type ProfileName = 'quick' | 'standard' | 'thorough';
 
 /** One call as the history records it: invoked, then ok, fail (definitely did not happen) or info (may have). */

@@ -1,6 +1,11 @@
 // The 100-point rubric as data: sections, items, points, and how each item is earned. An item is automatic
 // (check ids and measured evidence, with partial credit), manual (an interviewer scores it 0–5 with a guide) or
 // mixed (both, as two rubric lines). Checks record; the rubric decides (ARCHITECTURE principle 7).
+// Which checks earn an item, and which raise a red flag, the challenges declare (CheckInfo.rubric, .redFlag).
+
+import { challenges } from '../challenges/index.ts';
+import { PIPELINE_CHECK_IDS } from '../harness/pipeline-checks.ts';
+import type { CheckInfo } from '../harness/scenario.ts';
 
 /** Measured evidence beyond checks; each yields a share 0..1, or "not measured" (see rubric/measures.ts). */
 export type MeasureId =
@@ -14,6 +19,9 @@ export type MeasureId =
   | 'parameterised-sql'
   | 'structured-logging'
   | 'own-tests';
+
+/** Marks an automatic part earned by the checks that feed its item (`CheckInfo.rubric`); resolved below. */
+const FED: string[] = [];
 
 /** One way an automatic part earns points: the pass share of some checks, or a measure. */
 export type AutoPart = { points: number; checks: string[] } | { points: number; measure: MeasureId };
@@ -46,12 +54,12 @@ export const SECTIONS = [
 
 const [S1, S2, S3, S4, S5] = SECTIONS.map((s) => s.title);
 
-export const RUBRIC: RubricItem[] = [
+const ITEMS: RubricItem[] = [
   // Concurrency & Data Integrity
   {
     id: 'locking', section: S1, item: 'Locking', points: 5,
     about: 'The write that decides who wins is arbitrated by the shared store, across processes.',
-    auto: [{ points: 5, checks: ['single-winner', 'hold-expires', 'release-frees-seat', 'one-subscription-per-payment', 'no-double-charge'] }],
+    auto: [{ points: 5, checks: FED }],
     questions: [
       'Which lock (row lock, conditional write, advisory lock, Redis key) decides the winner, and what happens to a lock when its holder dies?',
       'How would the answer change if the seat table were sharded across two databases?',
@@ -62,7 +70,7 @@ export const RUBRIC: RubricItem[] = [
     id: 'transactions', section: S1, item: 'Transactions', points: 5,
     about: 'Writes that belong together commit together; nothing is left half-done or held open.',
     auto: [
-      { points: 4, checks: ['winner-durable', 'no-lost-seats', 'no-state-regression', 'one-subscription-per-payment', 'no-orphan-charge', 'crash-recovered'] },
+      { points: 4, checks: FED },
       { points: 1, measure: 'clean-sessions' },
     ],
     questions: [
@@ -74,7 +82,7 @@ export const RUBRIC: RubricItem[] = [
   {
     id: 'race-prevention', section: S1, item: 'Race prevention', points: 5,
     about: 'Simultaneous requests produce one outcome and truthful answers for everyone else.',
-    auto: [{ points: 5, checks: ['single-winner', 'definite-rejections', 'duplicates-acknowledged', 'one-subscription-per-payment', 'no-double-charge'] }],
+    auto: [{ points: 5, checks: FED }],
     questions: [
       'Walk through two requests for the same seat interleaving statement by statement in your code. Where is the decision made?',
       'How would you show, in a test, that your fix removes the race rather than narrowing it?',
@@ -84,7 +92,7 @@ export const RUBRIC: RubricItem[] = [
   {
     id: 'idempotency', section: S1, item: 'Idempotency', points: 5,
     about: 'Retries and duplicates do nothing new: same key, same result.',
-    auto: [{ points: 5, checks: ['idempotent-rereserve', 'one-subscription-per-payment', 'duplicates-acknowledged', 'notification-exactly-once', 'no-double-charge'] }],
+    auto: [{ points: 5, checks: FED }],
     questions: [
       'What is your idempotency key for each operation, where is it stored, and for how long?',
       'Two duplicates arrive at the same instant on two instances: which one does the work, and what does the other answer?',
@@ -94,7 +102,7 @@ export const RUBRIC: RubricItem[] = [
   {
     id: 'error-recovery', section: S1, item: 'Error recovery', points: 5,
     about: 'Faults (dropped connections, killed backends, crashes) end in a consistent state and a definite answer.',
-    auto: [{ points: 5, checks: ['no-crash', 'definite-rejections', 'eventually-processed', 'poison-dead-lettered', 'crash-recovered', 'eventually-created', 'no-orphan-charge', 'notification-delivered'] }],
+    auto: [{ points: 5, checks: FED }],
     questions: [
       'A database connection drops after the COMMIT was sent but before its reply came back. What does your code tell the user, and is it true?',
       'After an instance is killed mid-request, what finishes or undoes its work, and when?',
@@ -121,7 +129,7 @@ export const RUBRIC: RubricItem[] = [
   {
     id: 'error-handling', section: S2, item: 'Error handling', points: 5,
     about: 'Errors have meaning at the boundary: contract codes for real conflicts, retries for transient faults.',
-    auto: [{ points: 5, checks: ['definite-rejections', 'no-crash', 'poison-dead-lettered', 'notification-decoupled', 'retry-backoff', 'honours-retry-after'] }],
+    auto: [{ points: 5, checks: FED }],
     questions: [
       'Which errors does a caller of your service need to tell apart, and how do they?',
       'What does your service answer while the database is unreachable, and why that?',
@@ -147,7 +155,7 @@ export const RUBRIC: RubricItem[] = [
   {
     id: 'api-design', section: S2, item: 'API design', points: 5,
     about: 'Operations that are safe to retry, with clear and consistent error semantics.',
-    auto: [{ points: 2, checks: ['idempotent-rereserve', 'definite-rejections', 'duplicates-acknowledged', 'signature-enforced'] }],
+    auto: [{ points: 2, checks: FED }],
     manual: 3,
     guide: {
       0: 'Inconsistent errors: the same situation gets different answers, or every failure is a 500.',
@@ -216,7 +224,7 @@ export const RUBRIC: RubricItem[] = [
   {
     id: 'load-balancing', section: S3, item: 'Load balancing', points: 5,
     about: 'Any instance can serve any request: no state that only one process knows.',
-    auto: [{ points: 5, checks: ['single-winner', 'winner-durable', 'no-lost-seats', 'crash-recovered', 'eventually-processed'] }],
+    auto: [{ points: 5, checks: FED }],
     questions: [
       'What breaks if a request is retried on a different instance than the first attempt?',
       'Is anything in your instances\' memory that another instance would need? How did you check?',
@@ -273,7 +281,7 @@ export const RUBRIC: RubricItem[] = [
   {
     id: 'error-handling-code', section: S4, item: 'Error handling in code', points: 5,
     about: 'Every promise handled, pooled clients released and listened to, nothing swallowed.',
-    auto: [{ points: 5, checks: ['no-crash', 'definite-rejections', 'notification-decoupled', 'poison-dead-lettered'] }],
+    auto: [{ points: 5, checks: FED }],
     questions: [
       'What happens to a pooled client when the query on it throws? Show where it is released.',
       'Is there any catch in your code that hides an error a caller needed to know about?',
@@ -300,7 +308,7 @@ export const RUBRIC: RubricItem[] = [
   {
     id: 'distributed-systems', section: S5, item: 'Distributed systems', points: 5,
     about: 'Correct with several processes, clocks, partial failures and crashes.',
-    auto: [{ points: 5, checks: ['single-winner', 'winner-durable', 'hold-expires', 'no-state-regression', 'eventually-processed', 'crash-recovered', 'no-orphan-charge'] }],
+    auto: [{ points: 5, checks: FED }],
     questions: [
       'Whose clock decides that a hold has expired, and what if two instances\' clocks disagree by a second?',
       'A Redis lock expires while its holder is paused by garbage collection. What stops the holder\'s late write?',
@@ -311,7 +319,7 @@ export const RUBRIC: RubricItem[] = [
     id: 'security', section: S5, item: 'Security', points: 5,
     about: 'Signed input verified, SQL parameterised, secrets and URLs taken from the context.',
     auto: [
-      { points: 2, checks: ['signature-enforced'] },
+      { points: 2, checks: FED },
       { points: 2, measure: 'parameterised-sql' },
       { points: 1, measure: 'no-hardcoded-config' },
     ],
@@ -323,21 +331,30 @@ export const RUBRIC: RubricItem[] = [
   },
 ];
 
-/** Red flags (CONTRACT §5): the checks that raise each. Any of them rejects the submission. */
-export const RED_FLAGS: { id: string; checks: string[]; title: string }[] = [
-  { id: 'no-concurrency-handling', checks: ['single-winner'], title: 'No concurrency handling: two users were told they hold the same seat' },
-  { id: 'no-idempotency', checks: ['one-subscription-per-payment', 'no-double-charge'], title: 'No idempotency: a duplicate or a retry did the work twice' },
-  { id: 'security-vulnerability', checks: ['signature-enforced'], title: 'Security vulnerability: forged or injected input changed data' },
-  { id: 'no-error-handling', checks: ['no-crash'], title: 'No error handling: an instance died on its own' },
-  { id: 'no-retry-mechanism', checks: ['eventually-created'], title: 'No retry mechanism: a purchase never completed once the faults healed' },
+/** Red flags (CONTRACT §5), each raised by the checks that declare it (`CheckInfo.redFlag`). Any rejects the submission. */
+const FLAGS: { id: string; title: string }[] = [
+  { id: 'no-concurrency-handling', title: 'No concurrency handling: two users were told they hold the same seat' },
+  { id: 'no-idempotency', title: 'No idempotency: a duplicate or a retry did the work twice' },
+  { id: 'security-vulnerability', title: 'Security vulnerability: forged or injected input changed data' },
+  { id: 'no-error-handling', title: 'No error handling: an instance died on its own' },
+  { id: 'no-retry-mechanism', title: 'No retry mechanism: a purchase never completed once the faults healed' },
 ];
 
-/** The stable check ids of CONTRACT §5, by challenge (`*`: every challenge). */
+/** Every check of every registered challenge (the pipeline's `loads` and `no-crash` once), in registry order. */
+const DECLARED: CheckInfo[] = [...new Map(challenges.flatMap((c) => c.checks).map((k) => [k.id, k])).values()];
+
+/** The rubric: each item's "share of checks passed" part lists the checks that declare they feed the item. */
+export const RUBRIC: RubricItem[] = ITEMS.map((item) => ({
+  ...item,
+  auto: item.auto?.map((p) => ('checks' in p && p.checks === FED ? { points: p.points, checks: DECLARED.filter((k) => k.rubric.includes(item.id)).map((k) => k.id) } : p)),
+}));
+
+export const RED_FLAGS: { id: string; checks: string[]; title: string }[] = FLAGS.map((f) => ({ ...f, checks: DECLARED.filter((k) => k.redFlag === f.id).map((k) => k.id) }));
+
+/** The stable check ids of CONTRACT §5, by challenge (`*`: the pipeline's, in every challenge). */
 export const CONTRACT_CHECKS: Record<string, string[]> = {
-  'seat-reservation': ['single-winner', 'winner-durable', 'definite-rejections', 'no-lost-seats', 'idempotent-rereserve', 'hold-expires', 'release-frees-seat'],
-  'payment-webhook': ['one-subscription-per-payment', 'duplicates-acknowledged', 'no-state-regression', 'signature-enforced', 'poison-dead-lettered', 'eventually-processed', 'notification-exactly-once'],
-  subscription: ['eventually-created', 'no-double-charge', 'no-orphan-charge', 'retry-backoff', 'honours-retry-after', 'notification-decoupled', 'notification-delivered', 'crash-recovered'],
-  '*': ['loads', 'no-crash'],
+  ...Object.fromEntries(challenges.map((c) => [c.id, c.checks.map((k) => k.id).filter((id) => !PIPELINE_CHECK_IDS.includes(id))])),
+  '*': [...PIPELINE_CHECK_IDS],
 };
 
 /** The rubric lines an item produces: one automatic line and/or one manual line. */

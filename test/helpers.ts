@@ -2,6 +2,7 @@
 // and check a result document against the shape CONTRACT §7 fixes.
 
 import { RUBRIC } from '../rubric/rubric.ts';
+import { challenges } from '../challenges/index.ts';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -72,7 +73,7 @@ export function expectContractShape(doc: any): void {
     expect(typeof f.evidence).toBe('string');
   }
   for (const ch of doc.challenges) {
-    expect(['seat-reservation', 'payment-webhook', 'subscription']).toContain(ch.id);
+    expect(challenges.map((c) => c.id)).toContain(ch.id);
     expect(['passed', 'failed', 'error', 'not-attempted', 'inconclusive']).toContain(ch.status);
     for (const s of ch.scenarios) {
       expect(typeof s.id).toBe('string');

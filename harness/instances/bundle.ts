@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { ownDependencies, realpathOr, relativeInside, RESOLVE_PROBE, type DependencyStage } from './dependencies.ts';
+import { gauntletModuleSource } from '../gauntlet-module.ts';
 
 const harnessRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -27,7 +28,11 @@ export interface BundleResult {
  *   places the bundle may take files from (see `confine`)
  * @param dependencies the grade's staging of the submission's node_modules: packages from there load at run time
  */
-export async function bundleInstance(modulePath: string, routesModule: string, outFile: string, submissionDir?: string, dependencies?: DependencyStage): Promise<BundleResult> {
+/**
+ * `contracts`: the registered challenges' contract files, which with the common part make the `gauntlet` module the
+ * submission may import (harness/gauntlet-module.ts).
+ */
+export async function bundleInstance(modulePath: string, routesModule: string, outFile: string, submissionDir?: string, dependencies?: DependencyStage, contracts: string[] = []): Promise<BundleResult> {
   const runtime = path.join(harnessRoot, 'harness', 'instances', 'instance-main.ts');
   const entry = [
     `import { runInstance } from ${JSON.stringify(runtime)};`,
@@ -47,9 +52,8 @@ export async function bundleInstance(modulePath: string, routesModule: string, o
       sourcemap: 'inline',
       logLevel: 'silent',
       nodePaths: [path.join(harnessRoot, 'node_modules')],
-      alias: { gauntlet: path.join(harnessRoot, 'harness', 'public.ts') },
       external: ['pg-native'],
-      plugins: [...(dependencies?.present ? [ownDependencies(dependencies)] : []), optionalRequires(), confine([...(submissionDir ? [submissionDir] : []), path.dirname(modulePath), ...harnessRoots()])],
+      plugins: [gauntletModule(contracts), ...(dependencies?.present ? [ownDependencies(dependencies)] : []), optionalRequires(), confine([...(submissionDir ? [submissionDir] : []), path.dirname(modulePath), ...harnessRoots()])],
       // CommonJS dependencies (pg, ioredis) call require() on built-ins; give the ESM bundle a real require.
       banner: { js: "import { createRequire as __gauntletCreateRequire } from 'node:module'; const require = __gauntletCreateRequire(import.meta.url);" },
     });
@@ -143,4 +147,15 @@ function formatMessages(messages: esbuild.Message[]): string {
   return messages
     .map((m) => (m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ${m.text}\n    ${m.location.lineText}` : m.text))
     .join('\n');
+}
+
+/** `import ... from 'gauntlet'`: the module made from the contract files, whatever the submission's node_modules hold. */
+function gauntletModule(contracts: string[]): esbuild.Plugin {
+  return {
+    name: 'gauntlet-module',
+    setup(build) {
+      build.onResolve({ filter: /^gauntlet$/ }, () => ({ path: 'gauntlet', namespace: 'gauntlet-module' }));
+      build.onLoad({ filter: /.*/, namespace: 'gauntlet-module' }, () => ({ contents: gauntletModuleSource(contracts), loader: 'ts', resolveDir: harnessRoot }));
+    },
+  };
 }

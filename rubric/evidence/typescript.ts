@@ -7,9 +7,13 @@ import { fileURLToPath } from 'node:url';
 import type TS from 'typescript';
 import type { TypeScriptEvidence, SourceRef } from './types.ts';
 import { displayPath } from './sources.ts';
+import { gauntletModuleSource } from '../../harness/gauntlet-module.ts';
+import { contractFiles } from '../../challenges/index.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PUBLIC_MODULE = path.join(root, 'harness', 'public.ts');
+// The `gauntlet` module as the harness builds it from the registry (harness/gauntlet-module.ts): a file that exists
+// only in this compiler host.
+const GAUNTLET_MODULE = path.join(root, 'harness', '.gauntlet-module.ts');
 const SAMPLES = 8;
 const LIB_CACHE = new Map<string, TS.SourceFile>();
 
@@ -35,7 +39,13 @@ export function checkTypes(ts: typeof TS, submission: string, code: string[], de
   const host = ts.createCompilerHost(options, true);
   // Library and dependency declarations never change within a process: parse them once (self-test grades dozens).
   const getSourceFile = host.getSourceFile.bind(host);
+  const gauntletModule = gauntletModuleSource(contractFiles());
+  const fileExists = host.fileExists.bind(host);
+  const readFile = host.readFile.bind(host);
+  host.fileExists = (f) => f === GAUNTLET_MODULE || fileExists(f);
+  host.readFile = (f) => (f === GAUNTLET_MODULE ? gauntletModule : readFile(f));
   host.getSourceFile = (fileName, language, onError, fresh) => {
+    if (fileName === GAUNTLET_MODULE) return ts.createSourceFile(fileName, gauntletModule, language, true);
     if (!fileName.includes(`${path.sep}node_modules${path.sep}`) && !fileName.startsWith(path.join(root, 'harness'))) return getSourceFile(fileName, language, onError, fresh);
     const key = `${typeof language === 'object' ? language.languageVersion : language}:${fileName}`;
     let sf = LIB_CACHE.get(key);
@@ -49,7 +59,7 @@ export function checkTypes(ts: typeof TS, submission: string, code: string[], de
   host.resolveModuleNameLiterals = (literals, containingFile, _redirect, opts) =>
     literals.map((lit) => {
       const name = lit.text;
-      if (name === 'gauntlet') return { resolvedModule: { resolvedFileName: PUBLIC_MODULE, extension: ts.Extension.Ts, isExternalLibraryImport: false } };
+      if (name === 'gauntlet') return { resolvedModule: { resolvedFileName: GAUNTLET_MODULE, extension: ts.Extension.Ts, isExternalLibraryImport: false } };
       const own = ts.resolveModuleName(name, containingFile, opts, host);
       if (own.resolvedModule) return own;
       // The harness's copies of pg, ioredis and Node's types resolve for the submission at run time too.
