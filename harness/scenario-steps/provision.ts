@@ -1,0 +1,200 @@
+// Step 1 of a scenario run: everything the instances will talk to, each piece's cleanup registered as soon as it
+// exists — a fresh database and Redis namespace, the Redis proxy and the PostgreSQL fault proxy (recording
+// redis.jsonl and sql.jsonl and feeding the rubric's wire tap), a tagged way in per process, the scenario files,
+// the mock services, and the cluster of instances (not started yet).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { ScenarioState } from './state.ts';
+import { Cluster } from '../instances/cluster.ts';
+import { createScenarioDatabase, createRedisNamespace, type RedisNamespace, type ScenarioDatabase } from '../infra/index.ts';
+import { startFaultProxy, type FaultProxy } from '../nemesis/index.ts';
+import { resolveServicesSpec, startMockServices, type MockServices } from '../services/index.ts';
+import type { Containment } from '../instances/netns.ts';
+import { relayEndpoint, type WireEndpoint } from '../instances/wire-gate.ts';
+import { openJsonlLog, openSqlLog } from '../wire/sql-log.ts';
+import type { SqlRecord } from '../wire/pg-wire.ts';
+import { createWireTap, type WireTap } from '../../rubric/evidence/wire/index.ts';
+import { startRedisProxy, type RedisProxy, type RedisRecord } from '../wire/redis-proxy.ts';
+
+export interface Provisioned {
+  db: ScenarioDatabase;
+  ns: RedisNamespace | null;
+  /** The fault proxy in front of the scenario's database. */
+  proxy: FaultProxy;
+  /** The scenario's Redis, when there is one: reached only through this proxy. */
+  redisProxy: RedisProxy | null;
+  services: MockServices | undefined;
+  cluster: Cluster;
+  /** The rubric's view of the wire (rubric/evidence/wire): fed the same records, analysed before teardown. */
+  wireTap: WireTap | null;
+  webhookSecret: string;
+  /** Whether the submission sent Redis commands of its own (not a client's handshake): only then are Redis faults worth injecting. */
+  redisUsed(): boolean;
+}
+
+/** What a Redis client sends on its own when it connects (ioredis, node-redis): not the submission's use of Redis. */
+const REDIS_HANDSHAKE = new Set(['AUTH', 'HELLO', 'SELECT', 'CLIENT', 'INFO', 'PING', 'READONLY', 'QUIT', 'COMMAND']);
+
+export async function provision(s: ScenarioState): Promise<Provisioned> {
+  const { o } = s;
+  o.progress('creating database');
+  const db = await createScenarioDatabase(o.infra, `${o.challenge.id}-${o.scenario.id}`);
+  if (!o.keep) s.teardown.push(() => db.drop());
+  const ns = await createRedisNamespace(o.infra);
+  if (ns) s.teardown.push(() => ns.release());
+  const wireTap = o.capture !== false ? createWireTap() : null;
+  const { redisProxy, redisUsed } = await startRedis(s, ns, wireTap);
+  const proxy = await startDatabaseProxy(s, db, wireTap);
+  const containment = o.containment ?? { network: 'open', reason: 'no containment requested' };
+  const ways = await tagWaysIn(s, containment, db, proxy, redisProxy);
+  const webhookSecret = webhookSecretOf(s);
+  const scenarioFile = writeScenarioFiles(s);
+  const services = await startServices(s);
+  const cluster = createCluster(s, { containment, proxy, redisProxy, services, webhookSecret, scenarioFile, ...ways });
+  return { db, ns, proxy, redisProxy, services, cluster, wireTap, webhookSecret, redisUsed };
+}
+
+/**
+ * The scenario's Redis, reached only through its own proxy: a password of its own, its logical database as
+ * database 0, nothing beyond it, every command recorded (redis.jsonl) and open to faults.
+ */
+async function startRedis(s: ScenarioState, ns: RedisNamespace | null, wireTap: WireTap | null): Promise<{ redisProxy: RedisProxy | null; redisUsed(): boolean }> {
+  const { o, history } = s;
+  const redisLog = ns && o.capture !== false ? openJsonlLog<RedisRecord>(path.join(s.dir, 'redis.jsonl')) : null;
+  // Commands of the submission's own (not the client's handshake): only then are Redis faults worth injecting.
+  let redisCommands = 0;
+  const recordRedis = (r: RedisRecord) => {
+    wireTap?.redis(r);
+    if (r.kind === 'command' && r.tag !== 'setup' && !REDIS_HANDSHAKE.has(r.args?.[0] ?? '')) redisCommands++;
+    redisLog?.record(r);
+  };
+  const redisProxy = ns && o.infra.redis ? await startRedisProxy({ upstreamUrl: o.infra.redis.url, db: ns.db, password: randomBytes(18).toString('hex'), record: recordRedis, nowUs: () => history.nowUs() }) : null;
+  if (redisProxy) s.teardown.push(() => redisProxy.close());
+  if (redisLog) s.teardown.push(() => redisLog.close());
+  return { redisProxy, redisUsed: () => redisCommands > 0 };
+}
+
+/** The fault proxy in front of PostgreSQL; every statement the instances send is decoded on the way through (sql.jsonl, CONTRACT §7). */
+async function startDatabaseProxy(s: ScenarioState, db: ScenarioDatabase, wireTap: WireTap | null): Promise<FaultProxy> {
+  const sqlLog = s.o.capture !== false ? openSqlLog(path.join(s.dir, 'sql.jsonl')) : null;
+  if (sqlLog) s.teardown.push(() => sqlLog.close());
+  const recordSql = sqlLog && wireTap ? (r: SqlRecord) => (sqlLog.record(r), wireTap.sql(r)) : null;
+  const proxy = await startFaultProxy({ upstreamHost: db.host, upstreamPort: db.port, ...(recordSql ? { record: recordSql } : {}), nowUs: () => s.history.nowUs() });
+  s.teardown.unshift(() => proxy.close());
+  return proxy;
+}
+
+interface WaysIn {
+  viaProxy: URL;
+  pgUrlFor(index: number): string;
+  redisUrls: Map<number, string>;
+}
+
+/**
+ * Open network: each process gets a tagged port of its own on the proxy, so its statements are known as its own
+ * (setup, the instances, restarts, the fresh instances for final reads). Contained: its own Unix socket (opened by
+ * the cluster through `endpoints`), so nothing is listened on here.
+ */
+async function tagWaysIn(s: ScenarioState, containment: Containment, db: ScenarioDatabase, proxy: FaultProxy, redisProxy: RedisProxy | null): Promise<WaysIn> {
+  const viaProxy = new URL(db.url);
+  viaProxy.hostname = proxy.host;
+  viaProxy.port = String(proxy.port);
+  const pgPorts = new Map<number, number>();
+  if (containment.network === 'open') {
+    for (let index = -1; index < s.o.instances + 3; index++) {
+      const l = await proxy.listen({ tag: index < 0 ? 'setup' : String(index), host: '127.0.0.1', port: 0 });
+      pgPorts.set(index, l.port!);
+    }
+  }
+  const redisUrls = new Map<number, string>();
+  if (containment.network === 'open' && redisProxy) {
+    for (let index = -1; index < s.o.instances + 3; index++) {
+      const l = await redisProxy.listen({ tag: index < 0 ? 'setup' : String(index), host: '127.0.0.1', port: 0 });
+      redisUrls.set(index, l.url!);
+    }
+  }
+  const pgUrlFor = (index: number) => {
+    const u = new URL(viaProxy);
+    if (pgPorts.has(index)) u.port = String(pgPorts.get(index));
+    return u.toString();
+  };
+  return { viaProxy, pgUrlFor, redisUrls };
+}
+
+/** The payment provider's signing secret: per scenario, derived from the seed so a run reproduces. */
+function webhookSecretOf(s: ScenarioState): string {
+  const secretRng = s.rng.fork('webhook-secret');
+  return `whsec_${Array.from({ length: 32 }, () => Math.floor(secretRng.next() * 16).toString(16)).join('')}`;
+}
+
+/** The whole plan stays with the harness (scenario.json); instances get only the contract's part of it. Returns that part's file. */
+function writeScenarioFiles(s: ScenarioState): string {
+  fs.writeFileSync(path.join(s.dir, 'scenario.json'), JSON.stringify(s.data));
+  const scenarioFile = path.join(s.dir, 'candidate-scenario.json');
+  fs.writeFileSync(scenarioFile, JSON.stringify(s.o.challenge.candidateView(s.data)));
+  return scenarioFile;
+}
+
+async function startServices(s: ScenarioState): Promise<MockServices | undefined> {
+  const { o } = s;
+  const services = o.scenario.services
+    ? await startMockServices({ rng: s.rng.fork('services'), nowUs: () => s.history.nowUs(), instances: o.instances, options: resolveServicesSpec(o.scenario.services, s.data, s.params) })
+    : undefined;
+  if (services) s.teardown.push(() => services.close());
+  return services;
+}
+
+interface ClusterWiring extends WaysIn {
+  containment: Containment;
+  proxy: FaultProxy;
+  redisProxy: RedisProxy | null;
+  services: MockServices | undefined;
+  webhookSecret: string;
+  scenarioFile: string;
+}
+
+function createCluster(s: ScenarioState, w: ClusterWiring): Cluster {
+  const { o, history } = s;
+  const { proxy, redisProxy, services } = w;
+  const cluster = new Cluster({
+    launch: o.launch,
+    size: o.instances,
+    env: {
+      DATABASE_URL: w.viaProxy.toString(),
+      REDIS_URL: redisProxy?.url ?? '',
+      GAUNTLET_REDIS_PROBLEM: o.infra.redisProblem ?? '',
+      PAYMENTS_URL: '',
+      NOTIFICATIONS_URL: '',
+      INVENTORY_URL: '',
+      WEBHOOK_SECRET: w.webhookSecret,
+      GAUNTLET_SCENARIO: w.scenarioFile,
+    },
+    envFor: (i) => {
+      const urls = services?.urlsFor(i);
+      return { DATABASE_URL: w.pgUrlFor(i), ...(w.redisUrls.has(i) ? { REDIS_URL: w.redisUrls.get(i)! } : {}), ...(urls ? { PAYMENTS_URL: urls.payments, NOTIFICATIONS_URL: urls.notifications, INVENTORY_URL: urls.inventory } : {}) };
+    },
+    runDir: s.dir,
+    startTimeoutMs: o.startTimeoutMs,
+    nowUs: () => history.nowUs(),
+    network: {
+      containment: w.containment,
+      // What a contained instance may reach: its database proxy, its Redis, its own mock-service ports.
+      endpoints: (index) => {
+        // Named as PostgreSQL names its sockets, so the runtime's own pool connects to it directly (no bridge hop).
+        const list: WireEndpoint[] = [{ name: 'pg', fileName: `.s.PGSQL.${proxy.port}`, port: proxy.port, open: (socketPath, tag) => proxy.listen({ tag, path: socketPath }).then((l) => () => l.close()) }];
+        if (redisProxy) list.push({ name: 'redis', port: redisProxy.port, open: (socketPath, tag) => redisProxy.listen({ tag, path: socketPath }).then((l) => () => l.close()) });
+        if (services) for (const [name, url] of Object.entries(services.urlsFor(index))) list.push(endpointOf(name, url));
+        return list;
+      },
+    },
+  });
+  s.teardown.unshift(() => cluster.stopAll());
+  return cluster;
+}
+
+function endpointOf(name: string, url: string): WireEndpoint {
+  const u = new URL(url);
+  return relayEndpoint(name, u.hostname, Number(u.port));
+}
