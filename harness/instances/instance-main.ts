@@ -154,7 +154,9 @@ async function buildContext() {
   const redisUrl = env.REDIS_URL ?? '';
   // pg reaches a Unix socket through its folder (`host`), the file being PostgreSQL's `.s.PGSQL.<port>`.
   const pgSocket = socketFor(databaseUrl);
-  const max = Number(env.GAUNTLET_PG_POOL_MAX ?? 10);
+  // ctx.pg holds at most 10 connections (node-postgres's default; docs/decisions.md): one size for every grade, so
+  // scores compare. A submission that wants another size makes its own pool from ctx.databaseUrl.
+  const max = 10;
   const pool = new pg.Pool(pgSocket ? { ...pgParts(databaseUrl), host: pgSocket.slice(0, pgSocket.lastIndexOf('/')), max } : { connectionString: databaseUrl, max });
   // CONTRACT §8: every client the pool creates has an 'error' listener, so a killed backend never crashes the process.
   pool.on('connect', (client) => client.on('error', (err) => send({ type: 'log', message: 'pg client error (connection lost)', fields: { error: err.message, by: 'gauntlet' } })));
