@@ -27,7 +27,7 @@ import { trustsLocalConnections } from './infra/pg-admin.ts';
 import { UsageError } from './errors.ts';
 import { interrupted, markRunInterrupted } from './cleanup.ts';
 import { fail } from './checkers/verdict.ts';
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HARD_LIMIT_MS } from './generator/client.ts';
+import { DEFAULTS, LIMITS, PROFILES } from './defaults.ts';
 
 export interface GradeOptions {
   submission: string;
@@ -38,16 +38,16 @@ export interface GradeOptions {
   instances?: number;
   seed?: number;
   profile?: ProfileName;
-  /** Where run folders go; `.gauntlet/runs` by default. */
+  /** Where run folders go; DEFAULTS.outDir (`.gauntlet/runs`) by default. */
   outDir?: string;
   /** Keep each scenario's database after the run (for inspection). */
   keep?: boolean;
   minScore?: number;
   /** Reuse an already acquired infrastructure (tests, self-test); otherwise acquired and released here. */
   infra?: Infra;
-  /** Answer deadline per call, ms (default 10000): slower answers are measured as slow, not failed. */
+  /** Answer deadline per call, ms (default DEFAULTS.callTimeoutMs): slower answers are measured as slow, not failed. */
   callTimeoutMs?: number;
-  /** Hard limit per call, ms (default 60000): only a call unanswered this long, or hung, counts as unanswered. */
+  /** Hard limit per call, ms (default DEFAULTS.callHardLimitMs): only a call unanswered this long, or hung, counts as unanswered. */
   callHardLimitMs?: number;
   /** Run module instances under Node's permission model (default true). */
   sandbox?: boolean;
@@ -63,11 +63,11 @@ export interface GradeOptions {
   allowOpenNetwork?: boolean;
   /** Record every statement and Redis command per scenario (sql.jsonl, redis.jsonl); default true. Off only to measure what it costs. */
   capture?: boolean;
-  /** V8 heap limit per module instance, MiB (default 512). */
+  /** V8 heap limit per module instance, MiB (default DEFAULTS.maxHeapMb). */
   maxHeapMb?: number;
-  /** How long an instance may take to become ready (setup, create), ms (default 15000). */
+  /** How long an instance may take to become ready (setup, create), ms (default DEFAULTS.startTimeoutMs). */
   startTimeoutMs?: number;
-  /** Cap on each instance's captured stdout+stderr, bytes (default 1000000; the rest is dropped, marked). */
+  /** Cap on each instance's captured stdout+stderr, bytes (default DEFAULTS.maxLogBytes; the rest is dropped, marked). */
   maxLogBytes?: number;
   /** Use a private embedded PostgreSQL even if DATABASE_URL is set or a local server runs (docs/security.md). */
   embeddedPostgres?: boolean;
@@ -94,16 +94,16 @@ export type ProgressEvent =
   | { kind: 'scenario-progress'; challenge: string; scenario: string; message: string }
   | { kind: 'scenario-end'; challenge: string; scenario: string; result: ScenarioResult };
 
-export const PROFILES: ProfileName[] = ['quick', 'standard', 'thorough'];
-export const DEFAULT_INSTANCES = 4;
+// Defaults and limits live in harness/defaults.ts (the CLI's help and parsing read the same values).
+export { DEFAULTS, LIMITS, PROFILES } from './defaults.ts';
 
 export function validateOptions(o: GradeOptions): Required<Pick<GradeOptions, 'instances' | 'seed' | 'profile'>> & { challenges: ChallengeDef[] } {
-  const profile = o.profile ?? 'standard';
+  const profile = o.profile ?? DEFAULTS.profile;
   if (!PROFILES.includes(profile)) throw new UsageError(`unknown profile "${profile}"`, `use one of: ${PROFILES.join(', ')}`);
-  const instances = o.instances ?? DEFAULT_INSTANCES;
-  if (!Number.isInteger(instances) || instances < 1 || instances > 16) throw new UsageError(`--instances must be a whole number from 1 to 16, got ${instances}`);
-  const seed = o.seed ?? crypto.randomInt(1, 2 ** 31 - 1);
-  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative whole number, got ${seed}`);
+  const instances = o.instances ?? DEFAULTS.instances;
+  if (!inRange(instances, LIMITS.instances)) throw new UsageError(`--instances must be a whole number from ${LIMITS.instances.min} to ${LIMITS.instances.max}, got ${instances}`);
+  const seed = o.seed ?? crypto.randomInt(DEFAULTS.randomSeed.min, DEFAULTS.randomSeed.max);
+  if (!inRange(seed, LIMITS.seed)) throw new UsageError(`--seed must be a whole number from ${LIMITS.seed.min} to ${LIMITS.seed.max}, got ${seed}`);
   const ids = o.challenges ?? registry.map((c) => c.id);
   const chosen = ids.map((id) => {
     const c = registry.find((x) => x.id === id);
@@ -118,9 +118,11 @@ export function validateOptions(o: GradeOptions): Required<Pick<GradeOptions, 'i
   // A scenario filter narrows the challenges too: a challenge none of whose scenarios runs is not graded at all
   // (rather than reported as passed with nothing run).
   const graded = o.scenarios ? chosen.filter((c) => c.scenarios.some((s) => o.scenarios!.includes(s.id))) : chosen;
-  if (o.minScore !== undefined && !(o.minScore >= 0 && o.minScore <= 100)) throw new UsageError(`--min-score must be from 0 to 100, got ${o.minScore}`);
+  if (o.minScore !== undefined && !(o.minScore >= LIMITS.minScore.min && o.minScore <= LIMITS.minScore.max)) throw new UsageError(`--min-score must be from ${LIMITS.minScore.min} to ${LIMITS.minScore.max}, got ${o.minScore}`);
   return { instances, seed, profile, challenges: graded };
 }
+
+const inRange = (n: number, r: { min: number; max: number }): boolean => Number.isInteger(n) && n >= r.min && n <= r.max;
 
 export async function grade(o: GradeOptions): Promise<GradeResult> {
   const started = Date.now();
@@ -128,7 +130,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   const submission = assertSubmissionDir(o.submission);
   const config = readSubmissionConfig(submission);
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${opts.seed}-${crypto.randomBytes(3).toString('hex')}`;
-  const runDir = path.resolve(o.outDir ?? '.gauntlet/runs', runId);
+  const runDir = path.resolve(o.outDir ?? DEFAULTS.outDir, runId);
   fs.mkdirSync(runDir, { recursive: true });
   const progress = o.onProgress ?? (() => {});
   const modules = opts.challenges.map((c) => ({ challenge: c, file: findModule(submission, c, config) }));
@@ -142,6 +144,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ submission, ...opts, challenges: opts.challenges.map((c) => c.id), scenarios: o.scenarios, startedAt: new Date(started).toISOString() }, null, 2));
 
   // Ctrl-C / SIGTERM: once everything is cleaned up, the run folder says the run was interrupted and what had finished.
+  // Only a hook: the signal handling itself is the CLI's (or the host program's), never grade()'s (harness/cleanup.ts).
   const completed: { challenge: string; scenario: string; status: string }[] = [];
   const unmarkInterrupted = markRunInterrupted(runDir, () => completed);
 
@@ -166,7 +169,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   try {
     const plan = modules.flatMap((m) => (m.file ? m.challenge.scenarios.filter((s) => !o.scenarios || o.scenarios.includes(s.id)).map((s) => ({ m, s })) : []));
     let index = 0;
-    const moduleLaunch = (bundle: string, readable: string[] = [], manifest?: string): LaunchSpec => ({ kind: 'module', bundle, sandbox: o.sandbox ?? true, maxHeapMb: o.maxHeapMb ?? 512, maxLogBytes: o.maxLogBytes, readable, manifest });
+    const moduleLaunch = (bundle: string, readable: string[] = [], manifest?: string): LaunchSpec => ({ kind: 'module', bundle, sandbox: o.sandbox ?? true, maxHeapMb: o.maxHeapMb ?? DEFAULTS.maxHeapMb, maxLogBytes: o.maxLogBytes, readable, manifest });
     const scenarioOptions = (challenge: ChallengeDef, s: ScenarioDef, launch: LaunchSpec): ScenarioRunOptions => ({
       infra: infra!,
       challenge,
@@ -179,12 +182,12 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       profile: opts.profile,
       instances: opts.instances,
       keep: !!o.keep,
-      callTimeoutMs: o.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
-      callHardLimitMs: o.callHardLimitMs ?? DEFAULT_HARD_LIMIT_MS,
-      startTimeoutMs: o.startTimeoutMs ?? 15_000,
-      settleMs: 300,
+      callTimeoutMs: o.callTimeoutMs ?? DEFAULTS.callTimeoutMs,
+      callHardLimitMs: o.callHardLimitMs ?? DEFAULTS.callHardLimitMs,
+      startTimeoutMs: o.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
+      settleMs: DEFAULTS.settleMs,
       // Far above any scenario's designed length: slow answers are waited for (up to the hard limit each).
-      scenarioTimeoutMs: 300_000,
+      scenarioTimeoutMs: DEFAULTS.scenarioTimeoutMs,
       progress: (message) => progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: s.id, message }),
     });
     for (const { challenge, file } of modules) {
@@ -195,9 +198,9 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       // Each bundle in a folder of its own: a sandboxed instance may read its bundle's folder and nothing else
       // of the run (not the histories, ledgers or logs of other scenarios).
       const bundleFile = path.join(runDir, challenge.id, 'bundle', 'instance.bundle.mjs');
-      const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission, dependencies);
+      const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission, dependencies, registry.map((c) => c.contract));
       // Under bubblewrap an HTTP-mode instance sees the run folders and the run store's folder empty.
-      const hide = [path.resolve(o.outDir ?? '.gauntlet/runs'), ...(o.store ? [path.dirname(path.resolve(o.store))] : [])];
+      const hide = [path.resolve(o.outDir ?? DEFAULTS.outDir), ...(o.store ? [path.dirname(path.resolve(o.store))] : [])];
       const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes, hide } : moduleLaunch(bundleFile, dependencies.readable(), path.join(submission, 'package.json'));
       const scenarios: ScenarioResult[] = [];
       for (const { s } of plan.filter((p) => p.m.challenge === challenge)) {
