@@ -53,20 +53,25 @@ export interface SelfTestRow {
   runDir?: string;
 }
 
-/** Every reference module and every fixture folder in the repository. */
-export function discoverCases(): SelfTestCase[] {
+/**
+ * Every reference module and every fixture folder in the repository (`base`: the repository root). An entry of a
+ * reference folder whose name starts with `_` (`reference/<id>/_shared/`) is code the references share, not a
+ * reference.
+ */
+export function discoverCases(base = root): SelfTestCase[] {
   const cases: SelfTestCase[] = [];
   for (const c of challenges) {
-    const dir = path.join(root, 'reference', c.id);
+    const dir = path.join(base, 'reference', c.id);
     if (!fs.existsSync(dir)) continue;
     for (const f of fs.readdirSync(dir).sort()) {
+      if (f.startsWith('_') || f.startsWith('.')) continue;
       const full = path.join(dir, f);
       // A file is a module reference; a folder with gauntlet.json is a submission of its own (HTTP mode).
       if (/\.(ts|mts|js|mjs)$/.test(f) && !f.includes('.test.')) cases.push({ kind: 'reference', name: `${c.id}/${f.replace(/\.\w+$/, '')}`, challenge: c.id, file: full });
       else if (fs.existsSync(path.join(full, 'gauntlet.json'))) cases.push({ kind: 'reference', name: `${c.id}/${f}`, challenge: c.id, file: full, folder: true });
     }
   }
-  const fixtures = path.join(root, 'fixtures', 'submissions');
+  const fixtures = path.join(base, 'fixtures', 'submissions');
   if (fs.existsSync(fixtures)) {
     for (const name of fs.readdirSync(fixtures).sort()) {
       const expFile = path.join(fixtures, name, 'expected.json');
@@ -82,8 +87,12 @@ export function discoverCases(): SelfTestCase[] {
   return cases;
 }
 
-/** A throwaway submission folder whose gauntlet.json points at the module (the documented path override). */
-function submissionFor(c: SelfTestCase): string {
+/**
+ * A throwaway submission folder whose gauntlet.json points at the module (the documented path override). The module
+ * is not copied: it stays beside the code it imports (`./_shared/…`, a sibling reference), so the bundle resolves
+ * those imports (bundling may take files from the module's own folder) and the source read follows them.
+ */
+export function submissionFor(c: SelfTestCase): string {
   if (c.folder) return c.file;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-selftest-'));
   fs.writeFileSync(path.join(dir, 'gauntlet.json'), JSON.stringify({ paths: { [c.challenge]: c.file } }));

@@ -25,9 +25,12 @@
 //     to a service can open on a burst of failures of one endpoint and delay healthy ones (here: 500 ms at most).
 //   - Retry-After needs a custom backoff: the library knows nothing of HTTP.
 //   - One more dependency, and its abstractions to learn.
-import type { AppContext, Purchase, SetupContext, SubscriptionService } from 'gauntlet';
+//
+// The request's check, the purchase reads, the confirmation message and the background loop: _shared/purchases.ts.
+import type { AppContext, SetupContext, SubscriptionService } from 'gauntlet';
 import type { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
+import { type PurchaseRow, activePurchase, checkRequest, codeError, confirmation, every, loadPurchase, sleep, toPurchase, transientDb } from './_shared/purchases.ts';
 import {
   BrokenCircuitError,
   ExponentialBackoff,
@@ -58,16 +61,10 @@ type State = 'pending' | 'reserved' | 'charged' | 'compensating' | 'active' | 'f
 type Code = 'OUT_OF_STOCK' | 'PAYMENT_DECLINED' | 'PURCHASE_FAILED';
 type Service = 'payments' | 'inventory' | 'notifications';
 
-interface Row {
-  request_id: string;
-  user_id: string;
-  product_id: string;
-  subscription_id: string;
+interface Row extends PurchaseRow {
   state: State;
   reservation_id: string | null;
-  amount: number | null;
   currency: string | null;
-  charge_id: string | null;
   refunded: boolean;
   failure_code: Code | null;
 }
@@ -152,13 +149,7 @@ async function attempt(url: string, method: 'POST' | 'DELETE', key: string, body
   return { status: res.status, body: json };
 }
 
-const codeError = (code: string, message: string) => Object.assign(new Error(message), { code });
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Database errors worth another try (no connection to be had, one lost, a conflict): the library retries them too. */
-const TRANSIENT_DB_CODES = new Set(['53300', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '40001', '40P01']);
-const transientDb = (err: Error) =>
-  TRANSIENT_DB_CODES.has(String((err as { code?: unknown }).code)) || /ECONNRESET|ECONNREFUSED|EPIPE|Connection terminated|connection slots|too many clients|timeout exceeded when trying to connect|server closed the connection/i.test(err.message);
 const dbRetry = retry(handleWhen(transientDb), { maxAttempts: 30, backoff: new ExponentialBackoff(BACKOFF) });
 
 export default async function create(ctx: AppContext): Promise<SubscriptionService & { stop(): void }> {
@@ -190,7 +181,7 @@ export default async function create(ctx: AppContext): Promise<SubscriptionServi
   // -------------------------------------------------------------------------------------------------------------
   // The saga: per state, its remote call and where each answer leads.
 
-  const load = async (rid: string): Promise<Row | null> => (await pg.query<Row>('SELECT * FROM purchases WHERE request_id = $1', [rid])).rows[0] ?? null;
+  const load = (rid: string) => loadPurchase<Row>(pg, rid);
   async function move(row: Row, fields: Partial<Row>): Promise<Row> {
     const cols = Object.keys(fields);
     const r = await pg.query<Row>(
@@ -204,7 +195,7 @@ export default async function create(ctx: AppContext): Promise<SubscriptionServi
     try {
       await client.query('BEGIN');
       const r = await client.query<Row>(`UPDATE purchases SET state = 'active', updated_at = clock_timestamp() WHERE request_id = $1 AND state = 'charged' RETURNING *`, [row.request_id]);
-      if (r.rows[0]) await client.query('INSERT INTO confirmations (request_id, message) VALUES ($1, $2) ON CONFLICT DO NOTHING', [row.request_id, { channel: 'email', to: row.user_id, template: 'subscription-created', data: { requestId: row.request_id } }]);
+      if (r.rows[0]) await client.query('INSERT INTO confirmations (request_id, message) VALUES ($1, $2) ON CONFLICT DO NOTHING', [row.request_id, confirmation(row)]);
       await client.query('COMMIT');
       return r.rows[0] ?? (await load(row.request_id))!;
     } catch (err) {
@@ -329,22 +320,12 @@ export default async function create(ctx: AppContext): Promise<SubscriptionServi
     );
   }
 
-  const loop = (every: number, what: string, fn: () => Promise<void>) => {
-    const tick = async () => {
-      if (stopped) return;
-      await fn().catch((err) => ctx.log(`${what} failed`, { error: (err as Error).message }));
-      if (!stopped) setTimeout(tick, every * (0.75 + Math.random() / 2));
-    };
-    setTimeout(tick, Math.random() * every);
-  };
-  loop(SWEEP_EVERY_MS, 'sweep', sweep);
-  loop(OUTBOX_EVERY_MS, 'confirmations', deliver);
-
-  const toPurchase = (r: Row): Purchase => ({ id: r.subscription_id, requestId: r.request_id, userId: r.user_id, productId: r.product_id, status: 'active', chargeId: r.charge_id!, amount: r.amount! });
+  every(ctx, SWEEP_EVERY_MS, 'sweep', () => stopped, sweep);
+  every(ctx, OUTBOX_EVERY_MS, 'confirmations', () => stopped, deliver);
 
   return {
-    async createSubscriptionWithRetry({ requestId, userId, productId }) {
-      if (![requestId, userId, productId].every((v) => typeof v === 'string' && v)) throw new Error('requestId, userId and productId are required');
+    async createSubscriptionWithRetry(req) {
+      const { requestId, userId, productId } = checkRequest(req);
       const deadline = Date.now() + ANSWER_WITHIN_MS;
       await dbRetry.execute(() =>
         pg.query(
@@ -367,8 +348,7 @@ export default async function create(ctx: AppContext): Promise<SubscriptionServi
     },
 
     async getSubscription(requestId) {
-      const r = await dbRetry.execute(() => pg.query<Row>(`SELECT * FROM purchases WHERE request_id = $1 AND state = 'active'`, [requestId]));
-      return r.rows[0] ? toPurchase(r.rows[0]) : null;
+      return dbRetry.execute(() => activePurchase(pg, requestId));
     },
 
     stop() {
