@@ -83,7 +83,11 @@ describe('recording and reading runs', () => {
     const h = (d: string) => fingerprint(d).hash;
     expect(h(a)).toBe(h(b));
     expect(h(a)).not.toBe(h(c));
-    expect(fingerprint(path.join(root, 'examples', 'reference-submission'), [path.join(root, 'reference', 'seat-reservation', 'conditional-update.ts')]).files.map((f) => path.basename(f.path)).sort()).toEqual(['conditional-update.ts', 'gauntlet.json']);
+    // A module pointed at from gauntlet.json counts, with the shared files it imports (reference/<id>/_shared/).
+    const files = fingerprint(path.join(root, 'examples', 'reference-submission'), [path.join(root, 'reference', 'seat-reservation', 'conditional-update.ts')]).files.map((f) => f.path);
+    expect(files.map((f) => path.basename(f))).toEqual(expect.arrayContaining(['conditional-update.ts', 'gauntlet.json']));
+    expect(files.filter((f) => !/(conditional-update\.ts|gauntlet\.json)$/.test(f)).every((f) => f.includes('_shared'))).toBe(true);
+    expect(files.some((f) => f.includes('_shared'))).toBe(true);
   });
 
   it('re-scoring updates the result, the score columns and the manual scores', T, () => {
