@@ -58,6 +58,8 @@ export default defineConfig({
       'challenges/seat-reservation/operations.test.ts',
       'challenges/payment-webhook/operations.test.ts',
       'challenges/subscription/operations.test.ts',
+      'harness/cleanup.test.ts',
+      'test/errors.test.ts',
       'test/reference-discovery.test.ts',
     ],
     testTimeout: 30_000,

@@ -11,6 +11,10 @@ import { grade } from './index.ts';
 import { acquireInfra, type Infra } from './infra/index.ts';
 import { challenges } from '../challenges/index.ts';
 import type { GradeResult, ProfileName } from './types.ts';
+import { UsageError } from './errors.ts';
+import { LIMITS } from './defaults.ts';
+import { CONCERNS } from '../rubric/concerns.ts';
+import { RED_FLAGS } from '../rubric/rubric.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -28,6 +32,63 @@ export interface FixtureExpectation {
   concerns?: string[];
   /** Red flag ids the grade must raise. */
   redFlags?: string[];
+}
+
+const EXPECTATION_FIELDS = ['challenge', 'mustFail', 'scenarios', 'why', 'passesWithInstances', 'concerns', 'redFlags'];
+/** The checks the pipeline runs in every scenario of every challenge (CONTRACT §5). */
+const PIPELINE_CHECKS = ['loads', 'no-crash'];
+
+/**
+ * A fixture's expected.json, read and checked: valid JSON, known fields, a known challenge, and check, scenario,
+ * concern and red flag ids that exist. Anything wrong is a usage error (FIXTURE_INVALID, exit 2) naming the file and
+ * what is wrong, never a crash of self-test.
+ */
+export function readExpectation(file: string): FixtureExpectation {
+  const shown = path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file);
+  const bad = (what: string, hint = 'gauntlet list names every challenge, scenario and check; docs/rubric.md the concerns and red flags'): never => {
+    throw new UsageError(`fixture ${shown}: ${what}`, hint, 'FIXTURE_INVALID');
+  };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    bad(`is not valid JSON (${(err as Error).message})`, 'fix the JSON: { "challenge": "<id>", "mustFail": ["<check id>"], "why": "..." }');
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) bad('must be a JSON object', 'e.g. { "challenge": "seat-reservation", "mustFail": ["single-winner"], "why": "..." }');
+  const o = doc as Record<string, unknown>;
+  const unknownFields = Object.keys(o).filter((k) => !EXPECTATION_FIELDS.includes(k));
+  if (unknownFields.length) bad(`unknown field ${unknownFields.map((k) => `"${k}"`).join(', ')}`, `the fields are: ${EXPECTATION_FIELDS.join(', ')}`);
+  const challenge = challenges.find((c) => c.id === o.challenge);
+  if (!challenge) bad(`"challenge" must be one of ${challenges.map((c) => c.id).join(', ')}, got ${JSON.stringify(o.challenge)}`);
+  const ids = (field: string, known: string[], required = false): string[] | undefined => {
+    const v = o[field];
+    if (v === undefined && !required) return undefined;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return bad(`"${field}" must be an array of ids, got ${JSON.stringify(v)}`);
+    const unknown = (v as string[]).filter((x) => !known.includes(x));
+    if (unknown.length) bad(`unknown ${field === 'mustFail' ? 'check' : field === 'redFlags' ? 'red flag' : field.replace(/s$/, '')} ${unknown.map((x) => `"${x}"`).join(', ')} in "${field}"`, `known for ${challenge!.id}: ${known.join(', ')}`);
+    return v as string[];
+  };
+  const checks = [...new Set([...challenge!.checks.map((k) => k.id), ...challenge!.scenarios.flatMap((s) => s.checkers.map((k) => k.id)), ...PIPELINE_CHECKS])];
+  const expectation: FixtureExpectation = {
+    challenge: challenge!.id,
+    mustFail: ids('mustFail', checks, true)!,
+    scenarios: ids('scenarios', challenge!.scenarios.map((s) => s.id)),
+    concerns: ids('concerns', CONCERNS.map((c) => c.id)),
+    redFlags: ids('redFlags', RED_FLAGS.map((f) => f.id)),
+  };
+  if (o.why !== undefined) {
+    if (typeof o.why !== 'string') bad(`"why" must be a string, got ${JSON.stringify(o.why)}`);
+    expectation.why = o.why as string;
+  }
+  if (o.passesWithInstances !== undefined) {
+    const n = o.passesWithInstances;
+    const { min, max } = LIMITS.instances;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) bad(`"passesWithInstances" must be a whole number from ${min} to ${max}, got ${JSON.stringify(n)}`);
+    expectation.passesWithInstances = n as number;
+  }
+  if (!expectation.mustFail.length && !expectation.concerns?.length && !expectation.redFlags?.length) bad('expects nothing: name a check in "mustFail", or a concern or red flag it must raise', 'a fixture that expects nothing passes self-test whatever the grader does');
+  for (const k of ['scenarios', 'concerns', 'redFlags'] as const) if (expectation[k] === undefined) delete expectation[k];
+  return expectation;
 }
 
 export interface SelfTestCase {
@@ -76,7 +137,7 @@ export function discoverCases(base = root): SelfTestCase[] {
     for (const name of fs.readdirSync(fixtures).sort()) {
       const expFile = path.join(fixtures, name, 'expected.json');
       if (!fs.existsSync(expFile)) continue;
-      const expect = JSON.parse(fs.readFileSync(expFile, 'utf8')) as FixtureExpectation;
+      const expect = readExpectation(expFile);
       const challenge = challenges.find((c) => c.id === expect.challenge);
       if (!challenge) throw new Error(`${expFile}: unknown challenge ${expect.challenge}`);
       const file = ['.ts', '.mts', '.js', '.mjs'].map((e) => path.join(fixtures, name, challenge.file + e)).find((p) => fs.existsSync(p));
