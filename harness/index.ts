@@ -20,6 +20,7 @@ import type { ManualScoring } from '../rubric/manual.ts';
 import { writeReports, type FileReport } from './reporters/index.ts';
 import { RunStore } from './store/store.ts';
 import { runScenario, type ScenarioRunOptions } from './scenario-runner.ts';
+import { compareWithReference } from './reference-throughput.ts';
 import { instanceUser, type LaunchSpec } from './instances/instance-process.ts';
 import { containment as probeContainment, type Containment } from './instances/netns.ts';
 import { bubblewrap } from './instances/bwrap.ts';
@@ -209,17 +210,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
         const result: ScenarioResult = !bundled.ok
           ? { id: s.id, status: 'error', error: `the module does not compile:\n${bundled.error}`, checks: [fail('loads', `the module does not compile: ${bundled.error!.split('\n')[0]}`, { error: bundled.error })], metrics: { operations: 0, ok: 0, fail: 0, indeterminate: 0, p50Ms: 0, p99Ms: 0, throughputPerS: 0, maxInFlight: 0 } }
           : await runScenario(scenarioOptions(challenge, s, launch));
-        if (result.status !== 'error' && s.params[opts.profile].compareReference && challenge.benchmarkReference && path.resolve(file) !== challenge.benchmarkReference) {
-          progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: s.id, message: 'measuring the fastest reference for comparison' });
-          const refBundle = path.join(runDir, challenge.id, 'reference-bundle', 'instance.bundle.mjs');
-          const ref = (await bundleInstance(challenge.benchmarkReference, challenge.routesModule, refBundle)).ok
-            ? await runScenario({ ...scenarioOptions(challenge, s, moduleLaunch(refBundle)), runDir: path.join(runDir, 'reference'), progress: () => {} })
-            : null;
-          const refThroughput = Number(ref?.metrics.loadThroughputPerS ?? ref?.metrics.throughputPerS ?? 0);
-          const own = Number(result.metrics.loadThroughputPerS ?? result.metrics.throughputPerS);
-          result.metrics.referenceThroughputPerS = refThroughput || null;
-          result.metrics.throughputRatio = refThroughput ? Math.round((own / refThroughput) * 100) / 100 : null;
-        }
+        await compareWithReference(result, scenarioOptions(challenge, s, launch), file, moduleLaunch);
         scenarios.push(result);
         completed.push({ challenge: challenge.id, scenario: s.id, status: result.status });
         progress({ kind: 'scenario-end', challenge: challenge.id, scenario: s.id, result });
