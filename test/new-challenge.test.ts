@@ -20,8 +20,11 @@ let copy = '';
 let tmp = '';
 
 /** The CLI of the copy, as a user runs it; stdout must be one JSON document where asked. */
-async function gauntlet(args: string[], timeout = 240_000) {
-  return run(process.execPath, [path.join(copy, 'bin', 'gauntlet.mjs'), ...args], { cwd: copy, timeout, maxBuffer: 64 << 20, env: { ...process.env, FORCE_COLOR: '0' } }).catch((e) => e as { stdout: string; stderr: string; code: number });
+async function gauntlet(args: string[], timeout = 240_000): Promise<{ stdout: string; stderr: string; code: number }> {
+  return run(process.execPath, [path.join(copy, 'bin', 'gauntlet.mjs'), ...args], { cwd: copy, timeout, maxBuffer: 64 << 20, env: { ...process.env, FORCE_COLOR: '0' } }).then(
+    (r) => ({ ...r, code: 0 }),
+    (e) => e as { stdout: string; stderr: string; code: number },
+  );
 }
 
 beforeAll(async () => {
@@ -65,7 +68,7 @@ describe('a new challenge is one folder plus one registry line', () => {
   it('is in the starter kit: its stub and its contract\'s types', async () => {
     const kit = path.join(tmp, 'kit');
     const r = await gauntlet(['init', kit]);
-    expect(r.code ?? 0, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(fs.readFileSync(path.join(kit, 'toy-counter.ts'), 'utf8')).toContain('CounterService');
     expect(fs.readFileSync(path.join(kit, 'gauntlet.d.ts'), 'utf8')).toMatch(/export interface CounterService \{/);
   }, 120_000);
@@ -96,7 +99,7 @@ describe('a new challenge is one folder plus one registry line', () => {
     expect(line(good.doc).evidence).toContain('no-lost-increments');
     expect(line(good.doc).awarded).toBe(line(good.doc).points);
     expect(line(bad.doc).awarded!).toBeLessThan(line(good.doc).awarded!);
-    expect(good.r.code ?? 0).toBe(0);
+    expect(good.r.code).toBe(0);
     expect(bad.r.code).toBe(1);
     // The reports name it, with the check's own words.
     const md = fs.readFileSync(path.join(bad.doc.runDir, 'report.md'), 'utf8');
