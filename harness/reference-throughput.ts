@@ -26,7 +26,7 @@ export async function compareWithReference(result: ScenarioResult, own: Scenario
 /** The reference's throughput on the same scenario and seed, in a run folder of its own (`reference/`); 0 when it could not be had. */
 async function referenceThroughput(reference: string, own: ScenarioRunOptions, moduleLaunch: (bundle: string) => LaunchSpec): Promise<number> {
   const refBundle = path.join(own.runDir, own.challenge.id, 'reference-bundle', 'instance.bundle.mjs');
-  const ref = (await bundleInstance(reference, own.challenge.routesModule, refBundle)).ok
+  const ref = (await bundleInstance(reference, own.challenge.routesModule, refBundle, undefined, undefined, [own.challenge.contract])).ok
     ? await runScenario({ ...own, launch: moduleLaunch(refBundle), runDir: path.join(own.runDir, 'reference'), progress: () => {} })
     : null;
   return Number(ref?.metrics.loadThroughputPerS ?? ref?.metrics.throughputPerS ?? 0);

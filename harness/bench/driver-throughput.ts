@@ -83,7 +83,7 @@ async function drive(ctx: BenchContext, rounds: number, durationMs: number): Pro
   if (!challenge) throw new Error(`the ${SEAT} challenge is not registered`);
   const dir = fs.mkdtempSync(path.join(ctx.tmpDir, 'driver-'));
   const bundle = path.join(dir, 'instance.bundle.mjs');
-  const built = await bundleInstance(referenceFile('conditional-update'), challenge.routesModule, bundle);
+  const built = await bundleInstance(referenceFile('conditional-update'), challenge.routesModule, bundle, undefined, undefined, [challenge.contract]);
   if (!built.ok) throw new Error(`the reference does not bundle: ${built.error}`);
   const seats = Array.from({ length: SEATS }, (_, i) => seatName(i + 1));
   const scenarioFile = path.join(dir, 'scenario.json');
