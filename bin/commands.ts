@@ -5,15 +5,15 @@
 import { InvalidArgumentError, type Command, type Option as OptionClass } from 'commander';
 import chalk from 'chalk';
 import path from 'node:path';
-import { grade, exitCodeOf } from '../harness/index.ts';
-import { DEFAULTS, LIMITS, PROFILES, type Range } from '../harness/defaults.ts';
-import { renderTerminal } from '../harness/reporters/terminal.ts';
-import { createProgress } from '../harness/reporters/progress.ts';
+import { grade, exitCodeOf } from '../harness/app/grade.ts';
+import { DEFAULTS, LIMITS, PROFILES, type Range } from '../harness/app/defaults.ts';
+import { renderTerminal } from '../harness/app/reporters/terminal.ts';
+import { createProgress } from '../harness/app/reporters/progress.ts';
 import { challenges } from '../challenges/index.ts';
 import { UsageError } from '../harness/errors.ts';
 import { interrupted } from '../harness/cleanup.ts';
 import type { ProfileName } from '../harness/types.ts';
-import { parseReportList } from '../harness/reporters/index.ts';
+import { parseReportList } from '../harness/app/reporters/index.ts';
 import { readManualFile, registerWorkflowCommands } from './workflow-commands.ts';
 
 interface Helpers {
@@ -163,7 +163,7 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .description('write a candidate starter kit: one stub per challenge, the contract\'s types, and a README')
     .argument('<dir>', 'folder to create (must be empty or not exist)')
     .action(async (dir: string) => {
-      const { writeStarterKit } = await import('../harness/starter-kit.ts');
+      const { writeStarterKit } = await import('../harness/app/starter-kit.ts');
       const files = writeStarterKit(path.resolve(dir));
       process.stdout.write(`Wrote a starter kit to ${path.resolve(dir)}:\n${files.map((f) => `  ${f}`).join('\n')}\nNext: implement seat-reservation.ts, then run  npx gauntlet grade ${dir} --profile quick\n`);
     });
@@ -182,7 +182,7 @@ flip rate (verdicts that differ from the expected one; expected 0) and the seeds
   $ gauntlet self-test --only plain-for-update,seat-serializable-no-retry --seeds 20
   $ npm run flakes -- --only cockatiel-policies          every listed case on seeds 1-20`)
     .action(async (opts) => {
-      const { runSelfTest, renderSelfTest } = await import('../harness/self-test.ts');
+      const { runSelfTest, renderSelfTest } = await import('../harness/app/self-test.ts');
       const rows = await runSelfTest({ seed: opts.seed ?? DEFAULTS.selfTest.seed, seeds: opts.seeds, profile: opts.profile, only: opts.only ? String(opts.only).split(',') : undefined, log: (m) => process.stderr.write(m + '\n') });
       process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : renderSelfTest(rows)) + '\n');
       process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
@@ -197,7 +197,7 @@ flip rate (verdicts that differ from the expected one; expected 0) and the seeds
     .option('--md <file>', 'also write the figures as Markdown tables to this file')
     .addHelpText('after', '\nPrints figures with their targets (✓/✗); a missed target does not change the exit status (0), only an error does.')
     .action(async (opts) => {
-      const { runBench, renderBench, writeBenchMarkdown } = await import('../harness/bench/index.ts');
+      const { runBench, renderBench, writeBenchMarkdown } = await import('../harness/app/bench/index.ts');
       const report = await runBench({ quick: !!opts.quick, thorough: !!opts.thorough, log: (m) => process.stderr.write(chalk.dim(m) + '\n') });
       if (opts.md) writeBenchMarkdown(String(opts.md), report);
       process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : renderBench(report)) + '\n');

@@ -7,7 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import chalk from 'chalk';
 import { installSignalHandlers, interrupted, runCleanups } from '../harness/cleanup.ts';
-import type { Range } from '../harness/defaults.ts';
+import type { Range } from '../harness/app/defaults.ts';
 import { registerCommands } from './commands.ts';
 import { asGauntletError, errorDocument, errorText, wantsJson } from './error-output.ts';
 import { exitAfterFlush, tolerateClosedPipes } from '../harness/flush-stdio.ts';

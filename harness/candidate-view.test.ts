@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { challenges } from '../challenges/index.ts';
 import { createRng } from './seed.ts';
-import { PROFILES } from './index.ts';
+import { PROFILES } from './app/grade.ts';
 
 /** CONTRACT §2: the scenario fields each challenge's setup may read. */
 const CONTRACT_FIELDS: Record<string, string[]> = { 'seat-reservation': ['seats'], 'payment-webhook': [], subscription: [] };

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { installSignalHandlers, interruptAndClean, interrupted, markRunInterrupted, onCleanup, onInterrupt } from './cleanup.ts';
-import { grade } from './index.ts';
+import { grade } from './app/grade.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const listeners = () => SIGNALS.map((s) => process.listenerCount(s));

@@ -307,7 +307,7 @@ describe('verdicts and exit codes that mean what they say (CONTRACT §7)', () =>
   };
 
   it('inconclusive only when nothing else failed; its failed checks raise no red flag and count neither way', { timeout: 60_000 }, async () => {
-    const { exitCodeOf, EXIT_INCONCLUSIVE } = await import('../harness/index.ts');
+    const { exitCodeOf, EXIT_INCONCLUSIVE } = await import('../harness/app/grade.ts');
     const alone = scoreChallenges([inconclusiveSeat()], input());
     expect(alone.redFlags).toEqual([]);
     const verdict = verdictOf([inconclusiveSeat()], alone.redFlags, alone.score);
@@ -320,7 +320,7 @@ describe('verdicts and exit codes that mean what they say (CONTRACT §7)', () =>
   });
 
   it('a failed or rejected grade exits 1 without --min-score; a pass exits 0, or 1 below the gate', T, async () => {
-    const { exitCodeOf } = await import('../harness/index.ts');
+    const { exitCodeOf } = await import('../harness/app/grade.ts');
     const failing = gradeResult([challenge('seat-reservation', [seatScenario('last-seat', { 'no-lost-seats': bad('no-lost-seats') })])]);
     expect(exitCodeOf({ ...failing, verdict: 'fail', redFlags: [] })).toBe(1);
     expect(exitCodeOf({ ...failing, verdict: 'reject' })).toBe(1);

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { grade } from '../harness/index.ts';
+import { grade } from '../harness/app/grade.ts';
 import { acquireInfra } from '../harness/infra/index.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../harness/infra/embedded-postgres.ts';
 import { freePort, pidAlive } from '../harness/infra/process-util.ts';

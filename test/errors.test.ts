@@ -12,7 +12,7 @@ import path from 'node:path';
 import { CommanderError } from 'commander';
 import { GauntletError, InfraError, InternalError, UsageError } from '../harness/errors.ts';
 import { asGauntletError, errorDocument, errorText, wantsJson } from '../bin/error-output.ts';
-import { readExpectation } from '../harness/self-test.ts';
+import { readExpectation } from '../harness/app/self-test.ts';
 
 function gauntlet(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['bin/gauntlet.mjs', ...args], { encoding: 'utf8', env: { ...process.env, ...env, FORCE_COLOR: '0' }, timeout: 60_000 });

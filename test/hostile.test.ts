@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { grade, type GradeOptions } from '../harness/index.ts';
+import { grade, type GradeOptions } from '../harness/app/grade.ts';
 import { acquireInfra, createScenarioDatabase, type Infra } from '../harness/infra/index.ts';
 import { instanceUser } from '../harness/instances/instance-process.ts';
 import net from 'node:net';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { discoverCases, submissionFor, type SelfTestCase } from '../harness/self-test.ts';
+import { discoverCases, submissionFor, type SelfTestCase } from '../harness/app/self-test.ts';
 import { findModule, readSubmissionConfig } from '../harness/submission.ts';
 import { bundleInstance } from '../harness/instances/bundle.ts';
 import { collectSources } from '../rubric/evidence/sources.ts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
-import { grade } from '../harness/index.ts';
+import { grade } from '../harness/app/grade.ts';
 import { acquireInfra, type Infra } from '../harness/infra/index.ts';
 import { expectContractShape, instanceProcesses, leftoverDatabases } from './helpers.ts';
 

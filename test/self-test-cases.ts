@@ -3,7 +3,7 @@
 // self-test`), with nothing left behind afterwards.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverCases, runSelfTest, type SelfTestCase } from '../harness/self-test.ts';
+import { discoverCases, runSelfTest, type SelfTestCase } from '../harness/app/self-test.ts';
 import { acquireInfra, type Infra } from '../harness/infra/index.ts';
 import { instanceProcesses, leftoverDatabases } from './helpers.ts';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { grade } from '../harness/index.ts';
+import { grade } from '../harness/app/grade.ts';
 import { installDependencies } from '../harness/instances/dependencies.ts';
 import { acquireInfra, type Infra } from '../harness/infra/index.ts';
 import { expectContractShape, instanceProcesses, leftoverDatabases } from './helpers.ts';

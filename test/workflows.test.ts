@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectContractShape } from './helpers.ts';
-import { CHROMIUM, dumpDom } from '../harness/reporters/browser-helpers.ts';
+import { CHROMIUM, dumpDom } from '../harness/app/reporters/browser-helpers.ts';
 import { inquirerPrompter, scoreInteractively, type Prompter } from '../bin/score-prompt.ts';
 import { RUBRIC } from '../rubric/rubric.ts';
 import type { GradeResult } from '../harness/types.ts';
