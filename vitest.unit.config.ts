@@ -61,6 +61,8 @@ export default defineConfig({
       'harness/cleanup.test.ts',
       'test/errors.test.ts',
       'test/reference-discovery.test.ts',
+      'test/layers.test.ts',
+      'test/registry.test.ts',
     ],
     testTimeout: 30_000,
     fileParallelism: false,

@@ -3,7 +3,7 @@
 // and an optional note. The prompts come from @inquirer/prompts; the flow takes any Prompter (tests pass fakes).
 
 import chalk from 'chalk';
-import type { GradeResult } from '../harness/types.ts';
+import type { GradeResult } from '../rubric/result.ts';
 import { RUBRIC } from '../rubric/rubric.ts';
 import { MANUAL_SCALE, type ManualScoring } from '../rubric/manual.ts';
 import { evidenceForItem } from '../rubric/item-evidence.ts';

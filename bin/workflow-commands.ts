@@ -7,7 +7,7 @@ import path from 'node:path';
 import chalk from 'chalk';
 import type { Command, Option as OptionClass } from 'commander';
 import { UsageError } from '../harness/errors.ts';
-import type { GradeResult } from '../harness/types.ts';
+import type { GradeResult } from '../rubric/result.ts';
 import { RunStore } from '../harness/app/store/store.ts';
 import { DEFAULTS, LIMITS, type Range } from '../harness/app/defaults.ts';
 import { REPORT_FILES, reporters, writeAtomic, writeReports, type FileReport, type ReportFormat } from '../harness/app/reporters/index.ts';

@@ -2,6 +2,7 @@
 // the candidate's setup, N instances, the workload with its faults, healing, settling, final reads, then the
 // checkers over the history. Always tears everything down, whatever happened.
 
+import type { ScenarioObservers } from './evidence-types.ts';
 import type { ChallengeDef, ScenarioDef } from './scenario.ts';
 import type { ProfileName, ScenarioResult } from './types.ts';
 import type { LaunchSpec } from './instances/instance-process.ts';
@@ -22,6 +23,8 @@ export interface ScenarioRunOptions {
   launch: LaunchSpec;
   /** Record every statement and Redis command (sql.jsonl, redis.jsonl); default true (off only to measure its cost). */
   capture?: boolean;
+  /** What observes the scenario beyond its history (the rubric's wire tap and database inspection); none when absent. */
+  observers?: ScenarioObservers;
   /** How instances are kept off the network (instances/netns.ts); open when not given. */
   containment?: Containment;
   runDir: string;

@@ -1,9 +1,8 @@
-// Shared types of the grading pipeline: operations and history, fault windows, checks, scenarios, challenges
-// and the graded result (the `--json` document of CONTRACT §7). Every other module speaks in these terms.
+// Shared types of the grading pipeline: operations and history, fault windows, checks, scenario and challenge
+// results. The graded result built on them (score, rubric lines, red flags: the `--json` document of CONTRACT §7)
+// is the rubric's (rubric/result.ts); what a scenario observed besides its history is in evidence-types.ts.
 
-import type { ScenarioInspection, SubmissionEvidence } from '../rubric/evidence/types.ts';
-import type { ScenarioWireEvidence } from '../rubric/evidence/wire/types.ts';
-import type { ManualScoring } from '../rubric/manual.ts';
+import type { ScenarioInspection, ScenarioWireEvidence } from './evidence-types.ts';
 
 /** A registered challenge's id (challenges/index.ts): the kernel names no particular challenge. */
 export type ChallengeId = string;
@@ -121,75 +120,4 @@ export interface ChallengeResult {
   file?: string;
   error?: string;
   scenarios: ScenarioResult[];
-}
-
-export interface RedFlag {
-  id: string;
-  check: string;
-  evidence: string;
-}
-
-export interface RubricLine {
-  section: string;
-  item: string;
-  points: number;
-  awarded: number | null;
-  source: 'auto' | 'manual';
-  evidence: string[];
-  /** Additive: the rubric item's stable id (the key of a manual score). */
-  id?: string;
-  /** Additive: the item has an automatic and a manual part, each its own line. */
-  mixed?: boolean;
-  /** Additive: how the points were earned, in words (share of checks, measured figures, the interviewer's note). */
-  detail?: string;
-  /** Additive: an automatic line an interviewer overrode; what the harness had awarded. */
-  autoAwarded?: number;
-}
-
-/** A "major concern" of the rubric: not a rejection, a warning with its evidence. */
-export interface Concern {
-  id: string;
-  title: string;
-  evidence: string[];
-}
-
-export interface Score {
-  automated: number;
-  automatedMax: number;
-  manual: number | null;
-  manualMax: number;
-  total: number;
-  max: 100;
-}
-
-/** The `--json` document (CONTRACT §7). Extra fields are additive; the listed ones are fixed. */
-export interface GradeResult {
-  schemaVersion: 1;
-  tool: 'gauntlet';
-  submission: string;
-  seed: number;
-  profile: ProfileName;
-  verdict: 'pass' | 'fail' | 'reject' | 'inconclusive';
-  score: Score;
-  redFlags: RedFlag[];
-  challenges: ChallengeResult[];
-  rubric: RubricLine[];
-  runId?: string;
-  runDir?: string;
-  instances?: number;
-  startedAt?: string;
-  durationMs?: number;
-  infrastructure?: { postgres: string; redis: string };
-  /**
-   * How the submission was kept in (docs/security.md): `network` contained (a namespace per instance reaching only
-   * its scenario's endpoints) or open (with why); `filesystem` under Node's permission model or open (HTTP mode,
-   * --no-sandbox).
-   */
-  sandbox?: { network: 'contained' | 'open'; how?: string; reason?: string; filesystem: 'permission model' | 'read-only (bubblewrap)' | 'open' };
-  /** Additive: major concerns (warnings with evidence), the static evidence, the gate, manual scoring, report files. */
-  concerns?: Concern[];
-  evidence?: SubmissionEvidence;
-  minScore?: number;
-  manual?: ManualScoring;
-  reports?: Partial<Record<'html' | 'md' | 'junit', string>>;
 }

@@ -5,7 +5,8 @@
 // compiler's AST — never a guess from the shape of the source text. Pure: check results, inspections, wire and
 // static evidence in.
 
-import type { ChallengeResult, Concern } from '../harness/types.ts';
+import type { ChallengeResult } from '../harness/types.ts';
+import type { Concern } from './result.ts';
 import type { SubmissionEvidence } from './evidence/types.ts';
 import type { FindingList, ScenarioWireEvidence } from './evidence/wire/types.ts';
 import { measure, ran, wireOf } from './measures.ts';

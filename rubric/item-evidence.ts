@@ -2,7 +2,7 @@
 // automatic half of a mixed item, techniques found in the code, logging figures, checks that speak to it).
 // Pure: a stored result in, lines of text out.
 
-import type { GradeResult } from '../harness/types.ts';
+import type { GradeResult } from './result.ts';
 import { wireOf } from './measures.ts';
 
 const checkLine = (r: GradeResult, ids: string[]): string | null => {

@@ -2,7 +2,7 @@
 // and concerns that make it urgent. `orderTopics` puts first what a run showed: a failed single-winner brings the
 // concurrency deep-dive to the top, a failed crash check the consistency questions, and so on.
 
-import type { GradeResult } from '../harness/types.ts';
+import type { GradeResult } from './result.ts';
 import { RED_FLAGS } from './rubric.ts';
 
 const RED_FLAG_CHECKS = new Set(RED_FLAGS.flatMap((f) => f.checks));

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { checkShare, rescore, scoreChallenges, sectionTotals, verdictOf, type ScoreInput } from './score.ts';
 import { RUBRIC } from './rubric.ts';
 import { allSeatPassing, bad, challenge, expectedChecks, gradeResult, notAttempted, ok, scenario, seatScenario, staticEvidence, undecided, wireEvidence } from './test-results.ts';
-import type { ChallengeResult, RubricLine } from '../harness/types.ts';
+import type { ChallengeResult } from '../harness/types.ts';
+import type { RubricLine } from './result.ts';
 
 const T = { timeout: 5000 };
 const input = (extra: ScoreInput = {}): ScoreInput => ({ expectedChecks, ...extra });

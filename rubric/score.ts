@@ -6,7 +6,8 @@
 // Redis) and a scenario not selected count neither way. Unmeasured parts hand their points to the item's other
 // parts. Manual parts stay null until an interviewer scores them.
 
-import type { ChallengeResult, Concern, GradeResult, RedFlag, RubricLine, Score } from '../harness/types.ts';
+import type { ChallengeResult } from '../harness/types.ts';
+import type { Concern, GradeResult, RedFlag, RubricLine, Score } from './result.ts';
 import type { SubmissionEvidence } from './evidence/types.ts';
 import { CONTRACT_CHECKS, RED_FLAGS, RUBRIC, autoPoints, type AutoPart, type RubricItem } from './rubric.ts';
 import { measure, ran, wireOf, type MeasureResult } from './measures.ts';

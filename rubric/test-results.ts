@@ -2,7 +2,8 @@
 // challenges in a few characters, and an expected-checks table that does not depend on the registry.
 
 import type { ScenarioWireEvidence } from './evidence/wire/types.ts';
-import type { ChallengeId, ChallengeResult, CheckResult, GradeResult, ScenarioResult } from '../harness/types.ts';
+import type { ChallengeId, ChallengeResult, CheckResult, ScenarioResult } from '../harness/types.ts';
+import type { GradeResult } from './result.ts';
 import type { ExpectedChecks } from './score.ts';
 import type { StaticEvidence, SubmissionEvidence } from './evidence/types.ts';
 

@@ -13,7 +13,7 @@ import { expectContractShape } from './helpers.ts';
 import { CHROMIUM, dumpDom } from '../harness/app/reporters/browser-helpers.ts';
 import { inquirerPrompter, scoreInteractively, type Prompter } from '../bin/score-prompt.ts';
 import { RUBRIC } from '../rubric/rubric.ts';
-import type { GradeResult } from '../harness/types.ts';
+import type { GradeResult } from '../rubric/result.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-workflows-'));
 // The graded instances make their private folders under TMPDIR: point it here, so they are findable (and removed).

@@ -7,7 +7,8 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { challenges as registry } from '../../challenges/index.ts';
 import type { ChallengeDef, ScenarioDef } from '../scenario.ts';
-import type { ChallengeResult, GradeResult, ProfileName, ScenarioResult } from '../types.ts';
+import type { ChallengeResult, ProfileName, ScenarioResult } from '../types.ts';
+import type { GradeResult } from '../../rubric/result.ts';
 import { acquireInfra, type Infra } from '../infra/index.ts';
 import { bundleInstance } from '../instances/bundle.ts';
 import { DependencyStage } from '../instances/dependencies.ts';
@@ -15,6 +16,7 @@ import { assertSubmissionDir, findModule, readSubmissionConfig } from '../submis
 import { scoreChallenges, verdictOf } from '../../rubric/score.ts';
 import { gatherEvidenceInBackground } from '../../rubric/evidence/background.ts';
 import { gatherEvidence } from '../../rubric/evidence/index.ts';
+import { rubricObservers } from '../../rubric/evidence/observers.ts';
 import type { SubmissionEvidence } from '../../rubric/evidence/types.ts';
 import type { ManualScoring } from '../../rubric/manual.ts';
 import { writeReports, type FileReport } from './reporters/index.ts';
@@ -178,6 +180,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       launch,
       containment,
       capture: o.capture,
+      observers: rubricObservers,
       runDir,
       seed: opts.seed,
       profile: opts.profile,
@@ -298,4 +301,4 @@ export function exitCodeOf(result: GradeResult, minScore?: number): 0 | 1 | type
   return 0;
 }
 
-export type { GradeResult } from '../types.ts';
+export type { GradeResult } from '../../rubric/result.ts';

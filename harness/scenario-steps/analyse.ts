@@ -1,6 +1,6 @@
 // Step 5 of a scenario run: what the run showed. The checkers over the history (crashes classified against the
 // fault windows first), the metrics, the status (inconclusive when a starved machine explains a liveness
-// failure), then the rubric's evidence read before teardown drops it: the database and Redis, and the wire.
+// failure), then what the application observes (ScenarioObservers) read before teardown drops it: the database and Redis, and the wire.
 
 import type { ChallengeDef, CheckInput } from '../scenario.ts';
 import type { CheckResult, FaultWindow, InstanceEvent, Op, ScenarioResult } from '../types.ts';
@@ -9,7 +9,6 @@ import type { Settled, Workload } from './workload.ts';
 import { resultOf, type ScenarioState } from './state.ts';
 import { latencySummary } from '../history/latency.ts';
 import { pass, fail, unknown } from '../checkers/verdict.ts';
-import { inspectScenario } from '../../rubric/evidence/database.ts';
 import { inconclusiveReason } from '../machine-watch.ts';
 
 /** Connection errors an instance can die of when the harness itself broke its database connections (CONTRACT §8). */
@@ -26,9 +25,9 @@ export async function analyse(s: ScenarioState, p: Provisioned, w: Workload, set
   const inconclusive = status === 'failed' ? inconclusiveReason(checks, (id) => isSafety(s.o.challenge, id), w.machine) : null;
   if (inconclusive) status = 'inconclusive';
   // Rubric evidence (schema, sessions left in a transaction, Redis keys without TTL), before teardown drops it.
-  const inspection = await inspectScenario({ adminUrl: p.db.adminUrl, role: p.db.role, redisUrl: p.ns?.url });
+  const inspection = await s.o.observers?.inspect?.({ adminUrl: p.db.adminUrl, role: p.db.role, redisUrl: p.ns?.url });
   const wire = await readWire(s, p, metrics);
-  return { ...resultOf(s, status, checks), metrics, faults, inspection, ...(wire ? { wire } : {}), ...(inconclusive ? { inconclusive } : {}) };
+  return { ...resultOf(s, status, checks), metrics, faults, ...(inspection ? { inspection } : {}), ...(wire ? { wire } : {}), ...(inconclusive ? { inconclusive } : {}) };
 }
 
 /** The submission used Redis where there is none: the environment's problem, not held against the submission. */

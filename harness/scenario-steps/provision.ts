@@ -1,6 +1,6 @@
 // Step 1 of a scenario run: everything the instances will talk to, each piece's cleanup registered as soon as it
 // exists — a fresh database and Redis namespace, the Redis proxy and the PostgreSQL fault proxy (recording
-// redis.jsonl and sql.jsonl and feeding the rubric's wire tap), a tagged way in per process, the scenario files,
+// redis.jsonl and sql.jsonl and feeding the wire tap the application observes with), a tagged way in per process, the scenario files,
 // the mock services, and the cluster of instances (not started yet).
 
 import fs from 'node:fs';
@@ -15,7 +15,7 @@ import type { Containment } from '../instances/netns.ts';
 import { relayEndpoint, type WireEndpoint } from '../instances/wire-gate.ts';
 import { openJsonlLog, openSqlLog } from '../wire/sql-log.ts';
 import type { SqlRecord } from '../wire/pg-wire.ts';
-import { createWireTap, type WireTap } from '../../rubric/evidence/wire/index.ts';
+import type { WireTap } from '../evidence-types.ts';
 import { startRedisProxy, type RedisProxy, type RedisRecord } from '../wire/redis-proxy.ts';
 
 export interface Provisioned {
@@ -44,7 +44,7 @@ export async function provision(s: ScenarioState): Promise<Provisioned> {
   if (!o.keep) s.teardown.push(() => db.drop());
   const ns = await createRedisNamespace(o.infra);
   if (ns) s.teardown.push(() => ns.release());
-  const wireTap = o.capture !== false ? createWireTap() : null;
+  const wireTap = o.capture !== false ? (o.observers?.wireTap?.() ?? null) : null;
   const { redisProxy, redisUsed } = await startRedis(s, ns, wireTap);
   const proxy = await startDatabaseProxy(s, db, wireTap);
   const containment = o.containment ?? { network: 'open', reason: 'no containment requested' };

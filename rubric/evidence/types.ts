@@ -1,6 +1,8 @@
 // The automatic evidence beyond the challenge checks, as plain values: what a static read of the submission's
 // source found, and what the scenario database and Redis namespace looked like right after a run.
 
+export type { ScenarioInspection, TableInfo } from '../../harness/evidence-types.ts';
+
 /** A place in the submission's source, for evidence a reviewer can open. */
 export interface SourceRef {
   /** Path relative to the submission folder (or absolute when the file lives outside it). */
@@ -53,33 +55,6 @@ export interface StaticEvidence {
   usesRedis: boolean;
   usesPostgres: boolean;
   tests: TestEvidence;
-}
-
-export interface TableInfo {
-  schema: string;
-  name: string;
-  /** Estimated rows (pg_class.reltuples, -1 when never analysed). */
-  rows: number;
-  primaryKey: string[] | null;
-  /** Unique constraints and unique indexes (column lists). */
-  unique: string[][];
-  /** Every index: name, columns in order, unique. */
-  indexes: { name: string; columns: string[]; unique: boolean }[];
-  foreignKeys: { columns: string[]; references: string }[];
-  seqScans: number;
-  indexScans: number;
-}
-
-/** The scenario database and Redis namespace right after the final reads, before teardown. */
-export interface ScenarioInspection {
-  /** Set when the inspection itself failed (it never fails the scenario). */
-  error?: string;
-  tables: TableInfo[];
-  /** Sessions of the candidate's role left idle inside an open transaction after the system went quiet. */
-  idleInTransaction: { ageMs: number; query: string }[];
-  /** Advisory locks still held after the run. */
-  advisoryLocks: number;
-  redis: { keys: number; withoutTtl: number; sampleWithoutTtl: string[]; truncated: boolean } | null;
 }
 
 /** Everything the rubric can use besides check results. */

@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import type { ProgressEvent } from '../grade.ts';
-import type { GradeResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 
 export const STEPS = ['bundle', 'database', 'setup', 'instances', 'workload', 'final reads + checks', 'teardown', 'reference', 'scoring'] as const;
 export type Step = (typeof STEPS)[number];

@@ -2,7 +2,8 @@
 // already acquired infrastructure), with a per-scenario and per-step breakdown and the harness's peak RSS.
 
 import { grade } from '../grade.ts';
-import type { GradeResult, ProfileName } from '../../types.ts';
+import type { ProfileName } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 import { atMost, failedLine, line, type BenchLine, type BenchSection, type Target } from './report.ts';
 import { createStepTimer, STEPS, type Step } from './grade-steps.ts';
 import { bounded, maxRssMb, median, problems, referenceFile, round, SEAT, submissionFor, withRssPeak, type BenchContext } from './support.ts';

@@ -2,7 +2,7 @@
 // and score, score by section, each rubric line, each check's pass count, and the key metrics per scenario.
 
 import chalk from 'chalk';
-import type { GradeResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 import { sectionTotals } from '../../../rubric/score.ts';
 
 export interface CompareRow {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GradeResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 import { renderHtml } from './html.ts';
 import { CHROMIUM, dumpDom, screenshot } from './browser-helpers.ts';
 import { syntheticRun } from './test-report.ts';

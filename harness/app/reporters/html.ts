@@ -5,7 +5,8 @@
 
 import { libraryNotes } from './library-notes.ts';
 import { wireOf } from '../../../rubric/measures.ts';
-import type { GradeResult, ScenarioResult } from '../../types.ts';
+import type { ScenarioResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 import { challenges as registry } from '../../../challenges/index.ts';
 import { RUBRIC } from '../../../rubric/rubric.ts';
 import { sectionTotals } from '../../../rubric/score.ts';

@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { GradeResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 import { renderTerminal } from './terminal.ts';
 import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';

@@ -2,7 +2,7 @@
 // check (a failed check is a <failure> carrying its message and counterexample, an undecided one an <error>),
 // skipped and not-attempted work as <skipped>, and a `gauntlet` suite with the verdict and the score gate.
 
-import type { GradeResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 
 /** XML text: escaped, and without characters XML 1.0 forbids. */
 export function xml(s: unknown): string {

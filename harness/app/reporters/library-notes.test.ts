@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { libraryNotes } from './library-notes.ts';
 import { renderTerminal } from './terminal.ts';
 import { renderHtml } from './html.ts';
-import type { GradeResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 
 const prismaFailure = {
   id: 'definite-rejections',

@@ -2,7 +2,7 @@
 // ($GITHUB_STEP_SUMMARY): verdict and score, score by section, red flags, concerns, a table per challenge,
 // each failed check with why, hint and counterexample, and the rubric folded away.
 
-import type { GradeResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 import { challenges as registry } from '../../../challenges/index.ts';
 import { sectionTotals } from '../../../rubric/score.ts';
 import { flattenCounterexample } from './counterexample.ts';

@@ -3,7 +3,8 @@
 // and a latency histogram over every completed op.
 
 import fs from 'node:fs';
-import type { GradeResult, Op, ScenarioResult } from '../../types.ts';
+import type { Op, ScenarioResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 import { readHistory } from '../../history/history.ts';
 import { flattenCounterexample } from './counterexample.ts';
 

@@ -3,7 +3,8 @@
 
 import { libraryNotes } from './library-notes.ts';
 import chalk from 'chalk';
-import type { GradeResult, ScenarioResult } from '../../types.ts';
+import type { ScenarioResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 import { challenges as registry } from '../../../challenges/index.ts';
 import { sectionTotals } from '../../../rubric/score.ts';
 

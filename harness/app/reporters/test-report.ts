@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { History } from '../../history/history.ts';
-import type { GradeResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 import { scoreChallenges, verdictOf } from '../../../rubric/score.ts';
 import { bad, challenge, expectedChecks, notAttempted, ok, scenario, staticEvidence, SEATS_INSPECTION } from '../../../rubric/test-results.ts';
 

@@ -13,7 +13,7 @@ import { fingerprint } from './fingerprint.ts';
 import { UsageError } from '../../errors.ts';
 import { rescore, scoreChallenges } from '../../../rubric/score.ts';
 import { allSeatPassing, expectedChecks, gradeResult } from '../../../rubric/test-results.ts';
-import type { GradeResult } from '../../types.ts';
+import type { GradeResult } from '../../../rubric/result.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-store-'));

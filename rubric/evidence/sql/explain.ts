@@ -5,33 +5,14 @@
 import type pg from 'pg';
 import { connectPg, endPg, pgErrorText } from '../../../harness/infra/pg-admin.ts';
 import { analyzeSql, loadSqlParser, shapeKey, type StatementShape } from './shape.ts';
+import type { IndexEvidence, UnindexedScan } from '../../../harness/evidence-types.ts';
+
+export type { IndexEvidence, UnindexedScan } from '../../../harness/evidence-types.ts';
 
 export interface ExplainInput {
   sql: string;
   params: (string | null)[];
   count: number;
-}
-
-export interface UnindexedScan {
-  table: string;
-  /** Rows in the table now (exact count when cheap: count(*) with a 500 ms budget, else pg_class.reltuples). */
-  rows: number;
-  /** The statement (whitespace collapsed, ≤ 300 chars). */
-  sql: string;
-  /** How many times it ran (all statements of the same shape). */
-  count: number;
-  /** The plan node's Filter text, e.g. "(status = 'pending'::text)". */
-  filter: string;
-}
-
-export interface IndexEvidence {
-  /** Statements EXPLAINed (distinct shapes with a predicate). */
-  checked: number;
-  /** Of those, how many every table access could use an index for. */
-  indexed: number;
-  scans: UnindexedScan[];
-  /** Statements that could not be EXPLAINed, with why (bad params, timeout, permission); never held against anyone. */
-  skipped: { sql: string; reason: string }[];
 }
 
 export interface FindUnindexedScansOptions {

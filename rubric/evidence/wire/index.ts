@@ -19,13 +19,8 @@ import { findTransactionProblems } from './transactions.ts';
 import type { ScenarioWireEvidence } from './types.ts';
 
 export type { ScenarioWireEvidence, WireFinding, FindingList } from './types.ts';
-
-export interface WireTap {
-  sql(r: SqlRecord): void;
-  redis(r: RedisRecord): void;
-  /** Analyse what was recorded. Never throws. */
-  analyse(o: { ops: Op[]; attempts?: readonly AttemptRecord[]; probes?: string[]; adminUrl?: string; role?: string }): Promise<ScenarioWireEvidence | { error: string }>;
-}
+export type { WireTap } from '../../../harness/evidence-types.ts';
+import type { WireTap } from '../../../harness/evidence-types.ts';
 
 /** Most distinct statements EXPLAINed per scenario. */
 const EXPLAIN_MAX = 40;
