@@ -49,7 +49,7 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
   program
     .command('grade')
     .description('grade a submission folder: run each challenge\'s scenarios against it and check the history')
-    .argument('<submission>', 'folder with seat-reservation.ts, payment-webhook.ts, subscription.ts (any of them)')
+    .argument('<submission>', `folder with ${challenges.map((c) => `${c.file}.ts`).join(', ')} (any of them)`)
     .option('--challenge <ids>', `comma-separated challenge ids (${challenges.map((c) => c.id).join(', ')})`)
     .option('--scenario <ids>', 'comma-separated scenario ids to run (default: all of the chosen challenges)')
     .option('--instances <n>', `app instances per scenario, each its own process (default ${DEFAULTS.instances})`, intArg('--instances', LIMITS.instances))
@@ -165,7 +165,7 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .action(async (dir: string) => {
       const { writeStarterKit } = await import('../harness/app/starter-kit.ts');
       const files = writeStarterKit(path.resolve(dir));
-      process.stdout.write(`Wrote a starter kit to ${path.resolve(dir)}:\n${files.map((f) => `  ${f}`).join('\n')}\nNext: implement seat-reservation.ts, then run  npx gauntlet grade ${dir} --profile quick\n`);
+      process.stdout.write(`Wrote a starter kit to ${path.resolve(dir)}:\n${files.map((f) => `  ${f}`).join('\n')}\nNext: implement ${challenges[0].file}.ts, then run  npx gauntlet grade ${dir} --profile quick\n`);
     });
 
   program

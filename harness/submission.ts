@@ -53,9 +53,10 @@ export function findModule(dir: string, challenge: ChallengeDef, config: Submiss
   return null;
 }
 
-export function assertSubmissionDir(dir: string): string {
+/** `modules`: the module files the registered challenges look for (`seat-reservation.ts` ...), for the hint. */
+export function assertSubmissionDir(dir: string, modules: string[] = []): string {
   const abs = path.resolve(dir);
-  if (!fs.existsSync(abs)) throw new UsageError(`submission folder not found: ${abs}`, 'pass the folder that holds seat-reservation.ts, payment-webhook.ts and subscription.ts (or gauntlet init <dir> to start one)');
+  if (!fs.existsSync(abs)) throw new UsageError(`submission folder not found: ${abs}`, `pass the folder that holds ${modules.length ? modules.join(', ') : 'your challenge modules'} (or gauntlet init <dir> to start one)`);
   if (!fs.statSync(abs).isDirectory()) throw new UsageError(`${abs} is a file; pass the submission folder that contains it`);
   return abs;
 }

@@ -130,7 +130,7 @@ const inRange = (n: number, r: { min: number; max: number }): boolean => Number.
 export async function grade(o: GradeOptions): Promise<GradeResult> {
   const started = Date.now();
   const opts = validateOptions(o);
-  const submission = assertSubmissionDir(o.submission);
+  const submission = assertSubmissionDir(o.submission, registry.map((c) => `${c.file}.ts`));
   const config = readSubmissionConfig(submission);
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${opts.seed}-${crypto.randomBytes(3).toString('hex')}`;
   const runDir = path.resolve(o.outDir ?? DEFAULTS.outDir, runId);
