@@ -2,6 +2,8 @@
 // becomes a history outcome — a 2xx is ok (userId normalised to a string), exactly the contract's codes are
 // definite failures, anything else is indeterminate (info: the reservation may or may not have happened).
 
+import type { Op } from '../../harness/types.ts';
+import { grantedUser, holderOf } from './checkers/model.ts';
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../harness/generator/http-client.ts';
 import { matchRoute } from '../../harness/instances/routes.ts';
@@ -101,17 +103,15 @@ describe('seat decoder for reserve, hold, confirm, release', () => {
       expect(decodeWrite(json(200, { userId: true })).value).toEqual({ userId: 'true' });
     });
 
-    // KNOWN BUG (expected to fail until fixed): the decoder turns `userId: null` into the string "null", while
-    // checkers/model.ts (grantedUser, holderOf) treat a null userId as "no holder". So a read answering
-    // `{seatId, userId: null}` reports a holder named "null" (winner-durable: "reads null as the holder … never made
-    // a request"), and an ok reserve answering it grants the caller nothing. Drop `.fails` once operations.ts keeps null.
-    it.fails('KNOWN BUG: a null userId stays null, as the checkers expect', () => {
+    // A null userId stays null: checkers/model.ts reads it as "no holder" on a read (a final read answering
+    // `{seatId, userId: null}` when nobody won is not a holder named "null") and as the caller on a write.
+    it('a null userId stays null, as the checkers expect', () => {
       expect(decodeWrite(json(200, { seatId: 'A1', userId: null })).value).toEqual({ seatId: 'A1', userId: null });
-    });
-
-    it('today a null userId becomes the string "null" (what the known bug above pins)', () => {
-      expect(decodeWrite(json(200, { seatId: 'A1', userId: null })).value).toEqual({ seatId: 'A1', userId: 'null' });
-      expect(decodeRead(json(200, { seatId: 'A1', userId: null })).value).toEqual({ seatId: 'A1', userId: 'null' });
+      expect(decodeRead(json(200, { seatId: 'A1', userId: null })).value).toEqual({ seatId: 'A1', userId: null });
+      const read = { value: decodeRead(json(200, { seatId: 'A1', userId: null })).value } as Op;
+      expect(holderOf(read)).toBeNull();
+      const write = { value: decodeWrite(json(200, { seatId: 'A1', userId: null })).value, args: { seatId: 'A1', userId: 'u7' } } as unknown as Op;
+      expect(grantedUser(write)).toBe('u7');
     });
 
     it('an empty body, whitespace, `null` and a 204 are ok with value null', () => {

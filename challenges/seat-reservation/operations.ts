@@ -16,7 +16,8 @@ const decode: Decode = (res) => {
   const code = body && typeof body === 'object' && typeof body.code === 'string' ? body.code : undefined;
   if (res.status >= 200 && res.status < 300) {
     if (body === null || body === undefined || res.bodyText.trim() === '' || res.bodyText.trim() === 'null') return { type: 'ok', value: null };
-    if (typeof body === 'object') return { type: 'ok', value: { ...body, userId: body.userId === undefined ? undefined : String(body.userId) } };
+    // A null userId stays null: on a read it says nobody holds the seat, as a null reservation does.
+    if (typeof body === 'object') return { type: 'ok', value: { ...body, userId: body.userId === undefined || body.userId === null ? body.userId : String(body.userId) } };
     return { type: 'info', error: `unexpected body ${res.bodyText.slice(0, 100)}` };
   }
   if (code && (DEFINITE_CODES as readonly string[]).includes(code)) return { type: 'fail', code };
