@@ -1,16 +1,18 @@
 // Runs inside each candidate instance process (bundled together with the candidate's module): builds the
-// AppContext, calls `setup` (setup mode) or `create`, serves the challenge's routes (CONTRACT §6) and reports
-// to the harness over the control pipe (fd 3). Candidate failures become messages to the harness, never silent exits.
+// AppContext, calls `setup` (setup mode) or `create`, serves the challenge's routes (CONTRACT §6; the HTTP side is
+// instance-server.ts) and reports to the harness over the control pipe (fd 3). Candidate failures become messages
+// to the harness, never silent exits.
 //
 // Everything the runtime relies on is captured before the candidate's module is loaded: the control socket and
 // its token (removed from process.env), process.exit. A module that patches globals only fools its own process.
 
-import http from 'node:http';
+import type http from 'node:http';
 import fs from 'node:fs';
 import net from 'node:net';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { matchRoute, type RouteTable } from './routes.ts';
+import type { RouteTable } from './routes.ts';
+import { serve } from './instance-server.ts';
 import { BRIDGE_ENV, parseBridgeSpec, startBridge } from './net-bridge.ts';
 
 type Msg =
@@ -210,6 +212,10 @@ function installCrashReporting(): void {
   });
 }
 
+/**
+ * The instance's life: the control pipe and crash reporting first, the network bridge (contained), the go from the
+ * harness, the candidate's module, its context; then `setup` (setup mode) or `create` and serving the routes.
+ */
 export async function runInstance(loadModule: () => Promise<Record<string, any>>, table: RouteTable): Promise<void> {
   openControl();
   installCrashReporting();
@@ -219,6 +225,22 @@ export async function runInstance(loadModule: () => Promise<Record<string, any>>
   // Contained (a network namespace of its own): the way out to this scenario's endpoints, before any candidate code.
   const listenPath = process.env.GAUNTLET_LISTEN_PATH ?? '';
   delete process.env.GAUNTLET_LISTEN_PATH;
+  if (!(await openBridge())) return;
+  await waitForGo(mode);
+  const mod = await importModule(loadModule);
+  if (!mod) return;
+  const { ctx, scenario } = await buildContext();
+  if (mode === 'setup') return runSetup(mod, ctx, scenario, loadTimeoutMs);
+  const service = await createService(mod, ctx, loadTimeoutMs);
+  if (!service) return;
+  const server = serve(service, table, { listenPath, port: Number(process.env.PORT ?? 0), describe, ready: (port, capabilities) => send({ type: 'ready', port, capabilities }) });
+  closeOnSigterm(server, mod, service);
+}
+
+type InstanceContext = Awaited<ReturnType<typeof buildContext>>['ctx'];
+
+/** Contained: the bridge to this scenario's endpoints (its spec taken out of the environment). False when it failed and the instance is exiting. */
+async function openBridge(): Promise<boolean> {
   try {
     const spec = parseBridgeSpec(process.env[BRIDGE_ENV]);
     delete process.env[BRIDGE_ENV];
@@ -226,123 +248,56 @@ export async function runInstance(loadModule: () => Promise<Record<string, any>>
       await startBridge(spec);
       directSockets = spec.outbound;
     }
+    return true;
   } catch (err) {
-    return sendAndExit({ type: 'load-error', stage: 'import', message: `gauntlet could not open the instance's network bridge (not the submission's fault): ${describe(err)}` }, 1);
+    sendAndExit({ type: 'load-error', stage: 'import', message: `gauntlet could not open the instance's network bridge (not the submission's fault): ${describe(err)}` }, 1);
+    return false;
   }
-  // Started while setup still runs: no candidate code before the harness says setup is done.
+}
+
+/** Started while setup still runs: no candidate code before the harness says setup is done. */
+async function waitForGo(mode: string): Promise<void> {
   const waitGo = process.env.GAUNTLET_WAIT_GO === '1' && mode === 'serve';
   delete process.env.GAUNTLET_WAIT_GO;
   if (waitGo) await go;
-  let mod: Record<string, any>;
+}
+
+/** The candidate's module; null when it cannot be imported (reported, exiting). */
+async function importModule(loadModule: () => Promise<Record<string, any>>): Promise<Record<string, any> | null> {
   try {
-    mod = await loadModule();
+    return await loadModule();
   } catch (err) {
-    return sendAndExit({ type: 'load-error', stage: 'import', message: describe(err) }, 1);
+    sendAndExit({ type: 'load-error', stage: 'import', message: describe(err) }, 1);
+    return null;
   }
-  const { ctx, scenario } = await buildContext();
+}
 
-  if (mode === 'setup') {
-    try {
-      if (typeof mod.setup === 'function') await withTimeout(Promise.resolve(mod.setup({ ...ctx, scenario })), loadTimeoutMs, 'setup(ctx)');
-      await ctx.pg.end().catch(() => {});
-      return sendAndExit({ type: 'setup-done' }, 0);
-    } catch (err) {
-      return sendAndExit({ type: 'load-error', stage: 'setup', message: describe(err) }, 1);
-    }
+/** Setup mode: the module's `setup(ctx)` (if it has one), within the load timeout; then the instance exits. */
+async function runSetup(mod: Record<string, any>, ctx: InstanceContext, scenario: Record<string, unknown>, loadTimeoutMs: number): Promise<void> {
+  try {
+    if (typeof mod.setup === 'function') await withTimeout(Promise.resolve(mod.setup({ ...ctx, scenario })), loadTimeoutMs, 'setup(ctx)');
+    await ctx.pg.end().catch(() => {});
+    return sendAndExit({ type: 'setup-done' }, 0);
+  } catch (err) {
+    return sendAndExit({ type: 'load-error', stage: 'setup', message: describe(err) }, 1);
   }
+}
 
-  let service: Record<string, any>;
+/** The service from `create(ctx)` (the default export), within the load timeout; null when there is none (reported, exiting). */
+async function createService(mod: Record<string, any>, ctx: InstanceContext, loadTimeoutMs: number): Promise<Record<string, any> | null> {
   try {
     if (typeof mod.default !== 'function') throw new Error('the module has no default export: it must `export default async function create(ctx)` returning the service');
-    service = await withTimeout(Promise.resolve(mod.default(ctx)), loadTimeoutMs, 'create(ctx)');
+    const service = await withTimeout(Promise.resolve(mod.default(ctx)), loadTimeoutMs, 'create(ctx)');
     if (!service || typeof service !== 'object') throw new Error(`create(ctx) resolved to ${String(service)}, not a service object`);
+    return service;
   } catch (err) {
-    return sendAndExit({ type: 'load-error', stage: 'create', message: describe(err) }, 1);
+    sendAndExit({ type: 'load-error', stage: 'create', message: describe(err) }, 1);
+    return null;
   }
+}
 
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const server = http.createServer((req, res) => {
-    inFlight++;
-    if (inFlight > maxInFlight) maxInFlight = inFlight;
-    let counted = true;
-    const done = () => {
-      if (counted) inFlight--;
-      counted = false;
-    };
-    res.on('finish', done);
-    res.on('close', done);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void handle(req, res, Buffer.concat(chunks).toString('utf8'));
-    });
-  });
-  server.keepAliveTimeout = 5000;
-  server.requestTimeout = 0;
-
-  const reply = (res: http.ServerResponse, status: number, body: unknown) => {
-    if (res.headersSent || res.destroyed) return;
-    const text = body === undefined ? '' : JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  };
-
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, rawBody: string): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://instance');
-    if (url.pathname === '/__gauntlet/stats') {
-      if (req.method === 'POST') maxInFlight = inFlight - 1;
-      return reply(res, 200, { inFlight: inFlight - 1, maxInFlight });
-    }
-    const match = matchRoute(table, req.method ?? 'GET', url.pathname);
-    if (!match) return reply(res, 404, { code: 'NO_SUCH_ROUTE', error: `no route ${req.method} ${url.pathname}` });
-    const fn = service[match.route.call];
-    if (typeof fn !== 'function') return reply(res, 501, { code: 'NOT_IMPLEMENTED', error: `the service has no ${match.route.call}() method` });
-    let body: unknown = undefined;
-    if (rawBody) {
-      try {
-        body = JSON.parse(rawBody);
-      } catch {
-        body = undefined;
-      }
-    }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v ?? '');
-    try {
-      const args = match.route.args({ params: match.params, query: Object.fromEntries(url.searchParams), body, rawBody, headers });
-      const result = await fn.apply(service, args);
-      if (match.route.respond) {
-        const r = match.route.respond(result);
-        return reply(res, r.status, r.body);
-      }
-      return reply(res, 200, result === undefined ? null : result);
-    } catch (err) {
-      const code = (err as { code?: unknown })?.code;
-      if (typeof code === 'string' && code === 'GAUNTLET_NO_REDIS') return reply(res, 503, { code, error: (err as Error).message });
-      if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) && isContractCode(code)) {
-        return reply(res, table.codeStatus[code] ?? 409, { code, error: (err as Error).message });
-      }
-      // Any other rejection is indeterminate (CONTRACT §3): it may or may not have taken effect.
-      return reply(res, 500, { error: describe(err).split('\n')[0], ...(typeof code === 'string' ? { rawCode: code } : {}) });
-    }
-  }
-
-  function isContractCode(code: string): boolean {
-    return code in table.codeStatus;
-  }
-
-  const port = Number(process.env.PORT ?? 0);
-  const listening = () => {
-    const addr = server.address();
-    // Own methods and those of the service's class chain (not Object.prototype's).
-    const names = new Set<string>();
-    for (let o: object | null = service; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) for (const k of Object.getOwnPropertyNames(o)) names.add(k);
-    const capabilities = [...names].filter((k) => k !== 'constructor' && typeof service[k] === 'function');
-    send({ type: 'ready', port: typeof addr === 'object' && addr ? addr.port : port, capabilities });
-  };
-  if (listenPath) server.listen(listenPath, listening);
-  else server.listen(port, '127.0.0.1', listening);
-
+/** SIGTERM: stop serving, give the module's `close(service)` two seconds, then exit. */
+function closeOnSigterm(server: http.Server, mod: Record<string, any>, service: Record<string, any>): void {
   process.on('SIGTERM', () => {
     server.close();
     const closing = typeof mod.close === 'function' ? withTimeout(Promise.resolve(mod.close(service)), 2000, 'close(service)') : Promise.resolve();
