@@ -87,7 +87,10 @@ describe('faults of the grading environment are not the candidate\'s', () => {
       expect(code, run.stderr()).toBe(3);
       expect(run.stderr()).toMatch(/PostgreSQL stopped during the run: the PostgreSQL from DATABASE_URL at 127\.0\.0\.1:\d+ no longer answers/);
       expect(run.stderr()).toMatch(/this is not the submission's failure/);
-      expect(run.stdout()).toBe(''); // no verdict was printed: there is none
+      // No verdict was printed — there is none — only the --json error document (README, Troubleshooting).
+      const doc = JSON.parse(run.stdout());
+      expect(doc).toMatchObject({ tool: 'gauntlet', error: { code: 'INFRA_UNAVAILABLE' }, exitCode: 3 });
+      expect(doc.verdict).toBeUndefined();
       expect(instancesOf(run)).toEqual([]);
       expect(leftoversIn(run.tmp)).toEqual([]);
     } finally {
