@@ -12,7 +12,7 @@ import path from 'node:path';
 import { CommanderError } from 'commander';
 import { GauntletError, InfraError, InternalError, UsageError } from '../harness/errors.ts';
 import { asGauntletError, errorDocument, errorText, wantsJson } from '../bin/error-output.ts';
-import { readExpectation } from '../harness/app/self-test.ts';
+import { discoverCases, readExpectation } from '../harness/app/self-test.ts';
 
 function gauntlet(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['bin/gauntlet.mjs', ...args], { encoding: 'utf8', env: { ...process.env, ...env, FORCE_COLOR: '0' }, timeout: 60_000 });
@@ -121,6 +121,25 @@ describe('a malformed fixture expected.json', () => {
     }
     throw new Error(`no error for ${text}`);
   };
+
+  it('a fixture folder without its module is the same usage error, not a gauntlet bug', () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-fixture-tree-'));
+    try {
+      fs.mkdirSync(path.join(base, 'fixtures', 'submissions', 'no-module'), { recursive: true });
+      fs.writeFileSync(path.join(base, 'fixtures', 'submissions', 'no-module', 'expected.json'), JSON.stringify({ challenge: 'seat-reservation', mustFail: ['single-winner'] }));
+      let err: unknown;
+      try {
+        discoverCases(base);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as UsageError).code).toBe('FIXTURE_INVALID');
+      expect((err as Error).message).toMatch(/no-module: has expected\.json but no seat-reservation\.ts/);
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
 
   it('is a usage error (FIXTURE_INVALID, exit 2) naming the file and what is wrong', () => {
     expect(problem('{ "challenge": "seat-reservation", ').message).toMatch(/is not valid JSON/);

@@ -140,9 +140,9 @@ export function discoverCases(base = root): SelfTestCase[] {
       if (!fs.existsSync(expFile)) continue;
       const expect = readExpectation(expFile);
       const challenge = challenges.find((c) => c.id === expect.challenge);
-      if (!challenge) throw new Error(`${expFile}: unknown challenge ${expect.challenge}`);
+      if (!challenge) throw new UsageError(`fixture ${expFile}: unknown challenge ${expect.challenge}`, 'gauntlet list names every challenge', 'FIXTURE_INVALID');
       const file = ['.ts', '.mts', '.js', '.mjs'].map((e) => path.join(fixtures, name, challenge.file + e)).find((p) => fs.existsSync(p));
-      if (!file) throw new Error(`${path.join(fixtures, name)} has expected.json but no ${challenge.file}.* module`);
+      if (!file) throw new UsageError(`fixture ${path.relative(process.cwd(), path.join(fixtures, name)) || name}: has expected.json but no ${challenge.file}.ts (or .mts, .js, .mjs) module`, `add the module, or remove the folder`, 'FIXTURE_INVALID');
       cases.push({ kind: 'fixture', name, challenge: expect.challenge, file, expect });
     }
   }
