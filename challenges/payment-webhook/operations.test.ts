@@ -3,22 +3,12 @@
 // the two list reads are ok only on 200 with a JSON array. Also the module adapter's webhookResponse.
 
 import { describe, expect, it } from 'vitest';
+import { answer, json } from '../../harness/generator/test-answers.ts';
 import type { HttpResponse } from '../../harness/generator/http-client.ts';
 import { matchRoute } from '../../harness/instances/routes.ts';
 import { decodeDelivery, deliver, readDeadLetters, readSubscriptions, SIGNATURE_HEADER, type DeliveryArgs } from './operations.ts';
 import { routeTable, webhookResponse } from './routes.ts';
 
-/** An answer as the client hands it to a decoder: body parsed as JSON when it parses, else undefined. */
-function answer(status: number, bodyText = ''): HttpResponse {
-  let body: unknown;
-  try {
-    body = bodyText ? JSON.parse(bodyText) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status, headers: {}, bodyText, body, sent: true };
-}
-const json = (status: number, body: unknown) => answer(status, JSON.stringify(body));
 
 const args: DeliveryArgs = {
   delivery: 'd17', attempt: 2, kind: 'valid', variant: 'sequential', paymentId: 'pay 1', idempotencyKey: 'k1',

@@ -5,22 +5,12 @@
 import type { Op } from '../../harness/types.ts';
 import { grantedUser, holderOf } from './checkers/model.ts';
 import { describe, expect, it } from 'vitest';
+import { answer, json } from '../../harness/generator/test-answers.ts';
 import type { HttpResponse } from '../../harness/generator/http-client.ts';
 import { matchRoute } from '../../harness/instances/routes.ts';
 import { confirm, DEFINITE_CODES, hold, read, release, reserve } from './operations.ts';
 import { routeTable } from './routes.ts';
 
-/** An answer as the client hands it to a decoder: body parsed as JSON when it parses, else undefined. */
-function answer(status: number, bodyText = ''): HttpResponse {
-  let body: unknown;
-  try {
-    body = bodyText ? JSON.parse(bodyText) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status, headers: {}, bodyText, body, sent: true };
-}
-const json = (status: number, body: unknown) => answer(status, JSON.stringify(body));
 
 const writes = {
   reserve: reserve('u1', 0, 'A1', 'u1', 'test'),

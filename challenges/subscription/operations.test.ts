@@ -3,22 +3,12 @@
 // purchase may or may not have happened); getSubscription reads `200 null` or a bare 404 as "none".
 
 import { describe, expect, it } from 'vitest';
+import { answer, json } from '../../harness/generator/test-answers.ts';
 import type { HttpResponse } from '../../harness/generator/http-client.ts';
 import { matchRoute } from '../../harness/instances/routes.ts';
 import { create, DEFINITE_CODES, get } from './operations.ts';
 import { routeTable } from './routes.ts';
 
-/** An answer as the client hands it to a decoder: body parsed as JSON when it parses, else undefined. */
-function answer(status: number, bodyText = ''): HttpResponse {
-  let body: unknown;
-  try {
-    body = bodyText ? JSON.parse(bodyText) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status, headers: {}, bodyText, body, sent: true };
-}
-const json = (status: number, body: unknown) => answer(status, JSON.stringify(body));
 
 const req = { requestId: 'r/1', userId: 'u1', productId: 'p1' };
 const decodeCreate = create('b', 0, req, 'test').decode;
