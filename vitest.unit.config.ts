@@ -63,6 +63,7 @@ export default defineConfig({
       'test/reference-discovery.test.ts',
       'test/layers.test.ts',
       'test/registry.test.ts',
+      'harness/app/reference-figures.test.ts',
     ],
     testTimeout: 30_000,
     fileParallelism: false,

@@ -66,7 +66,7 @@ export function measure(id: MeasureId, input: MeasureInput): MeasureResult {
       if (!runs.length) return { share: null, detail: 'not measured in this run (the load scenario compares against the fastest reference in the standard and thorough profiles)', evidence: [] };
       const parts = runs.map(({ c, s, ratio }) => {
         if (s.status !== 'passed') return { share: 0, text: `${c.id}/${s.id}: ${ratio}× the reference, but the scenario failed its checks (a fast wrong answer earns nothing)` };
-        return { share: clamp01((ratio - THROUGHPUT_FLOOR) / (THROUGHPUT_FULL - THROUGHPUT_FLOOR)), text: `${c.id}/${s.id}: ${ratio}× the fastest reference in the same run (${s.metrics.loadThroughputPerS ?? s.metrics.throughputPerS} vs ${s.metrics.referenceThroughputPerS} req/s)` };
+        return { share: clamp01((ratio - THROUGHPUT_FLOOR) / (THROUGHPUT_FULL - THROUGHPUT_FLOOR)), text: `${c.id}/${s.id}: ${ratio}× the fastest reference ${s.metrics.referenceMeasured && s.metrics.referenceMeasured !== 'now' ? `measured on this machine at ${s.metrics.referenceMeasured}` : 'in the same run'} (${s.metrics.loadThroughputPerS ?? s.metrics.throughputPerS} vs ${s.metrics.referenceThroughputPerS} req/s)` };
       });
       return { share: round2(parts.reduce((a, p) => a + p.share, 0) / parts.length), detail: `${parts.map((p) => p.text).join('; ')}; full marks from ${THROUGHPUT_FULL}×`, evidence: ['metric:throughputRatio'] };
     }

@@ -22,7 +22,8 @@ import type { ManualScoring } from '../../rubric/manual.ts';
 import { writeReports, type FileReport } from './reporters/index.ts';
 import { RunStore } from './store/store.ts';
 import { runScenario, type ScenarioRunOptions } from '../scenario-runner.ts';
-import { compareWithReference } from './reference-throughput.ts';
+import { compareWithReference, type FigureMemory } from './reference-throughput.ts';
+import { loadPerCore, type ReferenceFigures } from './reference-figures.ts';
 import { instanceUser, type LaunchSpec } from '../instances/instance-process.ts';
 import { containment as probeContainment, type Containment } from '../instances/netns.ts';
 import { bubblewrap } from '../instances/bwrap.ts';
@@ -129,6 +130,8 @@ const inRange = (n: number, r: { min: number; max: number }): boolean => Number.
 
 export async function grade(o: GradeOptions): Promise<GradeResult> {
   const started = Date.now();
+  // Other work on the machine as the grade begins: a remembered reference figure is taken only when it matches.
+  const figureMemory: FigureMemory | undefined = o.store ? { figures: figuresIn(o.store), backgroundLoadPerCore: loadPerCore() } : undefined;
   const opts = validateOptions(o);
   const submission = assertSubmissionDir(o.submission, registry.map((c) => `${c.file}.ts`));
   const config = readSubmissionConfig(submission);
@@ -213,7 +216,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
         const result: ScenarioResult = !bundled.ok
           ? { id: s.id, status: 'error', error: `the module does not compile:\n${bundled.error}`, checks: [fail('loads', `the module does not compile: ${bundled.error!.split('\n')[0]}`, { error: bundled.error })], metrics: { operations: 0, ok: 0, fail: 0, indeterminate: 0, p50Ms: 0, p99Ms: 0, throughputPerS: 0, maxInFlight: 0 } }
           : await runScenario(scenarioOptions(challenge, s, launch));
-        await compareWithReference(result, scenarioOptions(challenge, s, launch), file, moduleLaunch);
+        await compareWithReference(result, scenarioOptions(challenge, s, launch), file, moduleLaunch, figureMemory);
         scenarios.push(result);
         completed.push({ challenge: challenge.id, scenario: s.id, status: result.status });
         progress({ kind: 'scenario-end', challenge: challenge.id, scenario: s.id, result });
@@ -265,6 +268,19 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   // An interrupted run is recorded by its run folder (interrupted.json), never as a finished grade in the store.
   if (o.store && !interrupted()) recordRun(o.store, result, (message) => progress({ kind: 'infra', message }));
   return result;
+}
+
+/** The benchmark reference's figures remembered in the run store, opened for each read or write. */
+function figuresIn(file: string): ReferenceFigures {
+  const withStore = <T>(f: (s: RunStore) => T): T => {
+    const store = RunStore.open(file);
+    try {
+      return f(store);
+    } finally {
+      store.close();
+    }
+  };
+  return { get: (key) => withStore((s) => s.referenceFigure(key)), put: (key, figure) => withStore((s) => s.putReferenceFigure(key, figure)) };
 }
 
 /** Store the run; a store that cannot be written costs the record, never the grade (said on stderr). */

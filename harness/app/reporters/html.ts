@@ -113,7 +113,7 @@ function referenceHtml(s: ScenarioResult): string {
   return `<h4>Reference comparison</h4>
 <div class="ratio"><span>this submission</span>${scoreBar(own, max)}<span>${own} req/s</span></div>
 <div class="ratio ref"><span>fastest reference</span>${scoreBar(ref, max)}<span>${ref} req/s</span></div>
-<p class="dim">ratio ${esc(s.metrics.throughputRatio)} (same run, same load, same machine)</p>`;
+<p class="dim">ratio ${esc(s.metrics.throughputRatio)} (${s.metrics.referenceMeasured && s.metrics.referenceMeasured !== 'now' ? `reference measured on this machine at ${esc(s.metrics.referenceMeasured)}, as quiet as now` : 'same run, same load, same machine'})</p>`;
 }
 
 function scenarioHtml(challenge: string, s: ScenarioResult, view: ScenarioView | undefined, idx: string): string {

@@ -22,7 +22,7 @@ function metricsLine(s: ScenarioResult): string {
   if (typeof m.slowCalls === 'number' && m.slowCalls > 0) parts.push(`${m.slowCalls} answered after ${m.answerDeadlineMs} ms (slowest ${m.maxLatencyMs} ms)`);
   if (m.releaseSkewMs !== undefined) parts.push(`release skew ${m.releaseSkewMs} ms`);
   if (m.loadThroughputPerS !== undefined) parts.push(`load ${m.loadThroughputPerS} req/s`);
-  if (m.referenceThroughputPerS) parts.push(`reference ${m.referenceThroughputPerS} req/s (ratio ${m.throughputRatio})`);
+  if (m.referenceThroughputPerS) parts.push(`reference ${m.referenceThroughputPerS} req/s (ratio ${m.throughputRatio}${m.referenceMeasured && m.referenceMeasured !== 'now' ? `; measured ${m.referenceMeasured}` : ''})`);
   return parts.join(' · ');
 }
 

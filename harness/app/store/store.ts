@@ -1,7 +1,8 @@
 // The run store: every graded run in SQLite (better-sqlite3), `.gauntlet/gauntlet.db` by default. Runs, the
 // submissions they graded (by content hash), seeds, results (the full result document), each scenario's status,
-// metrics and history file, each check, and manual scores. Every write is one transaction: a run interrupted
-// while being recorded leaves no trace, never half a record.
+// metrics and history file, each check, manual scores, and the benchmark reference's throughput per machine
+// (app/reference-figures.ts). Every write is one transaction: a run interrupted while being recorded leaves no
+// trace, never half a record.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import Database from 'better-sqlite3';
 import type { GradeResult } from '../../../rubric/result.ts';
 import { UsageError } from '../../errors.ts';
 import { fingerprint } from './fingerprint.ts';
+import type { ReferenceFigure } from '../reference-figures.ts';
 
 export const DEFAULT_STORE = path.join('.gauntlet', 'gauntlet.db');
 const SCHEMA_VERSION = 1;
@@ -77,6 +79,12 @@ CREATE TABLE IF NOT EXISTS manual_scores (
   interviewer TEXT,
   scored_at   TEXT NOT NULL,
   PRIMARY KEY (run_id, item_id, kind)
+);
+CREATE TABLE IF NOT EXISTS reference_figures (
+  key             TEXT PRIMARY KEY,
+  throughput      REAL NOT NULL,
+  load_per_core   REAL NOT NULL,
+  measured_at     TEXT NOT NULL
 );`;
 
 export interface RunRow {
@@ -142,6 +150,16 @@ export class RunStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** The benchmark reference's throughput measured before under this key (app/reference-figures.ts). */
+  referenceFigure(key: string): ReferenceFigure | undefined {
+    const row = this.db.prepare('SELECT throughput, load_per_core, measured_at FROM reference_figures WHERE key = ?').get(key) as { throughput: number; load_per_core: number; measured_at: string } | undefined;
+    return row ? { throughputPerS: row.throughput, loadPerCore: row.load_per_core, measuredAt: row.measured_at } : undefined;
+  }
+
+  putReferenceFigure(key: string, f: ReferenceFigure): void {
+    this.db.prepare('INSERT INTO reference_figures (key, throughput, load_per_core, measured_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET throughput = excluded.throughput, load_per_core = excluded.load_per_core, measured_at = excluded.measured_at').run(key, f.throughputPerS, f.loadPerCore, f.measuredAt);
   }
 
   /** Record a graded run (or replace it, same run id) in one transaction. */

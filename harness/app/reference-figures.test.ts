@@ -1,0 +1,71 @@
+// The benchmark reference's figure remembered per machine: when a remembered figure stands for a measurement now,
+// what changes its key, that the run store keeps it, and that a standard grade's comparison takes it without
+// running the reference again (and says so in the metrics). No database: the remembered path runs nothing.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { figureKey, FIGURE_MAX_AGE_MS, reusable, type ReferenceFigure } from './reference-figures.ts';
+import { compareWithReference } from './reference-throughput.ts';
+import { RunStore } from './store/store.ts';
+import { findChallenge } from '../../challenges/index.ts';
+import type { ScenarioRunOptions } from '../scenario-runner.ts';
+import type { ScenarioResult } from '../types.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-figures-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const seat = findChallenge('seat-reservation')!;
+const infra = { postgres: { source: 'local', version: '15.20' }, redis: { source: 'local', version: '7.0.15' } } as unknown as ScenarioRunOptions['infra'];
+const at = Date.parse('2026-12-05T12:00:00Z');
+const figure = (over: Partial<ReferenceFigure> = {}): ReferenceFigure => ({ throughputPerS: 1200, loadPerCore: 0.2, measuredAt: new Date(at - 3600_000).toISOString(), ...over });
+
+describe('a remembered reference figure', () => {
+  it('stands for a measurement now only while fresh, on a machine about as quiet as then', () => {
+    expect(reusable(figure(), { at, loadPerCore: 0.3 })).toEqual({ ok: true });
+    expect(reusable(undefined, { at, loadPerCore: 0.3 })).toMatchObject({ ok: false, why: /no figure/ });
+    expect(reusable(figure({ measuredAt: new Date(at - FIGURE_MAX_AGE_MS - 1).toISOString() }), { at, loadPerCore: 0.2 })).toMatchObject({ ok: false, why: /older than 7 days/ });
+    expect(reusable(figure(), { at, loadPerCore: 0.6 })).toMatchObject({ ok: false, why: /differs from the measurement's/ });
+    expect(reusable(figure({ loadPerCore: 0.7 }), { at, loadPerCore: 0.9 })).toMatchObject({ ok: false, why: /busy/ });
+    expect(reusable(figure({ throughputPerS: 0 }), { at, loadPerCore: 0.2 })).toMatchObject({ ok: false });
+    expect(reusable(figure({ measuredAt: new Date(at + 60_000).toISOString() }), { at, loadPerCore: 0.2 })).toMatchObject({ ok: false });
+  });
+
+  it('is keyed by what the measurement depends on: the reference code, scenario, profile, instances, PostgreSQL', () => {
+    const base = { reference: seat.benchmarkReference!, challenge: seat.id, scenario: 'load', profile: 'standard', instances: 4, infra };
+    const key = figureKey(base);
+    expect(figureKey(base)).toBe(key);
+    expect(figureKey({ ...base, profile: 'thorough' })).not.toBe(key);
+    expect(figureKey({ ...base, instances: 2 })).not.toBe(key);
+    expect(figureKey({ ...base, infra: { ...infra, postgres: { ...infra.postgres, version: '16.4' } } })).not.toBe(key);
+    const copy = path.join(tmp, 'conditional-update.ts');
+    fs.writeFileSync(copy, fs.readFileSync(seat.benchmarkReference!, 'utf8') + '\n// changed\n');
+    expect(figureKey({ ...base, reference: copy })).not.toBe(key);
+  });
+
+  it('is kept in the run store, one per key', () => {
+    const store = RunStore.open(path.join(tmp, 'a.db'));
+    try {
+      expect(store.referenceFigure('k')).toBeUndefined();
+      store.putReferenceFigure('k', figure());
+      store.putReferenceFigure('k', figure({ throughputPerS: 1500 }));
+      expect(store.referenceFigure('k')).toEqual(figure({ throughputPerS: 1500 }));
+    } finally {
+      store.close();
+    }
+  });
+
+  it('is taken by a standard grade\'s comparison instead of running the reference, and the metrics say when it was measured', async () => {
+    const load = seat.scenarios.find((s) => s.id === 'load')!;
+    expect(load.params.standard.compareReference).toBeTruthy();
+    const own = { challenge: seat, scenario: load, profile: 'standard', instances: 4, infra, runDir: tmp, progress: () => {} } as unknown as ScenarioRunOptions;
+    const key = figureKey({ reference: seat.benchmarkReference!, challenge: seat.id, scenario: 'load', profile: 'standard', instances: 4, infra });
+    const remembered = figure({ measuredAt: new Date(Date.now() - 60_000).toISOString() });
+    const store = new Map([[key, remembered]]);
+    const result = { id: 'load', status: 'passed', checks: [], metrics: { loadThroughputPerS: 600 } } as unknown as ScenarioResult;
+    // Nothing is launched on this path: a launch would throw.
+    await compareWithReference(result, own, path.join(tmp, 'candidate.ts'), () => { throw new Error('the reference was run'); }, { figures: { get: (k) => store.get(k), put: (k, f) => store.set(k, f) }, backgroundLoadPerCore: 0.25 });
+    expect(result.metrics).toMatchObject({ referenceThroughputPerS: 1200, throughputRatio: 0.5, referenceMeasured: remembered.measuredAt });
+  });
+});
