@@ -23,7 +23,7 @@ import { writeReports, type FileReport } from './reporters/index.ts';
 import { RunStore } from './store/store.ts';
 import { runScenario, type ScenarioRunOptions } from '../scenario-runner.ts';
 import { compareWithReference, type FigureMemory } from './reference-throughput.ts';
-import { loadPerCore, type ReferenceFigures } from './reference-figures.ts';
+import { machineBusy, type ReferenceFigures } from './reference-figures.ts';
 import { instanceUser, type LaunchSpec } from '../instances/instance-process.ts';
 import { containment as probeContainment, type Containment } from '../instances/netns.ts';
 import { bubblewrap } from '../instances/bwrap.ts';
@@ -131,7 +131,7 @@ const inRange = (n: number, r: { min: number; max: number }): boolean => Number.
 export async function grade(o: GradeOptions): Promise<GradeResult> {
   const started = Date.now();
   // Other work on the machine as the grade begins: a remembered reference figure is taken only when it matches.
-  const figureMemory: FigureMemory | undefined = o.store ? { figures: figuresIn(o.store), backgroundLoadPerCore: loadPerCore() } : undefined;
+  const figureMemory: FigureMemory | undefined = o.store && wantsReferenceRun(o) ? { figures: figuresIn(o.store), busy: await machineBusy() } : undefined;
   const opts = validateOptions(o);
   const submission = assertSubmissionDir(o.submission, registry.map((c) => `${c.file}.ts`));
   const config = readSubmissionConfig(submission);
@@ -268,6 +268,13 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   // An interrupted run is recorded by its run folder (interrupted.json), never as a finished grade in the store.
   if (o.store && !interrupted()) recordRun(o.store, result, (message) => progress({ kind: 'infra', message }));
   return result;
+}
+
+/** Whether any scenario of this grade compares with the benchmark reference (only then is the machine sampled). */
+function wantsReferenceRun(o: GradeOptions): boolean {
+  const profile = o.profile ?? DEFAULTS.profile;
+  const ids = o.challenges;
+  return registry.some((c) => (!ids || ids.includes(c.id)) && !!c.benchmarkReference && c.scenarios.some((s) => (!o.scenarios || o.scenarios.includes(s.id)) && !!s.params[profile]?.compareReference));
 }
 
 /** The benchmark reference's figures remembered in the run store, opened for each read or write. */

@@ -1,12 +1,13 @@
-// The benchmark reference's figure remembered per machine: when a remembered figure stands for a measurement now,
-// what changes its key, that the run store keeps it, and that a standard grade's comparison takes it without
+// The benchmark reference's figure remembered per machine: when a remembered figure stands for a measurement now
+// (fresh, the machine as busy with other work as then), what changes its key, that the run store keeps it, and that
+// a standard grade's comparison takes it without
 // running the reference again (and says so in the metrics). No database: the remembered path runs nothing.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { figureKey, FIGURE_MAX_AGE_MS, reusable, type ReferenceFigure } from './reference-figures.ts';
+import { figureKey, FIGURE_MAX_AGE_MS, machineBusy, reusable, type ReferenceFigure } from './reference-figures.ts';
 import { compareWithReference } from './reference-throughput.ts';
 import { RunStore } from './store/store.ts';
 import { findChallenge } from '../../challenges/index.ts';
@@ -19,17 +20,17 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const seat = findChallenge('seat-reservation')!;
 const infra = { postgres: { source: 'local', version: '15.20' }, redis: { source: 'local', version: '7.0.15' } } as unknown as ScenarioRunOptions['infra'];
 const at = Date.parse('2026-12-05T12:00:00Z');
-const figure = (over: Partial<ReferenceFigure> = {}): ReferenceFigure => ({ throughputPerS: 1200, loadPerCore: 0.2, measuredAt: new Date(at - 3600_000).toISOString(), ...over });
+const figure = (over: Partial<ReferenceFigure> = {}): ReferenceFigure => ({ throughputPerS: 1200, busy: 0.1, measuredAt: new Date(at - 3600_000).toISOString(), ...over });
 
 describe('a remembered reference figure', () => {
   it('stands for a measurement now only while fresh, on a machine about as quiet as then', () => {
-    expect(reusable(figure(), { at, loadPerCore: 0.3 })).toEqual({ ok: true });
-    expect(reusable(undefined, { at, loadPerCore: 0.3 })).toMatchObject({ ok: false, why: /no figure/ });
-    expect(reusable(figure({ measuredAt: new Date(at - FIGURE_MAX_AGE_MS - 1).toISOString() }), { at, loadPerCore: 0.2 })).toMatchObject({ ok: false, why: /older than 7 days/ });
-    expect(reusable(figure(), { at, loadPerCore: 0.6 })).toMatchObject({ ok: false, why: /differs from the measurement's/ });
-    expect(reusable(figure({ loadPerCore: 0.7 }), { at, loadPerCore: 0.9 })).toMatchObject({ ok: false, why: /busy/ });
-    expect(reusable(figure({ throughputPerS: 0 }), { at, loadPerCore: 0.2 })).toMatchObject({ ok: false });
-    expect(reusable(figure({ measuredAt: new Date(at + 60_000).toISOString() }), { at, loadPerCore: 0.2 })).toMatchObject({ ok: false });
+    expect(reusable(figure(), { at, busy: 0.25 })).toEqual({ ok: true });
+    expect(reusable(undefined, { at, busy: 0.1 })).toMatchObject({ ok: false, why: /no figure/ });
+    expect(reusable(figure({ measuredAt: new Date(at - FIGURE_MAX_AGE_MS - 1).toISOString() }), { at, busy: 0.1 })).toMatchObject({ ok: false, why: /older than 7 days/ });
+    expect(reusable(figure(), { at, busy: 0.35 })).toMatchObject({ ok: false, why: /35 % busy with other work, 10 % when the figure was measured/ });
+    expect(reusable(figure({ busy: 0.45 }), { at, busy: 0.6 })).toMatchObject({ ok: false, why: /other work keeps the machine busy \(60 %/ });
+    expect(reusable(figure({ throughputPerS: 0 }), { at, busy: 0.1 })).toMatchObject({ ok: false });
+    expect(reusable(figure({ measuredAt: new Date(at + 60_000).toISOString() }), { at, busy: 0.1 })).toMatchObject({ ok: false });
   });
 
   it('is keyed by what the measurement depends on: the reference code, scenario, profile, instances, PostgreSQL', () => {
@@ -42,6 +43,12 @@ describe('a remembered reference figure', () => {
     const copy = path.join(tmp, 'conditional-update.ts');
     fs.writeFileSync(copy, fs.readFileSync(seat.benchmarkReference!, 'utf8') + '\n// changed\n');
     expect(figureKey({ ...base, reference: copy })).not.toBe(key);
+  });
+
+  it('samples how busy the machine is as a share of its CPUs', async () => {
+    const busy = await machineBusy(100);
+    expect(busy).toBeGreaterThanOrEqual(0);
+    expect(busy).toBeLessThanOrEqual(1);
   });
 
   it('is kept in the run store, one per key', () => {
@@ -65,7 +72,7 @@ describe('a remembered reference figure', () => {
     const store = new Map([[key, remembered]]);
     const result = { id: 'load', status: 'passed', checks: [], metrics: { loadThroughputPerS: 600 } } as unknown as ScenarioResult;
     // Nothing is launched on this path: a launch would throw.
-    await compareWithReference(result, own, path.join(tmp, 'candidate.ts'), () => { throw new Error('the reference was run'); }, { figures: { get: (k) => store.get(k), put: (k, f) => store.set(k, f) }, backgroundLoadPerCore: 0.25 });
+    await compareWithReference(result, own, path.join(tmp, 'candidate.ts'), () => { throw new Error('the reference was run'); }, { figures: { get: (k) => store.get(k), put: (k, f) => store.set(k, f) }, busy: 0.15 });
     expect(result.metrics).toMatchObject({ referenceThroughputPerS: 1200, throughputRatio: 0.5, referenceMeasured: remembered.measuredAt });
   });
 });

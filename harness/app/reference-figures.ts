@@ -3,7 +3,7 @@
 // reference costs a scenario run in every grade; a figure measured here before — same gauntlet version, same
 // reference code, same scenario, profile and instance count, same machine (CPU, cores, memory, Node, OS, PostgreSQL
 // and Redis) — is taken instead while it is fresh and the machine was about as quiet when this grade began as when
-// that one did (the load average per core at the start of a grade: other work, not the grade's own). Otherwise the
+// that one did (how busy its CPUs were just before the grade began: other work, not the grade's own). Otherwise the
 // reference runs as before and its figure is remembered (in the run store).
 
 import crypto from 'node:crypto';
@@ -16,8 +16,8 @@ import { fingerprint } from './store/fingerprint.ts';
 
 export interface ReferenceFigure {
   throughputPerS: number;
-  /** The machine's background load when it was measured: the 1-minute load average per core as its grade began. */
-  loadPerCore: number;
+  /** How busy the machine was (0..1 of all cores) as the grade that measured it began: other work, not the grade's. */
+  busy: number;
   /** ISO time of the measurement. */
   measuredAt: string;
 }
@@ -30,10 +30,10 @@ export interface ReferenceFigures {
 
 /** A remembered figure is taken for this long, */
 export const FIGURE_MAX_AGE_MS = 7 * 24 * 3600_000;
-/** and while the load per core differs from the measurement's by at most this much, */
-export const LOAD_TOLERANCE_PER_CORE = 0.25;
-/** and only on a machine no busier than this per core as the grade began (nor is a figure measured busier kept). */
-export const MAX_LOAD_PER_CORE = 0.75;
+/** and while the machine is as busy as it was then, give or take this share of its CPUs, */
+export const BUSY_TOLERANCE = 0.2;
+/** and only when no busier than this as the grade began (nor is a figure measured busier kept). */
+export const MAX_BUSY = 0.5;
 
 const packageVersion = (() => {
   try {
@@ -44,8 +44,21 @@ const packageVersion = (() => {
   }
 })();
 
-export const cores = (): number => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length) || 1;
-export const loadPerCore = (): number => Math.round((os.loadavg()[0] / cores()) * 100) / 100;
+const cores = (): number => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length) || 1;
+
+/**
+ * How busy the machine's CPUs are right now, 0..1 of all cores, sampled over `ms` before the grade starts any work of
+ * its own: other work on the machine. (The load average would not do: it lags by minutes, so a grade right after
+ * another would count the previous grade as other work.)
+ */
+export async function machineBusy(ms = 250): Promise<number> {
+  const times = () => os.cpus().reduce((t, c) => ({ idle: t.idle + c.times.idle, total: t.total + c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq }), { idle: 0, total: 0 });
+  const a = times();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = times();
+  const total = b.total - a.total;
+  return total > 0 ? Math.round(Math.min(1, Math.max(0, 1 - (b.idle - a.idle) / total)) * 100) / 100 : 0;
+}
 
 /** What a figure depends on, hashed: the same key means the same measurement would be repeated. */
 export function figureKey(o: { reference: string; challenge: string; scenario: string; profile: string; instances: number; infra: Pick<Infra, 'postgres' | 'redis'> }): string {
@@ -65,12 +78,13 @@ export function figureKey(o: { reference: string; challenge: string; scenario: s
 }
 
 /** Whether a remembered figure stands for a measurement now; the reason when not. */
-export function reusable(f: ReferenceFigure | undefined, now: { at: number; loadPerCore: number }): { ok: true } | { ok: false; why: string } {
+export function reusable(f: ReferenceFigure | undefined, now: { at: number; busy: number }): { ok: true } | { ok: false; why: string } {
   if (!f) return { ok: false, why: 'no figure measured on this machine yet' };
   if (!(f.throughputPerS > 0)) return { ok: false, why: 'the remembered figure is empty' };
   const age = now.at - Date.parse(f.measuredAt);
   if (!(age >= 0 && age <= FIGURE_MAX_AGE_MS)) return { ok: false, why: `the remembered figure is from ${f.measuredAt}, older than 7 days` };
-  if (now.loadPerCore > MAX_LOAD_PER_CORE) return { ok: false, why: `the machine is busy (load ${now.loadPerCore} per core)` };
-  if (Math.abs(now.loadPerCore - f.loadPerCore) > LOAD_TOLERANCE_PER_CORE) return { ok: false, why: `the machine's load (${now.loadPerCore} per core) differs from the measurement's (${f.loadPerCore})` };
+  const pct = (x: number) => `${Math.round(x * 100)} %`;
+  if (now.busy > MAX_BUSY) return { ok: false, why: `other work keeps the machine busy (${pct(now.busy)} of its CPUs)` };
+  if (Math.abs(now.busy - f.busy) > BUSY_TOLERANCE) return { ok: false, why: `the machine is ${pct(now.busy)} busy with other work, ${pct(f.busy)} when the figure was measured` };
   return { ok: true };
 }

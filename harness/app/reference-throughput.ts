@@ -9,12 +9,12 @@ import type { ScenarioResult } from '../types.ts';
 import type { LaunchSpec } from '../instances/instance-process.ts';
 import { bundleInstance } from '../instances/bundle.ts';
 import { runScenario, type ScenarioRunOptions } from '../scenario-runner.ts';
-import { figureKey, MAX_LOAD_PER_CORE, reusable, type ReferenceFigures } from './reference-figures.ts';
+import { figureKey, MAX_BUSY, reusable, type ReferenceFigures } from './reference-figures.ts';
 
-/** Remembered figures, and the machine's load per core as this grade began (none: always measure). */
+/** Remembered figures, and how busy the machine was with other work as this grade began (none: always measure). */
 export interface FigureMemory {
   figures: ReferenceFigures;
-  backgroundLoadPerCore: number;
+  busy: number;
 }
 
 /**
@@ -35,7 +35,7 @@ export async function compareWithReference(result: ScenarioResult, own: Scenario
 async function referenceFigure(reference: string, own: ScenarioRunOptions, moduleLaunch: (bundle: string) => LaunchSpec, memory?: FigureMemory): Promise<{ throughput: number; measured: string }> {
   const key = memory ? safely(() => figureKey({ reference, challenge: own.challenge.id, scenario: own.scenario.id, profile: own.profile, instances: own.instances, infra: own.infra })) : undefined;
   const remembered = key ? safely(() => memory!.figures.get(key)) : undefined;
-  const verdict = reusable(remembered, { at: Date.now(), loadPerCore: memory?.backgroundLoadPerCore ?? Infinity });
+  const verdict = reusable(remembered, { at: Date.now(), busy: memory?.busy ?? 1 });
   if (remembered && verdict.ok) {
     own.progress(`the fastest reference's throughput on this machine: ${remembered.throughputPerS}/s, measured ${remembered.measuredAt}`);
     return { throughput: remembered.throughputPerS, measured: remembered.measuredAt };
@@ -43,7 +43,7 @@ async function referenceFigure(reference: string, own: ScenarioRunOptions, modul
   own.progress(`measuring the fastest reference for comparison${memory && !verdict.ok ? ` (${verdict.why})` : ''}`);
   const throughput = await referenceThroughput(reference, own, moduleLaunch);
   // Kept only when measured on a machine quiet enough for a later grade to take it.
-  if (key && throughput > 0 && memory!.backgroundLoadPerCore <= MAX_LOAD_PER_CORE) safely(() => memory!.figures.put(key, { throughputPerS: throughput, loadPerCore: memory!.backgroundLoadPerCore, measuredAt: new Date().toISOString() }));
+  if (key && throughput > 0 && memory!.busy <= MAX_BUSY) safely(() => memory!.figures.put(key, { throughputPerS: throughput, busy: memory!.busy, measuredAt: new Date().toISOString() }));
   return { throughput, measured: 'now' };
 }
 

@@ -80,10 +80,10 @@ CREATE TABLE IF NOT EXISTS manual_scores (
   scored_at   TEXT NOT NULL,
   PRIMARY KEY (run_id, item_id, kind)
 );
-CREATE TABLE IF NOT EXISTS reference_figures (
+CREATE TABLE IF NOT EXISTS reference_throughput (
   key             TEXT PRIMARY KEY,
   throughput      REAL NOT NULL,
-  load_per_core   REAL NOT NULL,
+  busy            REAL NOT NULL,
   measured_at     TEXT NOT NULL
 );`;
 
@@ -154,12 +154,12 @@ export class RunStore {
 
   /** The benchmark reference's throughput measured before under this key (app/reference-figures.ts). */
   referenceFigure(key: string): ReferenceFigure | undefined {
-    const row = this.db.prepare('SELECT throughput, load_per_core, measured_at FROM reference_figures WHERE key = ?').get(key) as { throughput: number; load_per_core: number; measured_at: string } | undefined;
-    return row ? { throughputPerS: row.throughput, loadPerCore: row.load_per_core, measuredAt: row.measured_at } : undefined;
+    const row = this.db.prepare('SELECT throughput, busy, measured_at FROM reference_throughput WHERE key = ?').get(key) as { throughput: number; busy: number; measured_at: string } | undefined;
+    return row ? { throughputPerS: row.throughput, busy: row.busy, measuredAt: row.measured_at } : undefined;
   }
 
   putReferenceFigure(key: string, f: ReferenceFigure): void {
-    this.db.prepare('INSERT INTO reference_figures (key, throughput, load_per_core, measured_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET throughput = excluded.throughput, load_per_core = excluded.load_per_core, measured_at = excluded.measured_at').run(key, f.throughputPerS, f.loadPerCore, f.measuredAt);
+    this.db.prepare('INSERT INTO reference_throughput (key, throughput, busy, measured_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET throughput = excluded.throughput, busy = excluded.busy, measured_at = excluded.measured_at').run(key, f.throughputPerS, f.busy, f.measuredAt);
   }
 
   /** Record a graded run (or replace it, same run id) in one transaction. */
