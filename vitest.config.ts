@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    setupFiles: ['test/setup-cleanup.ts'],
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.gauntlet/**'],
     testTimeout: 60_000,

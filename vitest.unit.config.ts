@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    setupFiles: ['test/setup-cleanup.ts'],
     include: [
       'challenges/payment-webhook/checkers/duplicates-acknowledged.test.ts',
       'challenges/payment-webhook/checkers/eventually-processed.test.ts',

@@ -4,7 +4,7 @@
 // error naming its file. No database: the errors happen before any is needed (the infrastructure case points
 // DATABASE_URL at a closed port).
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -103,6 +103,7 @@ describe('the CLI on an error that ends the command', () => {
 
 describe('a malformed fixture expected.json', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-fixture-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const write = (text: string) => {
     const file = path.join(dir, `expected-${Math.random().toString(36).slice(2)}.json`);
     fs.writeFileSync(file, text);
