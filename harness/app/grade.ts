@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { challenges as registry } from '../../challenges/index.ts';
+import { challenges as registry, contractFiles } from '../../challenges/index.ts';
 import type { ChallengeDef, ScenarioDef } from '../scenario.ts';
 import type { ChallengeResult, ProfileName, ScenarioResult } from '../types.ts';
 import type { GradeResult } from '../../rubric/result.ts';
@@ -205,7 +205,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       // Each bundle in a folder of its own: a sandboxed instance may read its bundle's folder and nothing else
       // of the run (not the histories, ledgers or logs of other scenarios).
       const bundleFile = path.join(runDir, challenge.id, 'bundle', 'instance.bundle.mjs');
-      const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission, dependencies, registry.map((c) => c.contract));
+      const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission, dependencies, contractFiles());
       // Under bubblewrap an HTTP-mode instance sees the run folders and the run store's folder empty.
       const hide = [path.resolve(o.outDir ?? DEFAULTS.outDir), ...(o.store ? [path.dirname(path.resolve(o.store))] : [])];
       const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes, hide } : moduleLaunch(bundleFile, dependencies.readable(), path.join(submission, 'package.json'));

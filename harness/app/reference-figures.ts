@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Infra } from '../infra/index.ts';
 import { fingerprint } from './store/fingerprint.ts';
+import { machineFacts, type MachineInfra } from './bench/machine.ts';
 
 export interface ReferenceFigure {
   throughputPerS: number;
@@ -44,8 +44,6 @@ const packageVersion = (() => {
   }
 })();
 
-const cores = (): number => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length) || 1;
-
 /**
  * How busy the machine's CPUs are right now, 0..1 of all cores, sampled over `ms` before the grade starts any work of
  * its own: other work on the machine. (The load average would not do: it lags by minutes, so a grade right after
@@ -61,8 +59,9 @@ export async function machineBusy(ms = 250): Promise<number> {
 }
 
 /** What a figure depends on, hashed: the same key means the same measurement would be repeated. */
-export function figureKey(o: { reference: string; challenge: string; scenario: string; profile: string; instances: number; infra: Pick<Infra, 'postgres' | 'redis'> }): string {
-  const cpus = os.cpus();
+export function figureKey(o: { reference: string; challenge: string; scenario: string; profile: string; instances: number; infra: MachineInfra }): string {
+  // The machine as the bench describes it, but for its load (a figure's busyness is judged apart: reusable()).
+  const { loadAverage: _load, ...machine } = machineFacts(o.infra, 0);
   const parts = {
     gauntlet: packageVersion,
     reference: fingerprint(path.dirname(o.reference), [o.reference]).hash,
@@ -70,9 +69,7 @@ export function figureKey(o: { reference: string; challenge: string; scenario: s
     scenario: o.scenario,
     profile: o.profile,
     instances: o.instances,
-    machine: { cores: cores(), cpu: cpus[0]?.model?.trim() ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()} ${os.arch()}` },
-    postgres: `${o.infra.postgres.source} ${o.infra.postgres.version}`,
-    redis: o.infra.redis ? `${o.infra.redis.source} ${o.infra.redis.version}` : 'none',
+    machine,
   };
   return crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }

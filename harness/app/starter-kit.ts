@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type TS from 'typescript';
 import { UsageError } from '../errors.ts';
 import { gauntletDeclarations } from '../gauntlet-module.ts';
-import { challenges } from '../../challenges/index.ts';
+import { challenges, contractFiles } from '../../challenges/index.ts';
 
 const README = `# My gauntlet submission
 
@@ -33,7 +33,7 @@ export function writeStarterKit(dir: string): string[] {
   const files: Record<string, string> = {};
   // One stub per registered challenge, and the contract's types as the challenges declare them.
   for (const c of challenges) files[`${c.file}.ts`] = c.starter;
-  files['gauntlet.d.ts'] = gauntletDeclarations(ts, (f) => fs.readFileSync(f, 'utf8'), challenges.map((c) => c.contract));
+  files['gauntlet.d.ts'] = gauntletDeclarations(ts, (f) => fs.readFileSync(f, 'utf8'), contractFiles());
   files['tsconfig.json'] = JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true } }, null, 2) + '\n';
   files['README.md'] = README;
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);

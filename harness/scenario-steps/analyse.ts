@@ -10,6 +10,7 @@ import { resultOf, type ScenarioState } from './state.ts';
 import { latencySummary } from '../history/latency.ts';
 import { pass, fail, unknown } from '../checkers/verdict.ts';
 import { inconclusiveReason } from '../machine-watch.ts';
+import { PIPELINE_CHECKS } from '../pipeline-checks.ts';
 
 /** Connection errors an instance can die of when the harness itself broke its database connections (CONTRACT §8). */
 const DB_CONNECTION_ERROR = /ECONNRESET|EPIPE|57P01|57P02|57P03|Connection terminated|terminating connection|Client has encountered a connection error|server closed the connection|Connection is closed|Socket closed unexpectedly/i;
@@ -111,7 +112,8 @@ function noCrash(events: InstanceEvent[]): CheckResult {
 
 /** Checks no starved machine can explain (ChallengeDef.checks[].safety); `no-crash` is one. */
 function isSafety(challenge: ChallengeDef, id: string): boolean {
-  return id === 'no-crash' || !!challenge.checks.find((c) => c.id === id)?.safety;
+  // The pipeline's own checks (no-crash) declare theirs too, whether or not the registry appended them to this def.
+  return !![...challenge.checks, ...PIPELINE_CHECKS].find((c) => c.id === id)?.safety;
 }
 
 function computeMetrics(ops: Op[], fromUs: number, toUs: number, answerDeadlineMs: number) {

@@ -5,7 +5,10 @@ import os from 'node:os';
 import type { Infra } from '../../infra/index.ts';
 import type { MachineFacts } from './report.ts';
 
-export function machineFacts(infra: Infra, loadAtStart: number): MachineFacts {
+/** What of the infrastructure the facts name: which PostgreSQL and Redis, and their versions. */
+export type MachineInfra = Pick<Infra, 'postgres' | 'redis' | 'redisProblem'>;
+
+export function machineFacts(infra: MachineInfra, loadAtStart: number): MachineFacts {
   const cpus = os.cpus();
   return {
     cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
