@@ -13,6 +13,7 @@ import { challenges } from '../../challenges/index.ts';
 import type { ProfileName } from '../types.ts';
 import type { GradeResult } from '../../rubric/result.ts';
 import { UsageError } from '../errors.ts';
+import { onCleanup } from '../cleanup.ts';
 import { LIMITS } from './defaults.ts';
 import { CONCERNS } from '../../rubric/concerns.ts';
 import { RED_FLAGS } from '../../rubric/rubric.ts';
@@ -193,6 +194,9 @@ export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
     for (const c of cases) {
       for (let seed = o.seed; seed < o.seed + o.seeds; seed++) {
         const sub = submissionFor(c);
+        // Removed after the grade, or by the cleanup registry when the run is interrupted mid-grade.
+        const remove = () => { if (!c.folder) fs.rmSync(sub, { recursive: true, force: true }); };
+        const unregister = onCleanup(remove);
         try {
           const scenarios = c.kind === 'fixture' ? c.expect!.scenarios : undefined;
           const started = Date.now();
@@ -228,7 +232,8 @@ export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
             }
           }
         } finally {
-          if (!c.folder) fs.rmSync(sub, { recursive: true, force: true });
+          unregister();
+          remove();
         }
       }
     }
