@@ -1,5 +1,6 @@
-// The mock services of a scenario (CONTRACT §4): payments, notifications and inventory over node:http, one port per
-// (service, instance) so every call is attributed, with Stripe-style idempotency, a seeded fault schedule and ledgers.
+// The mock services of a scenario (CONTRACT §4): payments, notifications, inventory and the channel providers (email,
+// sms, push) over node:http, one port per (service, instance) so every call is attributed, with Stripe-style
+// idempotency, a seeded fault schedule and ledgers.
 
 import type { Rng } from '../seed.ts';
 import { onCleanup } from '../cleanup.ts';
@@ -12,6 +13,7 @@ import { requestHandler, type FlowDeps, type ServiceDef } from './request-flow.t
 import { createPayments } from './payments.ts';
 import { createNotifications } from './notifications.ts';
 import { createInventory } from './inventory.ts';
+import { createProviders } from './providers.ts';
 import { waitForQuiet } from './quiescence.ts';
 import { SERVICE_NAMES, type MockServices, type ProductSpec, type ServiceName, type ServicesOptions, type ServicesSpec, type ServiceUrls } from './types.ts';
 
@@ -50,12 +52,13 @@ export async function startMockServices(o: StartMockServicesOptions): Promise<Mo
   const payments = createPayments(ledger, o.rng.fork('payments'), options.declines ? [options.declines] : []);
   const notifications = createNotifications(ledger);
   const inventory = createInventory(ledger, o.rng.fork('inventory'), { ttlMs: options.reservationTtlMs, commitFailures: options.commitFailures ? [options.commitFailures] : [] });
+  const providers = createProviders(ledger, options.providers);
   for (const p of options.payments ?? []) payments.control.setPayment(p);
 
   const counter = new AttemptCounter();
   const inFlight = { count: 0 };
   const scheduleRng = o.rng.fork('fault-schedule');
-  const defs: ServiceDef[] = [payments.def, notifications.def, inventory.def];
+  const defs: ServiceDef[] = [payments.def, notifications.def, inventory.def, ...providers.defs];
   const hosts = new Map<string, Host>();
   const spare = options.spareInstances ?? 2;
   const last = o.instances - 1 + spare;
@@ -94,7 +97,7 @@ export async function startMockServices(o: StartMockServicesOptions): Promise<Mo
   };
 
   return {
-    urlsFor: (instance): ServiceUrls => ({ payments: url('payments', instance), notifications: url('notifications', instance), inventory: url('inventory', instance) }),
+    urlsFor: (instance): ServiceUrls => Object.fromEntries(SERVICE_NAMES.map((name) => [name, url(name, instance)])) as ServiceUrls,
     ledger,
     faults,
     get windows() {
@@ -102,6 +105,7 @@ export async function startMockServices(o: StartMockServicesOptions): Promise<Mo
     },
     payments: payments.control,
     inventory: { stockOf: (id) => inventory.control.stockOf(id), failCommits: (rule) => inventory.control.failCommits(rule) },
+    providers: providers.control,
     healAll: () => faults.heal(),
     async waitQuiet(w = {}) {
       const quietMs = w.quietMs ?? options.settle?.quietMs ?? DEFAULT_QUIET_MS;

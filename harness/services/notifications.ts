@@ -24,6 +24,7 @@ export function createNotifications(ledger: Ledger): { def: ServiceDef } {
           if (body.data !== undefined && !isObject(body.data)) return invalid('data must be an object');
           const m = ledger.addMessage({
             id: messageId(),
+            service: 'notifications',
             channel: body.channel as string,
             to: body.to,
             template: body.template,

@@ -8,6 +8,7 @@ import type { FaultController, HeldResponse } from './fault-control.ts';
 import { fingerprintOf, type IdempotencyStore } from './idempotency.ts';
 import { decideFault, identityOf, ratesFor, type AttemptCounter, type FaultDecision } from './fault-schedule.ts';
 import { readBody, resetConnection, sendJson } from './http-host.ts';
+import { retryAfterHeaders } from './responses.ts';
 import type { AttemptRecord, ServiceName } from './types.ts';
 
 export interface RouteCall {
@@ -25,6 +26,8 @@ export interface RouteResult {
   body: unknown;
   /** Whether the call took effect or made a business decision (default true). False for validation errors and misses. */
   executed?: boolean;
+  /** Headers of the answer (a provider's 429 sends Retry-After); stored with it only in so far as the answer is. */
+  headers?: Record<string, string>;
 }
 
 export interface RouteDef {
@@ -198,7 +201,7 @@ async function execute(x: Exchange, call: Incoming, match: RouteMatch, latencyMs
   await sleep(latencyMs);
   const r = run();
   x.attempt.executed = r.executed !== false;
-  return { status: r.status, body: r.body, headers: {} };
+  return { status: r.status, body: r.body, headers: r.headers ?? {} };
 }
 
 /** A keyed call: a replay of the key's stored result, 422 for another request under it, 409 while it is in flight, else run and stored. */
@@ -226,7 +229,7 @@ async function executeOnce(x: Exchange, key: string, fingerprint: string, latenc
   }
   attempt.executed = r.executed !== false;
   look.release(attempt.executed ? { status: r.status, body: r.body, attempt: attempt.seq } : null);
-  return { status: r.status, body: r.body, headers: {} };
+  return { status: r.status, body: r.body, headers: r.headers ?? {} };
 }
 
 /** The result to the caller — unless a fault after processing drops it (ghost) or holds it: the result stands (and is stored) either way. */
@@ -280,11 +283,6 @@ function hold(service: ServiceName, deps: FlowDeps, res: http.ServerResponse, at
     timer = setTimeout(held.release, holdMs);
     timer.unref();
   }
-}
-
-/** `Retry-After` in whole seconds (rounded up, so honouring it is never early) and `Retry-After-Ms` exactly. */
-function retryAfterHeaders(ms: number): Record<string, string> {
-  return { 'retry-after': String(Math.ceil(ms / 1000)), 'retry-after-ms': String(ms) };
 }
 
 function finish(attempt: AttemptRecord, atUs: number, outcome: AttemptRecord['outcome'], status: number, body?: unknown): void {

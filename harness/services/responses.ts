@@ -1,4 +1,4 @@
-// Small helpers the three mock services share: error answers that always carry a `code`, body validation,
+// Small helpers the mock services share: error answers that always carry a `code`, body validation,
 // and sequential ids (`ch_000001`), so the service files read as their business rules.
 
 import type { RouteResult } from './request-flow.ts';
@@ -16,6 +16,11 @@ export function notFound(code: string, message: string): RouteResult {
 /** A business refusal (402, 409): the call was executed and its answer is stored under the key. */
 export function refused(status: number, code: string, message: string, extra: Record<string, unknown> = {}): RouteResult {
   return { status, body: { code, message, ...extra } };
+}
+
+/** `Retry-After` in whole seconds (rounded up, so honouring it is never early) and `Retry-After-Ms` exactly. */
+export function retryAfterHeaders(ms: number): Record<string, string> {
+  return { 'retry-after': String(Math.ceil(ms / 1000)), 'retry-after-ms': String(ms) };
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {

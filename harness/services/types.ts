@@ -3,14 +3,31 @@
 
 import type { FaultWindow } from '../types.ts';
 
-export type ServiceName = 'payments' | 'notifications' | 'inventory';
-export const SERVICE_NAMES: readonly ServiceName[] = ['payments', 'notifications', 'inventory'];
+/** The channel providers (notification-fanout): one mock service per channel, each with `POST /send` (providers.ts). */
+export type ProviderChannel = 'email' | 'sms' | 'push';
+export const PROVIDER_CHANNELS: readonly ProviderChannel[] = ['email', 'sms', 'push'];
 
-/** Base URLs one instance is given (`PAYMENTS_URL` ...). Each instance has its own ports: that is how calls are attributed. */
-export interface ServiceUrls {
-  payments: string;
-  notifications: string;
-  inventory: string;
+export type ServiceName = 'payments' | 'notifications' | 'inventory' | ProviderChannel;
+export const SERVICE_NAMES: readonly ServiceName[] = ['payments', 'notifications', 'inventory', ...PROVIDER_CHANNELS];
+
+/** Base URLs one instance is given, one per service (`ctx.services.payments` ...). Each instance has its own ports: that is how calls are attributed. */
+export type ServiceUrls = Record<ServiceName, string>;
+
+/** The environment variable that carries a service's base URL in an instance: `PAYMENTS_URL`, `EMAIL_URL` ... (CONTRACT §6). */
+export type ServiceEnvName = `${Uppercase<ServiceName>}_URL`;
+
+export function serviceEnvName(name: ServiceName): ServiceEnvName {
+  return `${name.toUpperCase()}_URL` as ServiceEnvName;
+}
+
+/** Every service's variable, set to the instance's URL, or to '' for all of them when the scenario has no services. */
+export function serviceEnv(urls?: ServiceUrls): Record<ServiceEnvName, string> {
+  return Object.fromEntries(SERVICE_NAMES.map((name) => [serviceEnvName(name), urls?.[name] ?? ''])) as Record<ServiceEnvName, string>;
+}
+
+/** The module context's `services` read back from those variables ('' for an unset one). */
+export function serviceUrlsFromEnv(env: Record<string, string | undefined>): ServiceUrls {
+  return Object.fromEntries(SERVICE_NAMES.map((name) => [name, env[serviceEnvName(name)] ?? ''])) as ServiceUrls;
 }
 
 /** What an injected fault did to one request attempt. `outage` answers 503 or resets, per the outage's mode. */
@@ -75,6 +92,24 @@ export interface PaymentRecord {
   userId: string;
 }
 
+/** A provider-wide token bucket: at most `perSecond` accepted sends per second over every caller, `burst` at once. */
+export interface RateLimit {
+  /** Tokens added per second (> 0; fractions allowed: 0.5 is one send every 2 s). */
+  perSecond: number;
+  /** Bucket size, a whole number ≥ 1 (default: perSecond, at least 1). The bucket starts full. */
+  burst?: number;
+}
+
+/** How the channel providers (email, sms, push) behave beyond the per-request faults. */
+export interface ProvidersOptions {
+  /** `to` addresses answered `422 {code:'invalid_recipient'}` every time (a bounced address, a dead push token): final. */
+  invalidRecipients?: string[];
+  /** `to` addresses answered `500 {code:'provider_error'}` on every attempt, never delivered: a delivery that can only be given up. */
+  poisonRecipients?: string[];
+  /** A token bucket per provider, over all instances; when empty, `429 {code:'rate_limited'}` with Retry-After. */
+  rateLimits?: Partial<Record<ProviderChannel, RateLimit>>;
+}
+
 export interface ServicesOptions {
   /** Per-request faults active from the start (each opens a `service-faults` window). */
   faults?: Partial<Record<ServiceName, ServiceFaults>>;
@@ -86,6 +121,8 @@ export interface ServicesOptions {
   declines?: DeclineRule;
   /** The payment table behind `GET /payments/:paymentId` (the webhook provider updates it as it goes). */
   payments?: PaymentRecord[];
+  /** The channel providers' recipients that always fail, and their rate limits (providers.ts). */
+  providers?: ProvidersOptions;
   /** Ports opened beyond the scenario's instances, for `cluster.startFresh()` (default 2). */
   spareInstances?: number;
   /** Quiescence before final reads: no ledger change and nothing in flight for `quietMs` (default 500), at most `maxMs` (default 10 000). */
@@ -112,11 +149,17 @@ export interface AttemptRecord {
   status: number;
   /** Error `code` answered, when one was. */
   code?: string;
+  /**
+   * The injected fault, or `none`. A provider's own answers are not faults: its rate limit's 429 is `fault: 'none'`,
+   * `status: 429`, `code: 'rate_limited'`, `executed: false`, with `retryAfterMs` (so is a poison recipient's 500,
+   * `code: 'provider_error'`). An injected 429 is `fault: 'rate-limit-429'`.
+   */
   fault: FaultKind | 'none';
   /** The call took effect here (or was a business answer stored under its key). */
   executed: boolean;
   /** Answered from the idempotency store. */
   replayed: boolean;
+  /** The wait a 429 (injected, or a provider's rate limit) or an outage's 503 asked for: `Retry-After-Ms`. */
   retryAfterMs?: number;
   latencyMs?: number;
   outcome: 'pending' | 'answered' | 'reset' | 'dropped' | 'client-closed';
@@ -148,6 +191,8 @@ export interface RefundRecord {
 
 export interface MessageRecord {
   id: string;
+  /** The service that accepted it: `notifications` (any channel), or the provider `email`, `sms` or `push` (then equal to `channel`). */
+  service?: 'notifications' | ProviderChannel;
   channel: string;
   to: string;
   template: string;
@@ -224,6 +269,17 @@ export interface FaultControl {
   heal(service?: ServiceName): Promise<void>;
 }
 
+/** The channel providers at run time (`ctx.services.providers`). */
+export interface ProvidersControl {
+  /**
+   * Switch a provider's rate limit on (or replace it) with a full bucket, or off with null. Applies to the next
+   * sends; not a fault, so `healAll()` leaves it as it is.
+   */
+  setRateLimit(channel: ProviderChannel, limit: RateLimit | null): void;
+  /** The provider's current limit, or null. */
+  rateLimit(channel: ProviderChannel): RateLimit | null;
+}
+
 export interface QuietResult {
   quiet: boolean;
   waitedMs: number;
@@ -249,6 +305,7 @@ export interface MockServicesHandle {
     /** Add a rule for commits that fail for good. */
     failCommits(rule: CommitFailureRule): void;
   };
+  readonly providers: ProvidersControl;
   /** Heal every service fault (see FaultControl.heal). */
   healAll(): Promise<void>;
   /** Wait until no ledger change and nothing in flight for quietMs (and `probe()`, if given, returns the same JSON), at most maxMs. */
