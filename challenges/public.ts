@@ -7,3 +7,4 @@ export * from '../harness/contract-types.ts';
 export * from './seat-reservation/contract.ts';
 export * from './payment-webhook/contract.ts';
 export * from './subscription/contract.ts';
+export * from './notification-fanout/contract.ts';

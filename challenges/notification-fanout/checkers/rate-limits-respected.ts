@@ -1,0 +1,51 @@
+// rate-limits-respected: at most `smsPerUserPerMinute` SMS per user in any 60 s (the service's own limit, counted
+// over every instance), and after a provider answered 429 with Retry-After, the instance that got it sends that
+// provider nothing until the time has passed (a call already being written when the 429 arrived is allowed:
+// GRACE_MS). Retry-After is judged per instance and provider: two instances each following their own answers are fine.
+
+import type { Checker } from '../../../harness/scenario.ts';
+import { summarise, unknown } from '../../../harness/checkers/verdict.ts';
+import { CHANNELS } from '../operations.ts';
+import { attemptView, fanoutData, smsByUser } from './model.ts';
+
+/** A call started this soon after a 429 arrived was already on its way. */
+export const GRACE_MS = 100;
+/** Clock and rounding slack at the end of a Retry-After. */
+export const RETRY_AFTER_SLACK_MS = 20;
+const MINUTE_US = 60_000_000;
+
+export const rateLimitsRespected: Checker = {
+  id: 'rate-limits-respected',
+  check({ data, ledger }) {
+    if (!ledger) return unknown('rate-limits-respected', 'no provider ledger was recorded for this scenario');
+    const d = fanoutData(data);
+    const limit = d.limits.smsPerUserPerMinute;
+    const violations = [];
+    for (const [userId, sent] of smsByUser(d, ledger)) {
+      for (let i = 0; i + limit < sent.length; i++) {
+        if (sent[i + limit].atUs - sent[i].atUs < MINUTE_US) {
+          violations.push({ userId, reason: `${userId} was sent ${sent.length} SMS within ${Math.round((sent[sent.length - 1].atUs - sent[0].atUs) / 1e5) / 10} s (events ${sent.map((s) => s.eventId).join(', ')}): at most ${limit} per user in any 60 s — count them across instances before sending`, sms: sent });
+          break;
+        }
+      }
+    }
+    let told = 0;
+    const attempts = ledger.attempts.filter((a) => (CHANNELS as readonly string[]).includes(String(a.service)));
+    for (const a of attempts) {
+      if (a.status !== 429 || a.retryAfterMs === undefined || a.endUs < 0) continue;
+      told++;
+      const from = a.endUs + GRACE_MS * 1000;
+      const until = a.endUs + (a.retryAfterMs - RETRY_AFTER_SLACK_MS) * 1000;
+      if (until <= from) continue;
+      const early = attempts.filter((b) => b.service === a.service && b.instance === a.instance && b.startUs > from && b.startUs < until);
+      if (early.length) {
+        violations.push({
+          service: a.service, instance: a.instance,
+          reason: `instance ${a.instance} was told by ${a.service} to wait ${a.retryAfterMs} ms (429 at ${Math.round(a.endUs / 1000)} ms), yet sent it ${early.length} more call(s) within that time, the first ${Math.round((early[0].startUs - a.endUs) / 1000)} ms after — a 429 from a provider pauses that provider for the whole instance`,
+          rateLimited: attemptView(a), early: early.slice(0, 6).map(attemptView),
+        });
+      }
+    }
+    return summarise('rate-limits-respected', violations, `no user got more than ${limit} SMS in a minute, and every one of the ${told} 429 answer(s) was waited out by its instance`, (v) => v.reason);
+  },
+};
