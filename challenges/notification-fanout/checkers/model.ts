@@ -109,12 +109,15 @@ const eventIdOf = (data: unknown): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 
+/** Accepted by a channel provider (not the subscription challenges' notification service). */
+const fromProvider = (m: MessageRecord) => (CHANNELS as readonly string[]).includes(String(m.service)) && m.service === m.channel;
+
 /** Messages the providers accepted, by (eventId, channel); `strays` carry no data.eventId. */
 export function sentMessages(ledger: LedgerSnapshot): { byDelivery: Map<string, MessageRecord[]>; strays: MessageRecord[] } {
   const byDelivery = new Map<string, MessageRecord[]>();
   const strays: MessageRecord[] = [];
   for (const m of ledger.messages) {
-    if (!(CHANNELS as readonly string[]).includes(m.channel)) continue;
+    if (!fromProvider(m)) continue;
     const id = eventIdOf(m.data);
     if (!id) { strays.push(m); continue; }
     const k = deliveryKey(id, m.channel);
@@ -150,7 +153,7 @@ export function smsByUser(data: FanoutData, ledger: LedgerSnapshot): Map<string,
   const byPhone = new Map(data.users.map((u) => [u.phone, u.userId]));
   const out = new Map<string, Map<string, number>>();
   for (const m of ledger.messages) {
-    if (m.channel !== 'sms') continue;
+    if (!fromProvider(m) || m.channel !== 'sms') continue;
     const user = byPhone.get(m.to);
     const id = eventIdOf(m.data);
     if (!user || !id) continue;
