@@ -13,7 +13,8 @@ export interface AppContext {
   redisUrl: string;
   pg: Pool;
   redis: Redis;
-  services: { payments: string; notifications: string; inventory: string };
+  /** Base URLs of the mock services (CONTRACT §4); email, sms and push are the channel providers (notification-fanout). */
+  services: { payments: string; notifications: string; inventory: string; email: string; sms: string; push: string };
   webhookSecret: string;
   log(message: string, fields?: Record<string, unknown>): void;
 }

@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import type { RouteTable } from './routes.ts';
 import { serve } from './instance-server.ts';
 import { BRIDGE_ENV, parseBridgeSpec, startBridge } from './net-bridge.ts';
+import { serviceUrlsFromEnv } from '../services/types.ts';
 
 type Msg =
   | { type: 'ready'; port: number; capabilities: string[] }
@@ -184,7 +185,7 @@ async function buildContext() {
     redisUrl,
     pg: pool,
     redis,
-    services: { payments: env.PAYMENTS_URL ?? '', notifications: env.NOTIFICATIONS_URL ?? '', inventory: env.INVENTORY_URL ?? '' },
+    services: serviceUrlsFromEnv(env),
     webhookSecret: env.WEBHOOK_SECRET ?? '',
     log(message: string, fields?: Record<string, unknown>) {
       send({ type: 'log', message: String(message), fields });

@@ -22,16 +22,15 @@ import { openGate, type Gate, type WireEndpoint } from './wire-gate.ts';
 import { BRIDGE_ENV } from './net-bridge.ts';
 import { bridgeScript } from './net-bridge-script.ts';
 import { bubblewrap, bwrapArgv } from './bwrap.ts';
+import type { ServiceEnvName } from '../services/types.ts';
 
 /** Niceness of instance processes (0 normal, 19 lowest). */
 const INSTANCE_NICE = 10;
 
-export interface InstanceEnv {
+/** The contract's environment (CONTRACT §6); the mock services' URLs are one variable per service (`PAYMENTS_URL`, `EMAIL_URL` …, services/types.ts). */
+export interface InstanceEnv extends Record<ServiceEnvName, string> {
   DATABASE_URL: string;
   REDIS_URL: string;
-  PAYMENTS_URL: string;
-  NOTIFICATIONS_URL: string;
-  INVENTORY_URL: string;
   WEBHOOK_SECRET: string;
   GAUNTLET_SCENARIO: string;
   [key: string]: string;

@@ -10,7 +10,7 @@ import type { ScenarioState } from './state.ts';
 import { Cluster } from '../instances/cluster.ts';
 import { createScenarioDatabase, createRedisNamespace, type RedisNamespace, type ScenarioDatabase } from '../infra/index.ts';
 import { startFaultProxy, type FaultProxy } from '../nemesis/index.ts';
-import { resolveServicesSpec, startMockServices, type MockServices } from '../services/index.ts';
+import { resolveServicesSpec, serviceEnv, startMockServices, type MockServices } from '../services/index.ts';
 import type { Containment } from '../instances/netns.ts';
 import { relayEndpoint, type WireEndpoint } from '../instances/wire-gate.ts';
 import { openJsonlLog, openSqlLog } from '../wire/sql-log.ts';
@@ -165,15 +165,13 @@ function createCluster(s: ScenarioState, w: ClusterWiring): Cluster {
       DATABASE_URL: w.viaProxy.toString(),
       REDIS_URL: redisProxy?.url ?? '',
       GAUNTLET_REDIS_PROBLEM: o.infra.redisProblem ?? '',
-      PAYMENTS_URL: '',
-      NOTIFICATIONS_URL: '',
-      INVENTORY_URL: '',
+      ...serviceEnv(),
       WEBHOOK_SECRET: w.webhookSecret,
       GAUNTLET_SCENARIO: w.scenarioFile,
     },
     envFor: (i) => {
       const urls = services?.urlsFor(i);
-      return { DATABASE_URL: w.pgUrlFor(i), ...(w.redisUrls.has(i) ? { REDIS_URL: w.redisUrls.get(i)! } : {}), ...(urls ? { PAYMENTS_URL: urls.payments, NOTIFICATIONS_URL: urls.notifications, INVENTORY_URL: urls.inventory } : {}) };
+      return { DATABASE_URL: w.pgUrlFor(i), ...(w.redisUrls.has(i) ? { REDIS_URL: w.redisUrls.get(i)! } : {}), ...(urls ? serviceEnv(urls) : {}) };
     },
     runDir: s.dir,
     startTimeoutMs: o.startTimeoutMs,

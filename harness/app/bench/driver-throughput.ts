@@ -12,6 +12,7 @@ import { createRedisNamespace, createScenarioDatabase } from '../../infra/index.
 import { withPg } from '../../infra/pg-admin.ts';
 import { bundleInstance } from '../../instances/bundle.ts';
 import { Cluster } from '../../instances/cluster.ts';
+import { serviceEnv } from '../../services/types.ts';
 import { createRng } from '../../seed.ts';
 import { atLeast, failedLine, line, type BenchLine, type BenchSection } from './report.ts';
 import { bounded, median, referenceFile, round, SEAT, type BenchContext } from './support.ts';
@@ -104,9 +105,7 @@ async function drive(ctx: BenchContext, rounds: number, durationMs: number): Pro
         DATABASE_URL: db.url,
         REDIS_URL: ns?.url ?? '',
         GAUNTLET_REDIS_PROBLEM: ctx.infra.redisProblem ?? '',
-        PAYMENTS_URL: '',
-        NOTIFICATIONS_URL: '',
-        INVENTORY_URL: '',
+        ...serviceEnv(),
         WEBHOOK_SECRET: '',
         GAUNTLET_SCENARIO: scenarioFile,
       },
