@@ -84,6 +84,7 @@ export default async function create(ctx: AppContext) {
         [row.event_id, row.channel, owner, reason]);
       if (done.rowCount) await recordDeadLetter(client, row.event_id, row.channel, reason);
     });
+    ctx.log('delivery given up', { eventId: row.event_id, channel: row.channel, reason });
   }
 
   /** The per-user SMS limit, checked for each attempt (while this instance still holds the claim). */
@@ -118,11 +119,18 @@ export default async function create(ctx: AppContext) {
       case 'rate-limited': {
         const until = Date.now() + outcome.retryAfterMs + 5;
         pausedUntil[row.channel] = Math.max(pausedUntil[row.channel], until);
-        await release(row, outcome.retryAfterMs + 5, 'HTTP 429 rate_limited');
-        await pg.query(
-          `INSERT INTO provider_pauses (instance, channel, until) VALUES ($1, $2, to_timestamp($3 / 1000.0))
-           ON CONFLICT (instance, channel) DO UPDATE SET until = GREATEST(provider_pauses.until, EXCLUDED.until)`,
-          [ctx.instance, row.channel, until]);
+        ctx.log('provider rate-limited: paused in this instance', { channel: row.channel, retryAfterMs: outcome.retryAfterMs });
+        await inTransaction(pg, async (client) => {
+          await client.query(
+            `UPDATE deliveries SET lease_owner = NULL, lease_until = '-infinity', last_error = 'HTTP 429 rate_limited',
+                    next_attempt_at = to_timestamp($4 / 1000.0)
+              WHERE event_id = $1 AND channel = $2 AND lease_owner = $3 AND status = 'pending'`,
+            [row.event_id, row.channel, owner, until]);
+          await client.query(
+            `INSERT INTO provider_pauses (instance, channel, until) VALUES ($1, $2, to_timestamp($3 / 1000.0))
+             ON CONFLICT (instance, channel) DO UPDATE SET until = GREATEST(provider_pauses.until, EXCLUDED.until)`,
+            [ctx.instance, row.channel, until]);
+        });
         return;
       }
       case 'in-progress':
@@ -151,6 +159,7 @@ export default async function create(ctx: AppContext) {
     if (!row) return false;
     if (channel === 'sms') {
       const verdict = await admit(row);
+      if (verdict === 'over') ctx.log('delivery given up', { eventId: row.event_id, channel, reason: 'user-rate-limit' });
       if (verdict !== 'ok') return true;
     }
     // A 429 may have arrived while claiming (not in this loop: one call per channel at a time, but a restart's
@@ -184,6 +193,7 @@ export default async function create(ctx: AppContext) {
     }
   }
   const workers = CHANNELS.map((channel) => worker(channel));
+  ctx.log('delivery workers started', { instance: ctx.instance, channels: CHANNELS, smsPerUserPerMinute: limit });
 
   return {
     async publish(event: SubscriptionEvent): Promise<void> {

@@ -112,19 +112,21 @@ export async function createTables(ctx: SetupContext): Promise<void> {
   `);
   const scenario = ctx.scenario as { users?: Recipient[]; limits?: { smsPerUserPerMinute?: number } };
   const users = scenario.users ?? [];
-  // One statement for every user: setup may run again (IF NOT EXISTS), the starting preferences win then too.
-  await ctx.pg.query(
-    `INSERT INTO users (user_id, email, phone, push_token, preferences)
-     SELECT u->>'userId', u->>'email', u->>'phone', u->>'pushToken', COALESCE(u->'preferences', '{}'::jsonb)
-       FROM jsonb_array_elements($1::jsonb) AS u
-     ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone,
-       push_token = EXCLUDED.push_token, preferences = EXCLUDED.preferences`,
-    [JSON.stringify(users)],
-  );
-  await ctx.pg.query(
-    `INSERT INTO settings (key, value) VALUES ('limits', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
-    [JSON.stringify(scenario.limits ?? {})],
-  );
+  // The users and the limits together (setup may run again: IF NOT EXISTS; the starting preferences win then too).
+  await inTransaction(ctx.pg, async (client) => {
+    await client.query(
+      `INSERT INTO users (user_id, email, phone, push_token, preferences)
+       SELECT u->>'userId', u->>'email', u->>'phone', u->>'pushToken', COALESCE(u->'preferences', '{}'::jsonb)
+         FROM jsonb_array_elements($1::jsonb) AS u
+       ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone,
+         push_token = EXCLUDED.push_token, preferences = EXCLUDED.preferences`,
+      [JSON.stringify(users)],
+    );
+    await client.query(
+      `INSERT INTO settings (key, value) VALUES ('limits', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+      [JSON.stringify(scenario.limits ?? {})],
+    );
+  });
 }
 
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
