@@ -1,7 +1,8 @@
 // The channel providers from inside a contained instance (its own network namespace, the mock services reached
-// through the bridge, as in a grade): setup and every instance reach email, sms and push by `ctx.services` and by
-// `EMAIL_URL` / `SMS_URL` / `PUSH_URL`, each call attributed to the instance that made it, a provider's 429 and its
-// Retry-After getting through the bridge. Needs PostgreSQL; skipped where namespaces cannot be had.
+// through the bridge, as in a grade), module and HTTP mode: setup and every instance reach email, sms and push by
+// `ctx.services` and by `EMAIL_URL` / `SMS_URL` / `PUSH_URL` (HTTP mode: by the variables alone), each call
+// attributed to the instance that made it, a provider's 429 and its Retry-After getting through the bridge.
+// Needs PostgreSQL; skipped where namespaces cannot be had.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireInfra, type Infra } from '../infra/index.ts';
 import { bundleInstance } from '../instances/bundle.ts';
 import { containment } from '../instances/netns.ts';
-import { instanceUser } from '../instances/instance-process.ts';
+import { instanceUser, type LaunchSpec } from '../instances/instance-process.ts';
 import { runScenario } from '../scenario-runner.ts';
 import type { ScenarioDef } from '../scenario.ts';
 import type { LedgerSnapshot } from './types.ts';
@@ -19,7 +20,8 @@ import { seatReservation } from '../../challenges/seat-reservation/index.ts';
 import { reserve } from '../../challenges/seat-reservation/operations.ts';
 import { pass } from '../checkers/verdict.ts';
 
-const fixture = fileURLToPath(new URL('./fixtures/provider-seat/seat-reservation.ts', import.meta.url));
+const moduleFixture = fileURLToPath(new URL('./fixtures/provider-seat/seat-reservation.ts', import.meta.url));
+const httpFixture = fileURLToPath(new URL('./fixtures/provider-seat-http/', import.meta.url));
 let infra: Infra;
 let runDir: string;
 
@@ -57,20 +59,30 @@ const scenario: ScenarioDef = {
   ],
 };
 
+const launches: Record<string, () => Promise<LaunchSpec>> = {
+  async module() {
+    const bundle = path.join(runDir, 'instance.bundle.mjs');
+    const built = await bundleInstance(moduleFixture, seatReservation.routesModule, bundle);
+    expect(built.ok).toBe(true);
+    return { kind: 'module', bundle, sandbox: true, maxHeapMb: 256 };
+  },
+  async http() {
+    return { kind: 'http', start: 'node server.mjs', setup: 'node server.mjs setup', cwd: httpFixture, hide: [runDir] };
+  },
+};
+
 describe('channel providers from a contained instance', () => {
-  it('are reached through the bridge by ctx.services and by EMAIL_URL, SMS_URL, PUSH_URL', async (ctx) => {
+  it.each(Object.keys(launches))('are reached through the bridge (%s mode)', async (mode, ctx) => {
     const contained = containment(await instanceUser());
     if (contained.network !== 'contained') return ctx.skip();
-    const bundle = path.join(runDir, 'instance.bundle.mjs');
-    const built = await bundleInstance(fixture, seatReservation.routesModule, bundle);
-    expect(built.ok).toBe(true);
+    seen = undefined;
     const result = await runScenario({
       infra,
       challenge: { ...seatReservation, scenarios: [scenario] },
       scenario,
-      launch: { kind: 'module', bundle, sandbox: true, maxHeapMb: 256 },
+      launch: await launches[mode](),
       containment: contained,
-      runDir,
+      runDir: path.join(runDir, mode),
       seed: 7,
       profile: 'quick',
       instances: 3,
