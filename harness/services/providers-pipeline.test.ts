@@ -72,7 +72,7 @@ const launches: Record<string, () => Promise<LaunchSpec>> = {
 };
 
 describe('channel providers from a contained instance', () => {
-  it.each(Object.keys(launches))('are reached through the bridge (%s mode)', async (mode, ctx) => {
+  for (const mode of Object.keys(launches)) it(`are reached through the bridge (${mode} mode)`, async (ctx) => {
     const contained = containment(await instanceUser());
     if (contained.network !== 'contained') return ctx.skip();
     seen = undefined;
