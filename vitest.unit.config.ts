@@ -9,6 +9,13 @@ export default defineConfig({
   test: {
     setupFiles: ['test/setup-cleanup.ts'],
     include: [
+      'challenges/notification-fanout/checkers/backlog-drained.test.ts',
+      'challenges/notification-fanout/checkers/dead-lettered.test.ts',
+      'challenges/notification-fanout/checkers/delivered-exactly-once.test.ts',
+      'challenges/notification-fanout/checkers/no-loss-on-crash.test.ts',
+      'challenges/notification-fanout/checkers/preferences-respected.test.ts',
+      'challenges/notification-fanout/checkers/publish-decoupled.test.ts',
+      'challenges/notification-fanout/checkers/rate-limits-respected.test.ts',
       'challenges/payment-webhook/checkers/duplicates-acknowledged.test.ts',
       'challenges/payment-webhook/checkers/eventually-processed.test.ts',
       'challenges/payment-webhook/checkers/no-state-regression.test.ts',
@@ -59,6 +66,7 @@ export default defineConfig({
       'challenges/seat-reservation/operations.test.ts',
       'challenges/payment-webhook/operations.test.ts',
       'challenges/subscription/operations.test.ts',
+      'challenges/notification-fanout/operations.test.ts',
       'harness/cleanup.test.ts',
       'test/errors.test.ts',
       'test/reference-discovery.test.ts',
