@@ -1,8 +1,9 @@
 // Shared by the notification-fanout module references (not a reference itself: self-test skips `_`-prefixed
 // entries): the parts that are not the delivery strategy — the contract's types, the tables (users with their
 // addresses and preferences, the limits, events, deliveries, dead letters, SMS slots, provider pauses), an
-// idempotent publish that resolves the user's preferences in the same transaction, one provider call read into an
-// outcome, the backoff, the per-user SMS admission and the dead-letter list. How deliveries are claimed, retried
+// idempotent publish that stores the event and its deliveries, resolved from the user's preferences, in one
+// statement, one provider call read into an outcome, the backoff, the per-user SMS admission and the dead-letter
+// list. How deliveries are claimed, retried
 // and recovered stays in each reference.
 //
 // (The BullMQ reference is a submission folder of its own, with its own package.json: the bundle of a submission
@@ -68,7 +69,6 @@ export async function createTables(ctx: SetupContext): Promise<void> {
       kind        text NOT NULL,
       user_id     text NOT NULL,
       occurred_at text,
-      channels    text[] NOT NULL DEFAULT '{}',
       created_at  timestamptz NOT NULL DEFAULT now()
     );
     CREATE TABLE IF NOT EXISTS deliveries (
@@ -153,39 +153,33 @@ export function checkEvent(event: SubscriptionEvent): SubscriptionEvent {
   return e as SubscriptionEvent;
 }
 
-/** The channels in `preferences` for `kind`, known ones only, each once, in a fixed order. */
-export function wantedChannels(preferences: unknown, kind: EventKind): Channel[] {
-  const list = (preferences as Partial<Preferences> | null)?.[kind];
-  return Array.isArray(list) ? CHANNELS.filter((c) => list.includes(c)) : [];
-}
-
-export function addressOf(user: { email: string | null; phone: string | null; push_token: string | null }, channel: Channel): string | null {
-  return channel === 'email' ? user.email : channel === 'sms' ? user.phone : user.push_token;
-}
-
-export interface Delivery { eventId: string; channel: Channel; userId: string; kind: EventKind; to: string }
-
 /**
- * Accept an event for good, in one transaction: the event (idempotent on eventId) and the deliveries its user wants
- * for its kind under the preferences committed now (those of every setPreferences acknowledged before this call).
- * Returns the new deliveries, or [] when the event was already accepted (a retry sends nothing new).
+ * Accept an event for good, in one statement (so one round trip, and atomic without an explicit transaction): the
+ * event (idempotent on eventId) and one pending delivery per channel its user wants for its kind, resolved from the
+ * preferences committed when the statement starts — those of every setPreferences acknowledged before this call —
+ * with the address of that moment. A retry inserts nothing: the event exists, so no delivery is resolved again.
  */
-export async function acceptEvent(client: PoolClient, event: SubscriptionEvent): Promise<Delivery[]> {
-  const inserted = await client.query(
-    `INSERT INTO events (event_id, kind, user_id, occurred_at) VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING`,
+export async function acceptEvent(pg: Pool, event: SubscriptionEvent): Promise<void> {
+  await pg.query(
+    `WITH ev AS (
+       INSERT INTO events (event_id, kind, user_id, occurred_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING event_id, kind, user_id
+     ), wanted AS (
+       SELECT DISTINCT ev.event_id, c.channel, ev.user_id, ev.kind,
+              CASE c.channel WHEN 'email' THEN u.email WHEN 'sms' THEN u.phone ELSE u.push_token END AS to_addr
+         FROM ev
+         JOIN users u ON u.user_id = ev.user_id
+         CROSS JOIN LATERAL jsonb_array_elements_text(
+           CASE jsonb_typeof(u.preferences -> ev.kind) WHEN 'array' THEN u.preferences -> ev.kind ELSE '[]'::jsonb END
+         ) AS c(channel)
+        WHERE c.channel IN ('email', 'sms', 'push')
+     )
+     INSERT INTO deliveries (event_id, channel, user_id, kind, to_addr)
+     SELECT event_id, channel, user_id, kind, to_addr FROM wanted WHERE to_addr IS NOT NULL AND to_addr <> ''
+     ON CONFLICT (event_id, channel) DO NOTHING`,
     [event.eventId, event.kind, event.userId, event.occurredAt ?? null],
   );
-  if (inserted.rowCount === 0) return [];
-  const { rows } = await client.query<{ email: string | null; phone: string | null; push_token: string | null; preferences: unknown }>(
-    `SELECT email, phone, push_token, preferences FROM users WHERE user_id = $1`, [event.userId]);
-  if (!rows.length) return []; // an unknown user wants nothing
-  const deliveries: Delivery[] = [];
-  for (const channel of wantedChannels(rows[0].preferences, event.kind)) {
-    const to = addressOf(rows[0], channel);
-    if (to) deliveries.push({ eventId: event.eventId, channel, userId: event.userId, kind: event.kind, to });
-  }
-  await client.query(`UPDATE events SET channels = $2 WHERE event_id = $1`, [event.eventId, deliveries.map((d) => d.channel)]);
-  return deliveries;
 }
 
 export async function savePreferences(pg: Pool, userId: string, preferences: Preferences): Promise<void> {
@@ -253,7 +247,7 @@ function retryAfterMs(res: Response): number {
 }
 
 /** `POST {provider}/send` for one delivery, with the key that stays the same across retries, instances and restarts. */
-export async function sendOnce(baseUrl: string, d: Pick<Delivery, 'eventId' | 'channel' | 'kind' | 'to'>): Promise<Outcome> {
+export async function sendOnce(baseUrl: string, d: { eventId: string; channel: Channel; kind: EventKind; to: string }): Promise<Outcome> {
   try {
     const res = await fetch(`${baseUrl}/send`, {
       method: 'POST',

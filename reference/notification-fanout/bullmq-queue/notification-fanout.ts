@@ -2,8 +2,8 @@
 // README alone. A submission folder of its own: package.json pins bullmq 6 (installed with `npm ci` from the lock
 // file, e.g. `gauntlet grade <this folder> --install`), gauntlet.json points at this module.
 //
-// `publish` resolves the user's preferences in PostgreSQL and stores the event with its deliveries in one
-// transaction (idempotent on eventId), then adds one job per delivery to its channel's queue (jobId from eventId:
+// `publish` resolves the user's preferences in PostgreSQL and stores the event with its deliveries in one statement
+// (idempotent on eventId), then adds one job per delivery to its channel's queue (jobId from eventId:
 // adding it again is a no-op) and awaits the adds, so the jobs are in Redis when publish resolves; a relay in every
 // instance re-adds the jobs of an event whose publish died between the two steps. Each instance runs one BullMQ
 // worker per channel, so one channel's outage or rate limit never holds the others back. The worker sends
@@ -156,6 +156,8 @@ export default async function create(ctx: AppContext) {
       lockDuration: LOCK_MS,
       stalledInterval: STALLED_CHECK_MS,
       maxStalledCount: 1000, // a job whose instances keep dying is retried, never failed for stalling
+      // A limiter that never binds by itself: without one, BullMQ does not look at the limit worker.rateLimit sets.
+      limiter: { max: 1_000_000, duration: 1000 },
       settings: { backoffStrategy: (attemptsMade: number) => backoffMs(attemptsMade) },
       autorun: false,
     });
@@ -188,7 +190,7 @@ export default async function create(ctx: AppContext) {
   return {
     async publish(event: SubscriptionEvent): Promise<void> {
       const e = checkEvent(event);
-      const { deliveries, enqueued } = await inTransaction(pg, (client) => acceptEvent(client, e));
+      const { deliveries, enqueued } = await acceptEvent(pg, e);
       if (enqueued) return;
       await enqueue(deliveries); // durable once these resolve: the jobs are in Redis
       await pg.query(`UPDATE events SET enqueued = true WHERE event_id = $1`, [e.eventId]);

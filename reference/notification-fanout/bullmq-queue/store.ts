@@ -128,43 +128,36 @@ export function checkEvent(event: SubscriptionEvent): SubscriptionEvent {
   return e as SubscriptionEvent;
 }
 
-/** The channels in `preferences` for `kind`, known ones only, each once, in a fixed order. */
-export function wantedChannels(preferences: unknown, kind: EventKind): Channel[] {
-  const list = (preferences as Partial<Preferences> | null)?.[kind];
-  return Array.isArray(list) ? CHANNELS.filter((c) => list.includes(c)) : [];
-}
-
-export function addressOf(user: { email: string | null; phone: string | null; push_token: string | null }, channel: Channel): string | null {
-  return channel === 'email' ? user.email : channel === 'sms' ? user.phone : user.push_token;
-}
-
 export interface Delivery { eventId: string; channel: Channel; userId: string; kind: EventKind; to: string }
 
 /**
- * Accept an event for good, in one transaction: the event (idempotent on eventId) with the deliveries its user wants
- * for its kind under the preferences committed now (those of every setPreferences acknowledged before this call).
- * A retry gets the deliveries resolved the first time, and whether their jobs are known to be queued already.
+ * Accept an event for good, in one statement: the event (idempotent on eventId) with the deliveries its user wants
+ * for its kind, resolved from the preferences committed when the statement starts — those of every setPreferences
+ * acknowledged before this call — with the addresses of that moment. A retry gets the deliveries resolved the first
+ * time, and whether their jobs are known to be queued already.
  */
-export async function acceptEvent(client: PoolClient, event: SubscriptionEvent): Promise<{ deliveries: Delivery[]; enqueued: boolean }> {
-  const inserted = await client.query(
-    `INSERT INTO events (event_id, kind, user_id, occurred_at) VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING`,
+export async function acceptEvent(pg: Pool, event: SubscriptionEvent): Promise<{ deliveries: Delivery[]; enqueued: boolean }> {
+  const { rows } = await pg.query<{ deliveries: Delivery[]; enqueued: boolean }>(
+    `INSERT INTO events (event_id, kind, user_id, occurred_at, deliveries, enqueued)
+     SELECT $1::text, $2::text, $3::text, $4::text, d.list, d.list = '[]'::jsonb
+       FROM (SELECT COALESCE(jsonb_agg(jsonb_build_object('eventId', $1::text, 'channel', w.channel, 'userId', $3::text,
+                                                           'kind', $2::text, 'to', w.to_addr) ORDER BY w.channel), '[]'::jsonb) AS list
+               FROM (SELECT DISTINCT c.channel,
+                            CASE c.channel WHEN 'email' THEN u.email WHEN 'sms' THEN u.phone ELSE u.push_token END AS to_addr
+                       FROM users u
+                       CROSS JOIN LATERAL jsonb_array_elements_text(
+                         CASE jsonb_typeof(u.preferences -> $2::text) WHEN 'array' THEN u.preferences -> $2::text ELSE '[]'::jsonb END
+                       ) AS c(channel)
+                      WHERE u.user_id = $3::text AND c.channel IN ('email', 'sms', 'push')) w
+              WHERE w.to_addr IS NOT NULL AND w.to_addr <> '') d
+     ON CONFLICT (event_id) DO NOTHING
+     RETURNING deliveries, enqueued`,
     [event.eventId, event.kind, event.userId, event.occurredAt ?? null],
   );
-  if (inserted.rowCount === 0) {
-    const { rows } = await client.query<{ deliveries: Delivery[]; enqueued: boolean }>(
-      `SELECT deliveries, enqueued FROM events WHERE event_id = $1`, [event.eventId]);
-    return rows[0] ?? { deliveries: [], enqueued: true };
-  }
-  const { rows } = await client.query<{ email: string | null; phone: string | null; push_token: string | null; preferences: unknown }>(
-    `SELECT email, phone, push_token, preferences FROM users WHERE user_id = $1`, [event.userId]);
-  const deliveries: Delivery[] = [];
-  for (const channel of rows.length ? wantedChannels(rows[0].preferences, event.kind) : []) {
-    const to = addressOf(rows[0], channel);
-    if (to) deliveries.push({ eventId: event.eventId, channel, userId: event.userId, kind: event.kind, to });
-  }
-  await client.query(`UPDATE events SET deliveries = $2::jsonb, enqueued = $3 WHERE event_id = $1`,
-    [event.eventId, JSON.stringify(deliveries), deliveries.length === 0]);
-  return { deliveries, enqueued: deliveries.length === 0 };
+  if (rows.length) return rows[0];
+  const again = await pg.query<{ deliveries: Delivery[]; enqueued: boolean }>(
+    `SELECT deliveries, enqueued FROM events WHERE event_id = $1`, [event.eventId]);
+  return again.rows[0] ?? { deliveries: [], enqueued: true };
 }
 
 export async function savePreferences(pg: Pool, userId: string, preferences: Preferences): Promise<void> {
