@@ -119,13 +119,9 @@ describe('delivered-exactly-once', () => {
       expect(r.message).toContain('e1 (created for u1, acknowledged at 70 ms) was never sent by push');
     });
 
-    // CHECKER GAP (reported, not fixed): with a setPreferences in flight, `required` is the intersection of the
-    // versions that may be in force, so when the old and new channel sets are disjoint (preference-race's `changed()`
-    // flips at least one channel per kind, often all) the event owes nothing and a service that drops it entirely
-    // passes. The contract says the deliveries are those of ONE version (the old or the new): every channel of some
-    // candidate version should be sent or given up. Fixing it also needs scenarios/common.ts's owedDeliveries (the
-    // settle) to wait for such events, or a correct but slow solution would be judged before it sent them.
-    it.fails('an event racing a setPreferences with disjoint channels, dropped entirely (should fail; passes today)', () => {
+    // With a setPreferences in flight, the deliveries must add up to ONE of the versions that may be in force (the
+    // old or the new), also when the two share no channel: dropping the event entirely is a loss.
+    it('an event racing a setPreferences with disjoint channels, dropped entirely', () => {
       const h = history();
       h.user('u1', { prefs: ['email'] });
       h.event('e1', 'u1');
@@ -133,6 +129,19 @@ describe('delivered-exactly-once', () => {
       h.publish('e1', ok(150, 200, { instance: 2 }));
       h.deadLetters([]);
       expect(check(h).passed).toBe(false);
+    });
+
+    it('an event racing a setPreferences with disjoint channels, sent by the old or by the new version (either passes), not by both halves', () => {
+      for (const sentOn of [['email'], ['push']] as const) {
+        const h = history();
+        h.user('u1', { prefs: ['email'] });
+        h.event('e1', 'u1');
+        h.setPreferences('u1', ['push'], ok(100, 300, { instance: 1 }));
+        h.publish('e1', ok(150, 200, { instance: 2 }));
+        for (const c of sentOn) h.message('e1', c);
+        h.deadLetters([]);
+        expect(check(h).passed).toBe(true);
+      }
     });
 
     it('a message naming no event, and one naming an event that is not in the run', () => {

@@ -6,7 +6,7 @@
 import type { Checker } from '../../../harness/scenario.ts';
 import { summarise, unknown } from '../../../harness/checkers/verdict.ts';
 import { CHANNELS } from '../operations.ts';
-import { addressOf, allowedGiveUp, attemptsByDelivery, attemptView, deliveryKey, expectations, fanoutData, messageView, reportedDeadLetters, sentMessages, smsByUser } from './model.ts';
+import { addressOf, allowedGiveUp, satisfiedOption, attemptsByDelivery, attemptView, deliveryKey, expectations, fanoutData, messageView, reportedDeadLetters, sentMessages, smsByUser } from './model.ts';
 
 export const deliveredExactlyOnce: Checker = {
   id: 'delivered-exactly-once',
@@ -35,6 +35,7 @@ export const deliveredExactlyOnce: Checker = {
           if (exp.allowed.has(channel)) delivered++;
           const want = addressOf(exp.user, channel);
           if (sent[0].to !== want) violations.push({ ...base, reason: `${eventId}'s ${channel} went to ${sent[0].to}, not to the user's ${channel} address ${want}`, messages: sent.map(messageView) });
+          else if (sent[0].template !== exp.event.kind) violations.push({ ...base, reason: `${eventId}'s ${channel} was sent with template '${sent[0].template}', not its kind '${exp.event.kind}'`, messages: sent.map(messageView) });
           continue;
         }
         if (!exp.required.has(channel)) continue;
@@ -47,6 +48,15 @@ export const deliveredExactlyOnce: Checker = {
         }
         if (why && dead === null) continue; // may have been given up; the dead letters could not be read to tell
         violations.push({ ...base, reason: `${eventId} (${exp.event.kind} for ${exp.user.userId}, acknowledged at ${Math.round((exp.acceptedUs ?? 0) / 1000)} ms) was never sent by ${channel}${why ? ` and, though it could be given up (${why}), it is not among the dead letters` : ''}${tried.length ? ` (${tried.length} attempt(s), none accepted)` : ' (never even tried)'}`, wanted: exp.versions, attempts: tried.slice(0, 12) });
+      }
+    }
+    // Racing versions: the channels sent or given up must add up to one whole version (CONTRACT: old or new applies).
+    for (const [eventId, exp] of expected) {
+      if (exp.options.length < 2) continue;
+      const done = (c: 'email' | 'sms' | 'push') => (byDelivery.get(deliveryKey(eventId, c)) ?? []).length > 0 || (listed.has(deliveryKey(eventId, c)) && !!allowedGiveUp(exp, c, d, ledger, sms, attempts)) || (dead === null && !!allowedGiveUp(exp, c, d, ledger, sms, attempts));
+      if (!satisfiedOption(exp, done)) {
+        const got = CHANNELS.filter(done);
+        violations.push({ eventId, userId: exp.user.userId, kind: exp.event.kind, reason: `${eventId} (${exp.event.kind} for ${exp.user.userId}) was published while its preferences changed; it was owed one of ${exp.options.map((o) => `[${o.join(', ')}]`).join(' or ')}, but what was sent or given up ([${got.join(', ')}]) is neither`, wanted: exp.versions });
       }
     }
     for (const m of strays) violations.push({ reason: `a ${m.channel} message (${m.id} from instance ${m.instance}) carries no data.eventId: every send names its event`, messages: [messageView(m)] });

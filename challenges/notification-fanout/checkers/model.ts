@@ -64,6 +64,17 @@ export interface Expected {
   allowed: Set<Channel>;
   /** The versions considered, for counterexamples. */
   versions: { prefs: Channel[]; setBy: string }[];
+  /**
+   * The distinct wanted sets of those versions (accepted events only): the deliveries must add up to one of them
+   * — every channel of some version sent or given up — even when two racing versions share no channel.
+   */
+  options: Channel[][];
+}
+
+/** The first candidate version all of whose channels `done` (sent, or given up for an allowed reason), or null. */
+export function satisfiedOption(exp: Expected, done: (channel: Channel) => boolean): Channel[] | null {
+  if (!exp.accepted) return [];
+  return exp.options.find((o) => o.every(done)) ?? null;
 }
 
 /**
@@ -94,8 +105,9 @@ export function expectations(input: Pick<CheckInput, 'ops' | 'data'>): Map<strin
     const wanted = candidates.map((v) => new Set(v.prefs[event.kind] ?? []));
     const allowed = new Set<Channel>(CHANNELS.filter((c) => wanted.some((w) => w.has(c))));
     const required = new Set<Channel>(firstOk ? CHANNELS.filter((c) => wanted.every((w) => w.has(c))) : []);
+    const options = firstOk ? [...new Map(wanted.map((w) => { const o = CHANNELS.filter((c) => w.has(c)); return [o.join(','), o] as const; })).values()] : [];
     out.set(event.eventId, {
-      event, user, accepted: !!firstOk, acceptedUs: firstOk ? firstOk.endUs : null, publishes: pubs, required, allowed,
+      event, user, accepted: !!firstOk, acceptedUs: firstOk ? firstOk.endUs : null, publishes: pubs, required, allowed, options,
       versions: candidates.map((v) => ({ prefs: [...(v.prefs[event.kind] ?? [])], setBy: v.op === undefined ? 'starting preferences' : `set-preferences op ${v.op}${v.ackUs === null ? ' (never acknowledged)' : ''}` })),
     });
   }
