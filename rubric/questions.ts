@@ -120,6 +120,16 @@ export const TOPICS: Topic[] = [
     ],
   },
   {
+    id: 'fanout', title: 'Notification fan-out: bursts, limits and dead letters', checks: ['delivered-exactly-once', 'backlog-drained', 'rate-limits-respected', 'dead-lettered', 'preferences-respected', 'publish-decoupled', 'no-loss-on-crash'], concerns: ['no-retries'], challenges: ['notification-fanout'],
+    questions: [
+      { q: 'Ten thousand renewal events arrive in one second and the SMS provider accepts 40 a second. Walk me through what your system does for the next few minutes, per channel.', listenFor: 'Events are accepted into a durable queue or outbox at once; each channel drains at its own pace with its own workers; SMS waits on the provider\'s limit without holding email and push back; progress is observable (queue depth, age of the oldest delivery).' },
+      { q: 'A provider answers 429 with Retry-After: 2. What do this worker, the other workers of this instance and the other instances do?', listenFor: 'The whole instance pauses that provider until the time passed (a shared pause, not per message); other instances follow their own answers or share a circuit state in Redis; the 429 is not counted as a failed attempt.' },
+      { q: 'How do you enforce "at most 3 SMS per user per minute" across four instances, and what happens to the fourth?', listenFor: 'A counter or sliding window in a shared store (Redis INCR with expiry, a sorted set, or a count under a row lock), checked and recorded atomically before sending; the excess is dropped to a dead letter or another channel, by a stated policy.' },
+      { q: 'When do you give a message up, and what does an operator do with the dead-letter queue?', listenFor: 'Final answers (invalid recipient) at once; transient failures after a bounded number of attempts with backoff; the dead letter keeps the reason and the payload; operators can inspect, fix and replay; alerts on its growth.' },
+      { q: 'A user turns SMS off while an event for them is being published. Which preferences apply, and how does your design decide?', listenFor: 'The preferences read in the same transaction that accepts the event (a snapshot at publish time); a change racing it may apply or not, but one acknowledged before the publish always does; no cached copy.' },
+    ],
+  },
+  {
     id: 'notifications', title: 'Notifications', checks: ['notification-exactly-once', 'notification-decoupled', 'notification-delivered'], concerns: [], challenges: ['payment-webhook', 'subscription'],
     questions: [
       { q: 'How do you send exactly one confirmation email when your service can crash at any point?', listenFor: 'At-least-once delivery plus an idempotency key at the provider (effectively once); an outbox written in the same transaction as the state change.' },
