@@ -106,8 +106,12 @@ export function publishSpread(ctx: ScenarioContext, events: PlannedEvent[], phas
   );
 }
 
-/** Deliveries still owed: required by an accepted event, not sent, and not something the contract lets be given up. */
-export function owedDeliveries(ctx: ScenarioContext): string[] {
+/**
+ * Deliveries still owed: required by an accepted event (or one whole version of a racing change) and not sent —
+ * and, when `listed` (the dead letters just read) is given, not listed either; without it, not something the
+ * contract lets be given up.
+ */
+export function owedDeliveries(ctx: ScenarioContext, listed: Set<string> | null = null): string[] {
   const ledger = ctx.services!.ledger.snapshot();
   const d = fanoutData(ctx.data);
   const ops = [...ctx.history()];
@@ -117,7 +121,8 @@ export function owedDeliveries(ctx: ScenarioContext): string[] {
   const sms = smsByUser(d, ledger);
   const owed: string[] = [];
   for (const [eventId, exp] of expected) {
-    const done = (channel: Channel) => (byDelivery.get(deliveryKey(eventId, channel)) ?? []).length > 0 || !!allowedGiveUp(exp, channel, d, ledger, sms, attempts);
+    const done = (channel: Channel) =>
+      (byDelivery.get(deliveryKey(eventId, channel)) ?? []).length > 0 || (listed ? listed.has(deliveryKey(eventId, channel)) : !!allowedGiveUp(exp, channel, d, ledger, sms, attempts));
     for (const channel of exp.required as Set<Channel>) if (!done(channel)) owed.push(`${eventId} by ${channel}`);
     // Racing preference versions: one whole version must be done.
     if (exp.options.length > 1 && !satisfiedOption(exp, done)) owed.push(`${eventId}: one of ${exp.options.map((o) => `[${o.join(', ')}]`).join(' or ')}`);
@@ -126,16 +131,20 @@ export function owedDeliveries(ctx: ScenarioContext): string[] {
 }
 
 /**
- * Final reads (CONTRACT §8): wait until no delivery is owed and no instance has called a provider for `quietMs` (a
- * delivery that can only be given up is being retried until it is), or until the published bound `settleMaxMs`
- * ran out. Then read the dead letters (again on another instance if the read fails).
+ * Final reads (CONTRACT §8): wait until the state is provably final — no provider call started or ended for
+ * `quietMs`, and every delivery owed is sent or listed by `getDeadLetters` (read during the wait, phase `settle`,
+ * once nothing but give-ups is left) — or until the published bound `settleMaxMs` ran out. Silence alone never ends
+ * it: a delivery that can only be given up may be waiting for its next retry. Then read the dead letters for the
+ * checks (again on another instance if the read fails).
  */
 export async function settleAndRead(ctx: ScenarioContext): Promise<{ quiet: boolean; owed?: string[] }> {
   ctx.progress('waiting until every delivery is sent or given up and the providers go quiet');
   const ledger = ctx.services!.ledger;
   const started = Date.now();
+  const size = ctx.cluster.size;
   let owed: string[] = [];
   let quiet = false;
+  let reads = 0;
   for (;;) {
     let lastUs = 0;
     let inFlight = false;
@@ -145,19 +154,23 @@ export async function settleAndRead(ctx: ScenarioContext): Promise<{ quiet: bool
     }
     const silentMs = (ctx.nowUs() - lastUs) / 1000;
     if (!inFlight && silentMs >= ctx.params.quietMs && (owed = owedDeliveries(ctx)).length === 0) {
-      quiet = true;
-      break;
+      // Only give-ups can be left: ask the service which it has given up.
+      const read = await ctx.client.call(deadLetters('settle', reads++ % size, 'settle', 5_000));
+      const listed = read.type === 'ok' ? new Set((read.value as { eventId: string; channel: string }[]).map((x) => deliveryKey(x.eventId, x.channel))) : null;
+      if (listed && (owed = owedDeliveries(ctx, listed)).length === 0) {
+        quiet = true;
+        break;
+      }
     }
     if (Date.now() - started >= ctx.params.settleMaxMs) {
       owed = owedDeliveries(ctx);
       break;
     }
-    await ctx.sleep(100);
+    await ctx.sleep(silentMs >= ctx.params.quietMs ? 400 : 100);
   }
   ctx.metric('settleMs', Date.now() - started);
   ctx.metric('settled', quiet ? 1 : 0);
   if (owed.length) ctx.metric('owedAtFinalRead', owed.length);
-  const size = ctx.cluster.size;
   const first = await ctx.client.call(deadLetters('final-read', 0, 'final', 10_000));
   if (first.type !== 'ok' && size > 1) await ctx.client.call(deadLetters('final-read', 1, 'final', 10_000));
   ctx.metric('providerCalls', ledger.attempts.length);
