@@ -16,6 +16,7 @@
 // so only calls already on their way when it arrived can follow it; four instances with four calls in flight per
 // channel drain a burst of hundreds of deliveries in well under the README's 5 s, held responses included.
 import { randomUUID } from 'node:crypto';
+import pgLib from 'pg';
 import type { AppContext, SetupContext } from 'gauntlet';
 import {
   CHANNELS, MAX_ATTEMPTS, acceptEvent, admitSms, backoffMs, checkEvent, createTables, deadLetters, inTransaction,
@@ -42,7 +43,10 @@ interface Claimed {
 }
 
 export default async function create(ctx: AppContext) {
-  const { pg } = ctx;
+  // The workers get a pool of their own, so a backlog never makes publish wait for a connection of ctx.pg.
+  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 6 });
+  pg.on('error', (err) => ctx.log('idle worker connection lost', { error: err.message }));
+  pg.on('connect', (client) => client.on('error', (err) => ctx.log('worker connection lost', { error: err.message })));
   const owner = `${ctx.instance}:${process.pid}:${randomUUID()}`;
   const limit = await smsLimit(pg);
 
@@ -86,24 +90,6 @@ export default async function create(ctx: AppContext) {
       if (done.rowCount) await recordDeadLetter(client, row.event_id, row.channel, reason);
     });
     ctx.log('delivery given up', { eventId: row.event_id, channel: row.channel, reason });
-  }
-
-  /** The per-user SMS limit, checked for each attempt (while this instance still holds the claim). */
-  async function admit(row: Claimed): Promise<'ok' | 'over' | 'lost'> {
-    return inTransaction(pg, async (client) => {
-      const held = await client.query(
-        `SELECT 1 FROM deliveries WHERE event_id = $1 AND channel = $2 AND lease_owner = $3 AND status = 'pending' FOR UPDATE`,
-        [row.event_id, row.channel, owner]);
-      if (!held.rowCount) return 'lost';
-      const verdict = await admitSms(client, row.user_id, row.event_id, limit);
-      if (verdict === 'over') {
-        await client.query(
-          `UPDATE deliveries SET status = 'dead', lease_owner = NULL, lease_until = '-infinity', last_error = 'user-rate-limit'
-            WHERE event_id = $1 AND channel = $2`, [row.event_id, row.channel]);
-        await recordDeadLetter(client, row.event_id, row.channel, 'user-rate-limit');
-      }
-      return verdict;
-    });
   }
 
   async function settle(row: Claimed, outcome: Outcome): Promise<void> {
@@ -156,10 +142,10 @@ export default async function create(ctx: AppContext) {
   /** One claimed delivery: the SMS limit, the call, its result. */
   async function deliver(row: Claimed): Promise<void> {
     const channel = row.channel;
-    if (channel === 'sms') {
-      const verdict = await admit(row);
-      if (verdict === 'over') ctx.log('delivery given up', { eventId: row.event_id, channel, reason: 'user-rate-limit' });
-      if (verdict !== 'ok') return;
+    // The per-user SMS limit, checked for each attempt: an SMS over it is given up, never sent.
+    if (channel === 'sms' && (await admitSms(pg, row.user_id, row.event_id, limit)) === 'over') {
+      await giveUp(row, 'user-rate-limit');
+      return;
     }
     // Looked at right before the call: a 429 answered to another call of this channel meanwhile pauses this one too.
     if (Date.now() < pausedUntil[channel]) {
@@ -208,20 +194,21 @@ export default async function create(ctx: AppContext) {
 
   return {
     async publish(event: SubscriptionEvent): Promise<void> {
-      await acceptEvent(pg, checkEvent(event));
+      await acceptEvent(ctx.pg, checkEvent(event));
     },
 
     async setPreferences(userId: string, preferences: Preferences): Promise<void> {
-      await savePreferences(pg, userId, preferences);
+      await savePreferences(ctx.pg, userId, preferences);
     },
 
     async getDeadLetters() {
-      return deadLetters(pg);
+      return deadLetters(ctx.pg);
     },
 
     async stop(): Promise<void> {
       stopped = true;
       await Promise.race([Promise.allSettled(workers), sleep(3000)]);
+      await pg.end().catch((err) => ctx.log('closing the worker pool failed', { error: String(err) }));
     },
   };
 }

@@ -94,30 +94,27 @@ export default async function create(ctx: AppContext) {
         await worker.rateLimit(wait);
         throw Worker.RateLimitError();
       }
-      let admitted: 'ok' | 'over' | 'done';
       try {
-        admitted = await inTransaction(pg, async (client) => {
-          // Given up already (the dead letter was written, then this job stalled or was added again).
-          const dead = await client.query(`SELECT 1 FROM dead_letters WHERE event_id = $1 AND channel = $2`, [d.eventId, channel]);
-          if (dead.rowCount) return 'done';
-          if (job.attemptsMade >= MAX_ATTEMPTS) {
-            // Failed 10 attempts, and writing the dead letter failed then: write it now, send nothing more.
-            await recordDeadLetter(client, d.eventId, channel, `provider failed ${job.attemptsMade} attempts`);
-            return 'done';
-          }
-          if (channel !== 'sms') return 'ok';
-          const verdict = await admitSms(client, d.userId, d.eventId, limit);
-          if (verdict === 'over') await recordDeadLetter(client, d.eventId, channel, 'user-rate-limit');
-          return verdict;
-        });
+        // Given up already (the dead letter was written, then this job stalled or was added again).
+        const dead = await pg.query(`SELECT 1 FROM dead_letters WHERE event_id = $1 AND channel = $2`, [d.eventId, channel]);
+        if (dead.rowCount) return 'given up';
+        if (job.attemptsMade >= MAX_ATTEMPTS) {
+          // Failed 10 attempts, and writing the dead letter failed then: write it now, send nothing more.
+          await inTransaction(pg, (client) => recordDeadLetter(client, d.eventId, channel, `provider failed ${job.attemptsMade} attempts`));
+          return 'given up';
+        }
+        // The per-user SMS limit, checked for each attempt: an SMS over it is given up, never sent.
+        if (channel === 'sms' && (await admitSms(pg, d.userId, d.eventId, limit)) === 'over') {
+          await inTransaction(pg, (client) => recordDeadLetter(client, d.eventId, channel, 'user-rate-limit'));
+          ctx.log('delivery given up', { eventId: d.eventId, channel, reason: 'user-rate-limit' });
+          return 'user-rate-limit';
+        }
       } catch (err) {
         // The database, not the provider, failed: wait a little without counting an attempt.
         log('database error before a send')(err);
         await job.moveToDelayed(Date.now() + RETRY_DB_MS, token);
         throw new DelayedError();
       }
-      if (admitted === 'over') ctx.log('delivery given up', { eventId: d.eventId, channel, reason: 'user-rate-limit' });
-      if (admitted !== 'ok') return admitted === 'over' ? 'user-rate-limit' : 'given up';
 
       const outcome = await sendOnce(providerUrl(ctx, channel), d);
       switch (outcome.kind) {

@@ -84,6 +84,24 @@ export async function createTables(ctx: SetupContext): Promise<void> {
       attempt_at timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX IF NOT EXISTS sms_slots_user ON sms_slots (user_id, attempt_at);
+    -- The per-user SMS admission as one statement: the per-user lock is held only while it runs (a transaction kept
+    -- open across round trips would hold it for as long as its instance takes to die). Each statement inside sees
+    -- what the previous holder committed.
+    CREATE OR REPLACE FUNCTION sms_admit(p_user text, p_event text, p_limit double precision, p_window_s int)
+    RETURNS text LANGUAGE plpgsql AS $fn$
+    DECLARE
+      n bigint;
+    BEGIN
+      PERFORM pg_advisory_xact_lock(hashtextextended('sms:' || p_user, 0));
+      UPDATE sms_slots SET attempt_at = clock_timestamp() WHERE event_id = p_event;
+      IF FOUND THEN RETURN 'ok'; END IF;  -- admitted before: a retry keeps its slot
+      SELECT count(*) INTO n FROM sms_slots
+       WHERE user_id = p_user AND attempt_at > clock_timestamp() - make_interval(secs => p_window_s);
+      IF n >= p_limit THEN RETURN 'over'; END IF;
+      INSERT INTO sms_slots (event_id, user_id, attempt_at) VALUES (p_event, p_user, clock_timestamp());
+      RETURN 'ok';
+    END
+    $fn$;
   `);
   const scenario = ctx.scenario as { users?: Recipient[]; limits?: { smsPerUserPerMinute?: number } };
   const users = scenario.users ?? [];
@@ -193,20 +211,14 @@ export async function smsLimit(pg: Pool): Promise<number> {
 }
 
 /**
- * The per-user SMS limit, across instances: under a per-user advisory lock (held to the end of `client`'s
- * transaction), an SMS already admitted keeps its slot (its attempt time moves on); a new one is admitted only while
- * the user has fewer than `limit` slots in the window. 'over': it must not be sent.
+ * The per-user SMS limit, across instances (sms_admit, made by setup): an SMS already admitted keeps its slot (its
+ * attempt time moves on); a new one is admitted only while the user has fewer than `limit` slots in the window.
+ * 'over': it must not be sent.
  */
-export async function admitSms(client: PoolClient, userId: string, eventId: string, limit: number): Promise<'ok' | 'over'> {
-  await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('sms:' || $1, 0))`, [userId]);
-  const again = await client.query(`UPDATE sms_slots SET attempt_at = now() WHERE event_id = $1`, [eventId]);
-  if (again.rowCount) return 'ok';
-  const { rows } = await client.query<{ n: string }>(
-    `SELECT count(*) AS n FROM sms_slots WHERE user_id = $1 AND attempt_at > now() - make_interval(secs => $2)`,
-    [userId, SMS_WINDOW_S]);
-  if (Number(rows[0].n) >= limit) return 'over';
-  await client.query(`INSERT INTO sms_slots (event_id, user_id) VALUES ($1, $2)`, [eventId, userId]);
-  return 'ok';
+export async function admitSms(pg: Pool, userId: string, eventId: string, limit: number): Promise<'ok' | 'over'> {
+  const { rows } = await pg.query<{ verdict: 'ok' | 'over' }>(
+    `SELECT sms_admit($1, $2, $3, $4) AS verdict`, [userId, eventId, Number.isFinite(limit) ? limit : 1e9, SMS_WINDOW_S]);
+  return rows[0].verdict;
 }
 
 /** What one provider call came to. */
