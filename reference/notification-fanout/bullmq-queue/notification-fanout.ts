@@ -22,6 +22,7 @@
 // that got it; and BullMQ would give a job up on its own when its attempts ran out, so jobs get more attempts than
 // the contract's 10 and the module gives up itself, writing the dead letter before the job completes.
 import { Queue, Worker, DelayedError, type Job } from 'bullmq';
+import pgLib from 'pg';
 import type { AppContext, SetupContext } from 'gauntlet';
 import {
   CHANNELS, MAX_ATTEMPTS, acceptEvent, admitSms, backoffMs, checkEvent, createTables, deadLetters, inTransaction,
@@ -57,7 +58,10 @@ function redisOptions(url: string) {
 const jobIdOf = (d: Pick<Delivery, 'eventId' | 'channel'>) => `${d.channel}-${encodeURIComponent(d.eventId)}`;
 
 export default async function create(ctx: AppContext) {
-  const { pg } = ctx;
+  // The workers and the relay get a pool of their own, so a backlog never makes publish wait for a connection of ctx.pg.
+  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 6 });
+  pg.on('error', (err) => ctx.log('idle worker connection lost', { error: err.message }));
+  pg.on('connect', (client) => client.on('error', (err) => ctx.log('worker connection lost', { error: err.message })));
   const limit = await smsLimit(pg);
   const connection = redisOptions(ctx.redisUrl);
   const log = (message: string) => (err: unknown) => ctx.log(message, { error: String((err as Error)?.message ?? err) });
@@ -187,18 +191,18 @@ export default async function create(ctx: AppContext) {
   return {
     async publish(event: SubscriptionEvent): Promise<void> {
       const e = checkEvent(event);
-      const { deliveries, enqueued } = await acceptEvent(pg, e);
+      const { deliveries, enqueued } = await acceptEvent(ctx.pg, e);
       if (enqueued) return;
       await enqueue(deliveries); // durable once these resolve: the jobs are in Redis
-      await pg.query(`UPDATE events SET enqueued = true WHERE event_id = $1`, [e.eventId]);
+      await ctx.pg.query(`UPDATE events SET enqueued = true WHERE event_id = $1`, [e.eventId]);
     },
 
     async setPreferences(userId: string, preferences: Preferences): Promise<void> {
-      await savePreferences(pg, userId, preferences);
+      await savePreferences(ctx.pg, userId, preferences);
     },
 
     async getDeadLetters() {
-      return deadLetters(pg);
+      return deadLetters(ctx.pg);
     },
 
     async stop(): Promise<void> {
@@ -207,6 +211,7 @@ export default async function create(ctx: AppContext) {
         Promise.allSettled([relay, ...CHANNELS.map((c) => workers[c].close()), ...CHANNELS.map((c) => queues[c].close())]),
         sleep(5000),
       ]);
+      await pg.end().catch((err) => ctx.log('closing the worker pool failed', { error: String(err) }));
     },
   };
 }
