@@ -20,7 +20,7 @@ import pgLib from 'pg';
 import type { AppContext, SetupContext } from 'gauntlet';
 import {
   CHANNELS, MAX_ATTEMPTS, acceptEvent, admitSms, backoffMs, checkEvent, createTables, deadLetters, inTransaction,
-  providerUrl, recordDeadLetter, savePreferences, sendOnce, sleep, smsLimit,
+  providerUrl, recordDeadLetter, savePreferences, sendOnce, sleep, smsLimit, warmUp,
   type Channel, type EventKind, type Outcome, type Preferences, type SubscriptionEvent,
 } from './_shared/fanout.ts';
 
@@ -44,10 +44,11 @@ interface Claimed {
 
 export default async function create(ctx: AppContext) {
   // The workers get a pool of their own, so a backlog never makes publish wait for a connection of ctx.pg.
-  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 6 });
+  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 6, idleTimeoutMillis: 60_000 });
   pg.on('error', (err) => ctx.log('idle worker connection lost', { error: err.message }));
   pg.on('connect', (client) => client.on('error', (err) => ctx.log('worker connection lost', { error: err.message })));
   const owner = `${ctx.instance}:${process.pid}:${randomUUID()}`;
+  await Promise.all([warmUp(ctx.pg, 6), warmUp(pg, 4)]);
   const limit = await smsLimit(pg);
 
   // A 429 pauses its provider for this instance until the time has passed; kept in PostgreSQL for a restart.

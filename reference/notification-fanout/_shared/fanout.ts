@@ -147,6 +147,14 @@ export async function createTables(ctx: SetupContext): Promise<void> {
   });
 }
 
+/**
+ * Open `n` connections of `pool` now (n queries at once), so the first burst of work does not wait for connection
+ * set-up (TCP and SCRAM authentication cost tens to hundreds of milliseconds each on a busy machine).
+ */
+export async function warmUp(pool: Pool, n: number): Promise<void> {
+  await Promise.all(Array.from({ length: n }, () => pool.query('SELECT 1')));
+}
+
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {

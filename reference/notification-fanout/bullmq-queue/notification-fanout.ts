@@ -26,7 +26,7 @@ import pgLib from 'pg';
 import type { AppContext, SetupContext } from 'gauntlet';
 import {
   CHANNELS, MAX_ATTEMPTS, acceptEvent, admitSms, backoffMs, checkEvent, createTables, deadLetters, inTransaction,
-  providerUrl, recordDeadLetter, savePreferences, sendOnce, sleep, smsLimit,
+  providerUrl, recordDeadLetter, savePreferences, sendOnce, sleep, smsLimit, warmUp,
   type Channel, type Delivery, type Preferences, type SubscriptionEvent,
 } from './store.ts';
 
@@ -59,9 +59,10 @@ const jobIdOf = (d: Pick<Delivery, 'eventId' | 'channel'>) => `${d.channel}-${en
 
 export default async function create(ctx: AppContext) {
   // The workers and the relay get a pool of their own, so a backlog never makes publish wait for a connection of ctx.pg.
-  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 6 });
+  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 6, idleTimeoutMillis: 60_000 });
   pg.on('error', (err) => ctx.log('idle worker connection lost', { error: err.message }));
   pg.on('connect', (client) => client.on('error', (err) => ctx.log('worker connection lost', { error: err.message })));
+  await Promise.all([warmUp(ctx.pg, 6), warmUp(pg, 4)]);
   const limit = await smsLimit(pg);
   const connection = redisOptions(ctx.redisUrl);
   const log = (message: string) => (err: unknown) => ctx.log(message, { error: String((err as Error)?.message ?? err) });
@@ -194,7 +195,9 @@ export default async function create(ctx: AppContext) {
       const { deliveries, enqueued } = await acceptEvent(ctx.pg, e);
       if (enqueued) return;
       await enqueue(deliveries); // durable once these resolve: the jobs are in Redis
-      await ctx.pg.query(`UPDATE events SET enqueued = true WHERE event_id = $1`, [e.eventId]);
+      // Only spares the relay a (harmless, idempotent) second add: not waited for.
+      ctx.pg.query(`UPDATE events SET enqueued = true WHERE event_id = $1`, [e.eventId])
+        .catch(log('marking an event queued failed (the relay will add its jobs again, a no-op)'));
     },
 
     async setPreferences(userId: string, preferences: Preferences): Promise<void> {
