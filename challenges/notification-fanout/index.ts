@@ -56,7 +56,7 @@ export const notificationFanout: ChallengeDef = {
     },
     {
       id: 'dead-lettered',
-      rubric: ['error-handling', 'monitoring'],
+      rubric: ['error-handling', 'error-recovery'],
       summary: 'Deliveries given up are listed once with a reason, nothing else is, and what can never succeed is given up after at most 10 attempts.',
       why: 'A message retried forever is a retry storm; one dropped silently is a support ticket nobody can answer.',
       hint: 'Give up on a final answer (422) or after 10 failed attempts, record the dead letter with its reason in the same transaction that ends the delivery.',
