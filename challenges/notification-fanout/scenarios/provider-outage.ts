@@ -13,8 +13,8 @@ export const providerOutage: ScenarioDef = {
   id: 'provider-outage',
   description: 'the email provider is down for a while: publish still answers at once, and every email goes out once it is back',
   params: {
-    quick: { users: 20, calm: 15, outage: 40, after: 10, calmSpreadMs: 800, outageMs: 2000, publishBoundMs: 1000, callTimeoutMs: 10000, quietMs: 1000, settleMaxMs: 20000 },
-    standard: { users: 30, calm: 20, outage: 60, after: 15, calmSpreadMs: 1000, outageMs: 2500, publishBoundMs: 1000, callTimeoutMs: 10000, quietMs: 1000, settleMaxMs: 20000 },
+    quick: { users: 20, calm: 15, outage: 40, after: 10, calmSpreadMs: 800, outageMs: 3000, publishBoundMs: 1000, callTimeoutMs: 10000, quietMs: 1000, settleMaxMs: 20000 },
+    standard: { users: 30, calm: 20, outage: 60, after: 15, calmSpreadMs: 1000, outageMs: 3500, publishBoundMs: 1000, callTimeoutMs: 10000, quietMs: 1000, settleMaxMs: 20000 },
     thorough: { users: 50, calm: 40, outage: 150, after: 40, calmSpreadMs: 1500, outageMs: 5000, publishBoundMs: 1000, callTimeoutMs: 10000, quietMs: 1200, settleMaxMs: 25000 },
   },
   data(rng, p) {
