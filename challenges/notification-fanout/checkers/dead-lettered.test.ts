@@ -114,6 +114,18 @@ describe('dead-lettered', () => {
   });
 
   describe('must pass', () => {
+    it('a delivery whose 10th attempt was a ghost success (sent, never answered), then given up', () => {
+      const h = history();
+      h.user('u1', { prefs: ['email'] });
+      h.event('e1', 'u1');
+      h.publish('e1', ok(0, 20));
+      h.failures('e1', 'email', tenAttempts.slice(0, 9), { status: 503, code: 'service_unavailable' });
+      h.attempt('e1', 'email', { start: 4300, end: 4310, status: 0, outcome: 'dropped', fault: 'ghost' });
+      h.message('e1', 'email', { at: 4305 });
+      h.deadLetters([{ eventId: 'e1', channel: 'email', reason: '10 failed attempts' }]);
+      expect(check(h).passed).toBe(true);
+    });
+
     it('a dead-lettered SMS when the user already had 3 SMS', () => {
       const h = history();
       h.user('u1', { prefs: ['sms'] });
