@@ -3,17 +3,18 @@
 // file, e.g. `gauntlet grade <this folder> --install`), gauntlet.json points at this module.
 //
 // `publish` resolves the user's preferences in PostgreSQL and stores the event with its deliveries in one statement
-// (idempotent on eventId), then adds one job per delivery to its channel's queue (jobId from eventId:
-// adding it again is a no-op) and awaits the adds, so the jobs are in Redis when publish resolves; a relay in every
-// instance re-adds the jobs of an event whose publish died between the two steps. Each instance runs one BullMQ
-// worker per channel, so one channel's outage or rate limit never holds the others back. The worker sends
-// `POST {provider}/send` with the Idempotency-Key `<eventId>:<channel>`. A 429 calls `worker.rateLimit(Retry-After)`
-// and throws `Worker.RateLimitError()`: the job goes back to the queue without counting an attempt and the queue
-// (every instance: stricter than the contract asks) sends that provider nothing until then. A 5xx, reset or timeout
-// throws: BullMQ retries with this module's backoff (exponential, equal jitter); the 10th failure, a 422
-// invalid_recipient or the per-user SMS limit (counted in PostgreSQL under a per-user advisory lock) writes a dead
-// letter in PostgreSQL and completes the job. A killed instance's active jobs come back through BullMQ's stalled
-// check (locks of 5 s, checked every 2 s).
+// (idempotent on eventId), then adds one job per delivery to its channel's queue and awaits the adds, so the jobs
+// are in Redis when publish resolves. The job id is `<channel>-<eventId>` (BullMQ refuses ids with a ':'): adding it
+// again is a no-op, so a retried publish sends nothing new; a relay in every instance re-adds the jobs of an event
+// whose publish died between the two steps. Each instance runs one BullMQ worker per channel (4 jobs in flight), so
+// one channel's outage or rate limit never holds the others back. The worker sends `POST {provider}/send` with the
+// Idempotency-Key `<eventId>:<channel>`. A 429 calls `worker.rateLimit(Retry-After)` and throws
+// `Worker.RateLimitError()`: the job goes back to the queue without counting an attempt and the queue (every
+// instance: stricter than the contract asks) sends that provider nothing until then. A 5xx, reset or timeout throws:
+// BullMQ retries with this module's backoff (exponential, equal jitter); the 10th failure, a 422 invalid_recipient
+// or the per-user SMS limit (counted in PostgreSQL, one statement under a per-user lock) writes a dead letter in
+// PostgreSQL and completes the job. A killed instance's active jobs come back through BullMQ's stalled check
+// (locks of 5 s, checked every 2 s).
 //
 // Trade-offs: two stores (PostgreSQL for what must be queried: users, preferences, SMS counts, dead letters; Redis
 // for the queues) and a relay to bridge them, where the polled outbox has one; BullMQ's own retry bookkeeping
