@@ -20,7 +20,7 @@ import pgLib from 'pg';
 import type { AppContext, SetupContext } from 'gauntlet';
 import {
   CHANNELS, MAX_ATTEMPTS, acceptEvent, admitSms, backoffMs, checkEvent, createTables, deadLetters, inTransaction,
-  providerUrl, recordDeadLetter, savePreferences, sendOnce, sleep, smsLimit, warmUp,
+  providerUrl, recordDeadLetter, savePreferences, sendOnce, sleep, smsLimit, warmUp, withRetries,
   type Channel, type EventKind, type Outcome, type Preferences, type SubscriptionEvent,
 } from './_shared/fanout.ts';
 
@@ -30,7 +30,7 @@ const ERROR_PAUSE_MS = 200;  // a database error in a worker loop: wait a little
 const CONCURRENCY = 4;       // deliveries in flight per channel and instance
 
 export async function setup(ctx: SetupContext): Promise<void> {
-  await createTables(ctx);
+  await withRetries(() => createTables(ctx)); // idempotent: IF NOT EXISTS, ON CONFLICT
 }
 
 interface Claimed {
@@ -44,17 +44,17 @@ interface Claimed {
 
 export default async function create(ctx: AppContext) {
   // The workers get a pool of their own, so a backlog never makes publish wait for a connection of ctx.pg.
-  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 6, idleTimeoutMillis: 60_000 });
+  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 4, idleTimeoutMillis: 60_000 });
   pg.on('error', (err) => ctx.log('idle worker connection lost', { error: err.message }));
   pg.on('connect', (client) => client.on('error', (err) => ctx.log('worker connection lost', { error: err.message })));
   const owner = `${ctx.instance}:${process.pid}:${randomUUID()}`;
-  await Promise.all([warmUp(ctx.pg, 6), warmUp(pg, 4)]);
-  const limit = await smsLimit(pg);
+  await Promise.all([warmUp(ctx.pg, 4), warmUp(pg, 2)]);
+  const limit = await withRetries(() => smsLimit(pg));
 
   // A 429 pauses its provider for this instance until the time has passed; kept in PostgreSQL for a restart.
   const pausedUntil: Record<Channel, number> = { email: 0, sms: 0, push: 0 };
-  const { rows: pauses } = await pg.query<{ channel: Channel; until: Date }>(
-    `SELECT channel, until FROM provider_pauses WHERE instance = $1`, [ctx.instance]);
+  const { rows: pauses } = await withRetries(() => pg.query<{ channel: Channel; until: Date }>(
+    `SELECT channel, until FROM provider_pauses WHERE instance = $1`, [ctx.instance]));
   for (const p of pauses) pausedUntil[p.channel] = Math.max(pausedUntil[p.channel] ?? 0, p.until.getTime());
 
   async function claim(channel: Channel): Promise<Claimed | null> {

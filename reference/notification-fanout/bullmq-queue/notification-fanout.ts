@@ -27,7 +27,7 @@ import pgLib from 'pg';
 import type { AppContext, SetupContext } from 'gauntlet';
 import {
   CHANNELS, MAX_ATTEMPTS, acceptEvent, admitSms, backoffMs, checkEvent, createTables, deadLetters, inTransaction,
-  providerUrl, recordDeadLetter, savePreferences, sendOnce, sleep, smsLimit, warmUp,
+  providerUrl, recordDeadLetter, savePreferences, sendOnce, sleep, smsLimit, warmUp, withRetries,
   type Channel, type Delivery, type Preferences, type SubscriptionEvent,
 } from './store.ts';
 
@@ -39,7 +39,7 @@ const RELAY_AFTER_S = 2;        // an event not marked queued this long after pu
 const RETRY_DB_MS = 300;        // a database error before the provider call: the job waits this long, not counted
 
 export async function setup(ctx: SetupContext): Promise<void> {
-  await createTables(ctx);
+  await withRetries(() => createTables(ctx)); // idempotent: IF NOT EXISTS, ON CONFLICT
 }
 
 /** ioredis options from the context's redis URL (BullMQ makes its own connections, blocking ones included). */
@@ -60,11 +60,11 @@ const jobIdOf = (d: Pick<Delivery, 'eventId' | 'channel'>) => `${d.channel}-${en
 
 export default async function create(ctx: AppContext) {
   // The workers and the relay get a pool of their own, so a backlog never makes publish wait for a connection of ctx.pg.
-  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 6, idleTimeoutMillis: 60_000 });
+  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 4, idleTimeoutMillis: 60_000 });
   pg.on('error', (err) => ctx.log('idle worker connection lost', { error: err.message }));
   pg.on('connect', (client) => client.on('error', (err) => ctx.log('worker connection lost', { error: err.message })));
-  await Promise.all([warmUp(ctx.pg, 6), warmUp(pg, 4)]);
-  const limit = await smsLimit(pg);
+  await Promise.all([warmUp(ctx.pg, 4), warmUp(pg, 2)]);
+  const limit = await withRetries(() => smsLimit(pg));
   const connection = redisOptions(ctx.redisUrl);
   const log = (message: string) => (err: unknown) => ctx.log(message, { error: String((err as Error)?.message ?? err) });
 

@@ -123,11 +123,24 @@ export async function createTables(ctx: SetupContext): Promise<void> {
 }
 
 /**
- * Open `n` connections of `pool` now (n queries at once), so the first burst of work does not wait for connection
- * set-up (TCP and SCRAM authentication cost tens to hundreds of milliseconds each on a busy machine).
+ * Open up to `n` connections of `pool` now (n queries at once), so the first burst of work does not wait for
+ * connection set-up (TCP and SCRAM authentication cost tens to hundreds of milliseconds each on a busy machine).
+ * Best effort: a server out of connection slots only means the pool grows later.
  */
 export async function warmUp(pool: Pool, n: number): Promise<void> {
-  await Promise.all(Array.from({ length: n }, () => pool.query('SELECT 1')));
+  await Promise.allSettled(Array.from({ length: n }, () => pool.query('SELECT 1')));
+}
+
+/** `fn`, tried again on any error (a database with no free connection slot, a dropped connection) a few times. */
+export async function withRetries<T>(fn: () => Promise<T>, tries = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= tries) throw err;
+      await sleep(Math.min(1000, 100 * attempt) * (0.5 + Math.random() / 2));
+    }
+  }
 }
 
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
