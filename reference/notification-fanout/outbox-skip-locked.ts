@@ -1,20 +1,20 @@
 // Reference (outbox with SKIP LOCKED claims and leases): written apart from gauntlet, from the contract and the
 // challenge README alone. `publish` inserts the event (idempotent on eventId) and its deliveries, resolved from the
 // user's preferences, in one statement (atomic, one round trip), then returns: nothing waits on a provider. In
-// every instance one loop per channel claims due deliveries (up to 4 in flight) with FOR UPDATE SKIP LOCKED and a
-// 5 s lease (a killed instance's claims are retried by the others once they lapse), and sends each with the
-// Idempotency-Key `<eventId>:<channel>`, so a retry after a ghost success, a timeout or a crash replays instead of
-// sending again. A 429 pauses that provider in this instance (and is kept in PostgreSQL, so a restarted instance
-// still waits it out); a 5xx, reset or timeout backs off exponentially with equal jitter and is given up after 10
-// failures; a 422 invalid_recipient is given up at once; the per-user SMS limit is counted in PostgreSQL under a
-// per-user advisory lock before each SMS attempt.
+// every instance one loop per channel claims due deliveries (up to 8 in flight, claimed together in one statement)
+// with FOR UPDATE SKIP LOCKED and a 5 s lease (a killed instance's claims are retried by the others once they
+// lapse), and sends each with the Idempotency-Key `<eventId>:<channel>`, so a retry after a ghost success, a
+// timeout or a crash replays instead of sending again. A 429 pauses that provider in this instance (and is kept in
+// PostgreSQL, so a restarted instance still waits it out); a 5xx, reset or timeout backs off exponentially with
+// equal jitter and is given up after 10 failures; a 422 invalid_recipient is given up at once; the per-user SMS
+// limit is counted in PostgreSQL (one statement under a per-user lock) before each SMS attempt.
 //
-// Trade-offs: every delivery costs two or three short transactions (claim, SMS admission, result) on top of its
-// HTTP call, and idle workers poll (every 50 ms; 12 cheap index scans a cycle over 4 instances) instead of being
-// woken by LISTEN/NOTIFY; in exchange PostgreSQL is the only moving part, the state of every delivery is one row
-// anyone can read, and a crash needs no recovery code beyond the lease. A 429 is looked at right before each call,
-// so only calls already on their way when it arrived can follow it; four instances with four calls in flight per
-// channel drain a burst of hundreds of deliveries in well under the README's 5 s, held responses included.
+// Trade-offs: every delivery costs two or three short statements (its share of a claim, SMS admission, result) on
+// top of its HTTP call, and idle workers poll (every 50 ms; 12 cheap index scans a cycle over 4 instances) instead
+// of being woken by LISTEN/NOTIFY; in exchange PostgreSQL is the only moving part, the state of every delivery is
+// one row anyone can read, and a crash needs no recovery code beyond the lease. A 429 is looked at right before each
+// call, so only calls already on their way when it arrived can follow it; four instances with eight calls in flight
+// per channel drain a burst of hundreds of deliveries within the README's 5 s, held responses included.
 import { randomUUID } from 'node:crypto';
 import pgLib from 'pg';
 import type { AppContext, SetupContext } from 'gauntlet';
@@ -27,7 +27,7 @@ import {
 const LEASE_S = 5;           // a claim lapses after this: the README wants a killed instance's work resumed within 10 s
 const IDLE_POLL_MS = 50;     // nothing due: look again after this
 const ERROR_PAUSE_MS = 200;  // a database error in a worker loop: wait a little, then go on
-const CONCURRENCY = 4;       // deliveries in flight per channel and instance
+const CONCURRENCY = 8;       // deliveries in flight per channel and instance
 
 export async function setup(ctx: SetupContext): Promise<void> {
   await withRetries(() => createTables(ctx)); // idempotent: IF NOT EXISTS, ON CONFLICT
@@ -44,7 +44,7 @@ interface Claimed {
 
 export default async function create(ctx: AppContext) {
   // The workers get a pool of their own, so a backlog never makes publish wait for a connection of ctx.pg.
-  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 4, idleTimeoutMillis: 60_000 });
+  const pg = new pgLib.Pool({ connectionString: ctx.databaseUrl, max: 5, idleTimeoutMillis: 60_000 });
   pg.on('error', (err) => ctx.log('idle worker connection lost', { error: err.message }));
   pg.on('connect', (client) => client.on('error', (err) => ctx.log('worker connection lost', { error: err.message })));
   const owner = `${ctx.instance}:${process.pid}:${randomUUID()}`;
@@ -57,20 +57,21 @@ export default async function create(ctx: AppContext) {
     `SELECT channel, until FROM provider_pauses WHERE instance = $1`, [ctx.instance]));
   for (const p of pauses) pausedUntil[p.channel] = Math.max(pausedUntil[p.channel] ?? 0, p.until.getTime());
 
-  async function claim(channel: Channel): Promise<Claimed | null> {
+  /** Claim up to `n` due deliveries of `channel` (one statement), each leased for LEASE_S. */
+  async function claim(channel: Channel, n: number): Promise<Claimed[]> {
     const { rows } = await pg.query<Claimed>(
       `UPDATE deliveries d
           SET lease_owner = $2, lease_until = now() + make_interval(secs => $3),
               first_attempt_at = COALESCE(d.first_attempt_at, now())
-        WHERE (d.event_id, d.channel) = (
-              SELECT event_id, channel FROM deliveries
-               WHERE channel = $1 AND status = 'pending' AND next_attempt_at <= now() AND lease_until <= now()
-               ORDER BY next_attempt_at
-               LIMIT 1
-               FOR UPDATE SKIP LOCKED)
+         FROM (SELECT event_id, channel FROM deliveries
+                WHERE channel = $1 AND status = 'pending' AND next_attempt_at <= now() AND lease_until <= now()
+                ORDER BY next_attempt_at
+                LIMIT $4
+                FOR UPDATE SKIP LOCKED) due
+        WHERE d.event_id = due.event_id AND d.channel = due.channel
         RETURNING d.event_id, d.channel, d.user_id, d.kind, d.to_addr, d.attempts`,
-      [channel, owner, LEASE_S]);
-    return rows[0] ?? null;
+      [channel, owner, LEASE_S, n]);
+    return rows;
   }
 
   /** Give the claim back without counting an attempt, due again after `delayMs`. */
@@ -170,21 +171,21 @@ export default async function create(ctx: AppContext) {
         await Promise.race(inFlight);
         continue;
       }
-      let row: Claimed | null = null;
+      let rows: Claimed[] = [];
       try {
-        if (Date.now() >= pausedUntil[channel]) row = await claim(channel);
+        if (Date.now() >= pausedUntil[channel]) rows = await claim(channel, CONCURRENCY - inFlight.size);
       } catch (err) {
         // A dropped connection, a failed statement: nothing was claimed; this loop goes on.
         logError('delivery claim failed', channel)(err);
         await sleep(ERROR_PAUSE_MS);
         continue;
       }
-      if (row) {
+      for (const row of rows) {
         // An error after the claim leaves the row leased: it lapses and the delivery is retried with the same key.
         const p: Promise<void> = deliver(row).catch(logError('delivery failed', channel)).finally(() => inFlight.delete(p));
         inFlight.add(p);
-        continue;
       }
+      if (rows.length) continue;
       const paused = pausedUntil[channel] - Date.now();
       await Promise.race([sleep(paused > 0 ? Math.min(paused, 500) : IDLE_POLL_MS), ...inFlight]);
     }
