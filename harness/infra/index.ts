@@ -15,3 +15,4 @@ export { acquireInfra, type AcquireInfraOptions } from './acquire-infra.ts';
 export { createScenarioDatabase } from './scenario-database.ts';
 export { createRedisNamespace, type NamespaceOptions } from './redis-namespace.ts';
 export { diagnose, formatDoctorReport, type DiagnoseOptions } from './doctor.ts';
+export { startReplicaPair, type PairServer, type ReplicaPair, type ReplicaPairOptions } from './replica-pair.ts';
