@@ -15,9 +15,9 @@ export const burst: ScenarioDef = {
   id: 'burst',
   description: 'a burst of events within a second while the SMS provider is rate-limited: every channel drains at its own pace',
   params: {
-    quick: { users: 30, events: 200, spreadMs: 800, smsPerSecond: 10, drainMs: 5000, callTimeoutMs: 10000, quietMs: 1000, settleMaxMs: 25000 },
-    standard: { users: 40, events: 400, spreadMs: 1000, smsPerSecond: 15, drainMs: 5000, callTimeoutMs: 10000, quietMs: 1000, settleMaxMs: 25000 },
-    thorough: { users: 80, events: 1000, spreadMs: 1000, smsPerSecond: 20, drainMs: 5000, callTimeoutMs: 15000, quietMs: 1200, settleMaxMs: 40000 },
+    quick: { users: 30, events: 200, spreadMs: 800, smsPerSecond: 8, drainMs: 8000, callTimeoutMs: 10000, quietMs: 1000, settleMaxMs: 25000 },
+    standard: { users: 40, events: 400, spreadMs: 1000, smsPerSecond: 10, drainMs: 8000, callTimeoutMs: 10000, quietMs: 1000, settleMaxMs: 25000 },
+    thorough: { users: 80, events: 1000, spreadMs: 1000, smsPerSecond: 15, drainMs: 8000, callTimeoutMs: 15000, quietMs: 1200, settleMaxMs: 40000 },
   },
   data(rng, p) {
     const users = makeUsers(rng.fork('users'), p.users);
