@@ -14,6 +14,7 @@ import type { ProfileName } from '../types.ts';
 import type { GradeResult } from '../../rubric/result.ts';
 import { UsageError } from '../errors.ts';
 import { onCleanup } from '../cleanup.ts';
+import { installDependencies } from '../instances/dependencies.ts';
 import { LIMITS } from './defaults.ts';
 import { CONCERNS } from '../../rubric/concerns.ts';
 import { RED_FLAGS } from '../../rubric/rubric.ts';
@@ -192,6 +193,12 @@ export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
   const outDir = o.outDir ?? path.join('.gauntlet', 'self-test');
   try {
     for (const c of cases) {
+      // A folder reference with dependencies of its own (a lock file, as a candidate's) is installed as `grade
+      // --install` would: once, from its lock file, lifecycle scripts off; skipped when node_modules is up to date.
+      if (c.folder) {
+        const installed = installDependencies(c.file, { log: (chunk) => o.log?.(chunk.trimEnd()) });
+        if (installed.ran) o.log?.(`self-test: ${installed.ran} in ${c.file}${installed.ok ? '' : ` failed: ${installed.error}`}`);
+      }
       for (let seed = o.seed; seed < o.seed + o.seeds; seed++) {
         const sub = submissionFor(c);
         // Removed after the grade, or by the cleanup registry when the run is interrupted mid-grade.
