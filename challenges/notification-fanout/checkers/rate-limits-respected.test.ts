@@ -1,6 +1,6 @@
 // Tests of rate-limits-respected: at most smsPerUserPerMinute SMS per user in any 60 s (counted over every instance,
 // one per event), and after a provider's 429 with Retry-After-Ms the instance that got it calls that provider nothing
-// until the time has passed — judged per instance and provider, with a 100 ms grace for a call already on its way.
+// until the time has passed — judged per instance and provider, with a GRACE_MS (300 ms) grace for a call already on its way.
 
 import { describe, expect, it } from 'vitest';
 import { GRACE_MS, rateLimitsRespected } from './rate-limits-respected.ts';
@@ -29,13 +29,13 @@ describe('rate-limits-respected', () => {
       expect((r.counterexample as object[])[0]).toMatchObject({ userId: 'u1' });
     });
 
-    it('a call to a provider by the same instance 300 ms after a 429 with Retry-After-Ms 1000', () => {
+    it('a call to a provider by the same instance 400 ms after a 429 with Retry-After-Ms 1000', () => {
       const h = history();
       rateLimited(h);
-      h.deliver('e2', 'sms', { at: 1301, instance: 1 }); // another delivery, same provider, same instance
+      h.deliver('e2', 'sms', { at: 1401, instance: 1 }); // another delivery, same provider, same instance
       const r = check(h);
       expect(r).toMatchObject({ passed: false, violations: 1 });
-      expect(r.message).toContain('instance 1 was told by sms to wait 1000 ms (429 at 1001 ms), yet sent it 1 more call(s) within that time, the first 300 ms after');
+      expect(r.message).toContain('instance 1 was told by sms to wait 1000 ms (429 at 1001 ms), yet sent it 1 more call(s) within that time, the first 400 ms after');
       expect((r.counterexample as object[])[0]).toMatchObject({ service: 'sms', instance: 1 });
     });
 

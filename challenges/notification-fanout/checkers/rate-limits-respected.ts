@@ -1,6 +1,6 @@
 // rate-limits-respected: at most `smsPerUserPerMinute` SMS per user in any 60 s (the service's own limit, counted
 // over every instance), and after a provider answered 429 with Retry-After, the instance that got it sends that
-// provider nothing until the time has passed (a call already being written when the 429 arrived is allowed:
+// provider nothing until the time has passed (a call that may have been on its way when the 429 arrived is allowed:
 // GRACE_MS). Retry-After is judged per instance and provider: two instances each following their own answers are fine.
 
 import type { Checker } from '../../../harness/scenario.ts';
@@ -8,8 +8,13 @@ import { summarise, unknown } from '../../../harness/checkers/verdict.ts';
 import { CHANNELS } from '../operations.ts';
 import { attemptView, fanoutData, smsByUser } from './model.ts';
 
-/** A call started this soon after a 429 arrived was already on its way. */
-export const GRACE_MS = 100;
+/**
+ * A call that reaches the provider this soon after a 429 was answered may have been decided before the instance read
+ * that 429: its worker checked the pause, then the request spent time in the instance's event loop and on the wire,
+ * or the 429's answer waited there before the instance saw it. On a loaded two-core machine that is over 100 ms
+ * (seen: a plain solution that checks the pause right before each send, 126 ms).
+ */
+export const GRACE_MS = 300;
 /**
  * Slack at the end of a Retry-After: timer lateness. Node arms a setTimeout from the event loop's cached clock, tens of
  * ms stale on a busy machine, so a policy that waits exactly as told can start that much "early" by the provider's

@@ -10,7 +10,8 @@ import { rateLimitsRespected } from '../checkers/rate-limits-respected.ts';
 import type { PlannedEvent } from '../checkers/model.ts';
 import { eventMaker, fanout, makeUsers, providerServices, publishSpread, settleAndRead, spoilAddresses } from './common.ts';
 
-const FAULTS = { error500: 0.08, error503: 0.04, reset: 0.04, ghost: 0.06, hold: 0.02, holdMs: 2500, latency: 0.2, latencyMs: [20, 150] as [number, number] };
+// The injected 429s ask for a second or more: long enough that an instance which ignores them shows.
+const FAULTS = { error500: 0.08, error503: 0.04, rateLimit429: 0.03, retryAfterMs: [800, 1500] as [number, number], reset: 0.04, ghost: 0.06, hold: 0.02, holdMs: 2500, latency: 0.2, latencyMs: [20, 150] as [number, number] };
 
 export const steadyEvents: ScenarioDef = {
   id: 'steady-events',
