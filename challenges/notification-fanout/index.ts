@@ -49,7 +49,6 @@ export const notificationFanout: ChallengeDef = {
     {
       id: 'rate-limits-respected',
       rubric: ['error-handling', 'distributed-systems'],
-      safety: true,
       summary: 'At most smsPerUserPerMinute SMS per user across every instance; after a 429 the instance waits out Retry-After for that provider.',
       why: 'Providers throttle or ban senders that ignore their limits; users who get a flood of SMS unsubscribe or complain.',
       hint: 'Count each user\'s recent SMS in a store every instance shares (PostgreSQL or Redis) before sending; on a 429 pause that provider for this instance until Retry-After has passed.',

@@ -1,6 +1,6 @@
 // Tests of rate-limits-respected: at most smsPerUserPerMinute SMS per user in any 60 s (counted over every instance,
 // one per event), and after a provider's 429 with Retry-After-Ms the instance that got it calls that provider nothing
-// until the time has passed — judged per instance and provider, with a GRACE_MS (300 ms) grace for a call already on its way.
+// until the time has passed — judged per instance and provider, with a GRACE_MS (500 ms) grace for a call already on its way.
 
 import { describe, expect, it } from 'vitest';
 import { GRACE_MS, rateLimitsRespected } from './rate-limits-respected.ts';
@@ -29,24 +29,24 @@ describe('rate-limits-respected', () => {
       expect((r.counterexample as object[])[0]).toMatchObject({ userId: 'u1' });
     });
 
-    it('a call to a provider by the same instance 400 ms after a 429 with Retry-After-Ms 1000', () => {
+    it('a call to a provider by the same instance 600 ms after a 429 with Retry-After-Ms 1000', () => {
       const h = history();
       rateLimited(h);
-      h.deliver('e2', 'sms', { at: 1401, instance: 1 }); // another delivery, same provider, same instance
+      h.deliver('e2', 'sms', { at: 1601, instance: 1 }); // another delivery, same provider, same instance
       const r = check(h);
       expect(r).toMatchObject({ passed: false, violations: 1 });
-      expect(r.message).toContain('instance 1 was told by sms to wait 1000 ms (429 at 1001 ms), yet sent it 1 more call(s) within that time, the first 400 ms after');
+      expect(r.message).toContain('instance 1 was told by sms to wait 1000 ms (429 at 1001 ms), yet sent it 1 more call(s) within that time, the first 600 ms after');
       expect((r.counterexample as object[])[0]).toMatchObject({ service: 'sms', instance: 1 });
     });
 
     it('a retry of the same delivery before Retry-After has passed', () => {
       const h = history();
-      rateLimited(h, 500);
-      h.attempt('e1', 'sms', { start: 1400, instance: 1, status: 429, code: 'rate_limited', retryAfterMs: 500 });
-      h.deliver('e1', 'sms', { at: 2000, instance: 1 });
+      rateLimited(h, 1500);
+      h.attempt('e1', 'sms', { start: 1600, instance: 1, status: 429, code: 'rate_limited', retryAfterMs: 1500 });
+      h.deliver('e1', 'sms', { at: 3300, instance: 1 });
       const r = check(h);
       expect(r.passed).toBe(false);
-      expect(r.message).toContain('the first 399 ms after');
+      expect(r.message).toContain('the first 599 ms after');
     });
   });
 

@@ -122,6 +122,12 @@ export default async function create(ctx: AppContext) {
         throw new DelayedError();
       }
 
+      // Look at the pause again right before the call: a 429 may have come in while this job read the database.
+      const late = pausedUntil[channel] - Date.now();
+      if (late > 0) {
+        await worker.rateLimit(late);
+        throw Worker.RateLimitError();
+      }
       const outcome = await sendOnce(providerUrl(ctx, channel), d);
       switch (outcome.kind) {
         case 'sent':
