@@ -69,3 +69,16 @@ export function summarise<T>(id: string, violations: T[], okMessage: string, des
   const more = violations.length > 1 ? ` (and ${violations.length - 1} more violation${violations.length > 2 ? 's' : ''})` : '';
   return fail(id, describeFirst(violations[0]) + more, violations.slice(0, limit), violations.length);
 }
+
+/** The call's instance was killed or died during it (±`marginUs`): an unanswered call is then not held against it. */
+export function instanceLost(op: Op, events: InstanceEvent[], marginUs = 1_000_000): boolean {
+  const end = op.endUs < 0 ? Number.MAX_SAFE_INTEGER : op.endUs;
+  return events.some((e) => e.instance === op.instance && (e.kind === 'killed' || e.kind === 'exited') && e.atUs >= op.startUs - marginUs && e.atUs <= end + marginUs);
+}
+
+/** The lower median (the middle value, or the lower of the two middle ones); 0 for none. */
+export function lowerMedian(xs: number[]): number {
+  if (!xs.length) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)];
+}

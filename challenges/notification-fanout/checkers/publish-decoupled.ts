@@ -6,20 +6,11 @@
 import type { Checker } from '../../../harness/scenario.ts';
 import type { Op } from '../../../harness/types.ts';
 import type { AttemptRecord } from '../../../harness/services/types.ts';
-import { brief, pass, summarise } from '../../../harness/checkers/verdict.ts';
+import { brief, instanceLost, lowerMedian, pass, summarise } from '../../../harness/checkers/verdict.ts';
 import { CHANNELS } from '../operations.ts';
 import { attemptView, mainOps } from './model.ts';
 
 export const DEFAULT_PUBLISH_BOUND_MS = 1000;
-
-function median(xs: number[]): number {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
-
-const lost = (op: Op, events: { instance: number; atUs: number; kind: string }[]) =>
-  events.some((e) => e.instance === op.instance && (e.kind === 'killed' || e.kind === 'exited') && e.atUs >= op.startUs - 1_000_000 && e.atUs <= (op.endUs < 0 ? Infinity : op.endUs) + 1_000_000);
 
 export const publishDecoupled: Checker = {
   id: 'publish-decoupled',
@@ -28,7 +19,7 @@ export const publishDecoupled: Checker = {
     if (!windows.length) return pass('publish-decoupled', 'no provider failed in this scenario');
     const publishes = mainOps(ops).filter((o) => o.f === 'publish');
     const calm = publishes.filter((o) => o.phase === 'calm' && o.type === 'ok').map((o) => (o.endUs - o.startUs) / 1000);
-    const boundMs = Math.max(params.publishBoundMs ?? DEFAULT_PUBLISH_BOUND_MS, 3 * median(calm));
+    const boundMs = Math.max(params.publishBoundMs ?? DEFAULT_PUBLISH_BOUND_MS, 3 * lowerMedian(calm));
     const during = publishes.filter((o) => windows.some((w) => o.startUs <= w.endUs && (o.endUs < 0 || o.endUs >= w.startUs)));
     const violations = [];
     for (const op of during) {
@@ -36,7 +27,7 @@ export const publishDecoupled: Checker = {
       const inline = providerCalls(op, ledger?.attempts ?? []);
       const evidence = inline.length ? ` (meanwhile instance ${op.instance} called the providers ${inline.length} time(s) for it)` : '';
       if (op.type !== 'ok') {
-        if (lost(op, instanceEvents)) continue;
+        if (instanceLost(op, instanceEvents)) continue;
         violations.push({ eventId: op.args.eventId, reason: `publishing ${String(op.args.eventId)} on instance ${op.instance} was answered with an error (${op.error ?? op.code ?? 'unknown'}) while a provider was failing${evidence}: accept the event and deliver it later`, call: brief(op), providerCalls: inline.slice(0, 6).map(attemptView) });
       } else if (tookMs > boundMs && (inline.length >= 1 || tookMs > 2 * boundMs)) {
         violations.push({ eventId: op.args.eventId, reason: `publishing ${String(op.args.eventId)} on instance ${op.instance} took ${Math.round(tookMs)} ms while a provider was failing, more than the ${Math.round(boundMs)} ms bound${evidence}: store the event, answer, and deliver in the background`, tookMs: Math.round(tookMs), boundMs: Math.round(boundMs), call: brief(op), providerCalls: inline.slice(0, 6).map(attemptView) });

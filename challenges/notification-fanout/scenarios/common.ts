@@ -6,7 +6,6 @@ import type { ScenarioContext } from '../../../harness/scenario.ts';
 import type { Rng } from '../../../harness/seed.ts';
 import type { ServicesOptions } from '../../../harness/services/types.ts';
 import type { Op } from '../../../harness/types.ts';
-import { runLimited } from '../../../harness/generator/run-limited.ts';
 import type { Channel, EventKind, Preferences, Recipient } from '../contract.ts';
 import { CHANNELS, deadLetters, KINDS, publish } from '../operations.ts';
 import { allowedGiveUp, satisfiedOption, attemptsByDelivery, deliveryKey, expectations, fanoutData, sentMessages, smsByUser, type FanoutData, type PlannedEvent } from '../checkers/model.ts';
@@ -178,9 +177,3 @@ export async function settleAndRead(ctx: ScenarioContext): Promise<{ quiet: bool
   return { quiet, ...(owed.length ? { owed: owed.slice(0, 20) } : {}) };
 }
 
-/** Wait for every op in `ops`, bounded: the scenario goes on to its final reads either way. */
-export async function atMost(ctx: ScenarioContext, p: Promise<unknown>, ms: number): Promise<void> {
-  await Promise.race([p, ctx.sleep(ms)]);
-}
-
-export { runLimited };

@@ -188,8 +188,4 @@ export function messageView(m: MessageRecord) {
 /** The create calls of a purchase, briefly, for counterexamples. */
 export const callsOf = (creates: Map<string, Op[]>, rid: string) => (creates.get(rid) ?? []).map(brief);
 
-/** Whether an op's instance was killed or died while it ran (the call's fate is then not the candidate's answer). */
-export function instanceLost(op: Op, events: CheckInput['instanceEvents'], marginUs = 1_000_000): boolean {
-  const end = op.endUs < 0 ? Number.MAX_SAFE_INTEGER : op.endUs;
-  return events.some((e) => e.instance === op.instance && (e.kind === 'killed' || e.kind === 'exited') && e.atUs >= op.startUs - marginUs && e.atUs <= end + marginUs);
-}
+export { instanceLost } from '../../../harness/checkers/verdict.ts';

@@ -6,18 +6,12 @@
 
 import type { Checker } from '../../../harness/scenario.ts';
 import type { Op } from '../../../harness/types.ts';
-import { brief, pass, summarise } from '../../../harness/checkers/verdict.ts';
+import { brief, lowerMedian, pass, summarise } from '../../../harness/checkers/verdict.ts';
 import { attemptView } from './attempts.ts';
 import { isCrashPurchase } from './eventually-created.ts';
 import { instanceLost, mainOps, purchasesOf } from './model.ts';
 
 export const DEFAULT_DECOUPLED_BOUND_MS = 1500;
-
-function median(xs: number[]): number {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
 
 export const notificationDecoupled: Checker = {
   id: 'notification-decoupled',
@@ -28,7 +22,7 @@ export const notificationDecoupled: Checker = {
     const creates = mainOps(ops).filter((o) => o.f === 'create' && canSucceed.has(String(o.args.requestId)));
     const baseline = creates.filter((o) => o.phase === 'baseline' && o.type === 'ok').map((o) => (o.endUs - o.startUs) / 1000);
     // The median, not a high percentile: the baseline runs first, on cold instances, and its slowest calls are warm-up.
-    const boundMs = Math.max(params.decoupledBoundMs ?? DEFAULT_DECOUPLED_BOUND_MS, 3 * median(baseline));
+    const boundMs = Math.max(params.decoupledBoundMs ?? DEFAULT_DECOUPLED_BOUND_MS, 3 * lowerMedian(baseline));
     const during = creates.filter((o) => windows.some((w) => o.startUs <= w.endUs && (o.endUs < 0 || o.endUs >= w.startUs)));
     const violations = [];
     for (const op of during) {
