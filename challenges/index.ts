@@ -10,6 +10,7 @@ const registered: ChallengeDef[] = [
   (await import('./payment-webhook/index.ts')).default,
   (await import('./subscription/index.ts')).default,
   (await import('./notification-fanout/index.ts')).default,
+  (await import('./subscription-reads/index.ts')).default,
 ];
 
 /** Every challenge, its own checks followed by the pipeline's `loads` and `no-crash`. */

@@ -8,3 +8,4 @@ export * from './seat-reservation/contract.ts';
 export * from './payment-webhook/contract.ts';
 export * from './subscription/contract.ts';
 export * from './notification-fanout/contract.ts';
+export * from './subscription-reads/contract.ts';

@@ -13,6 +13,10 @@ export interface AppContext {
   redisUrl: string;
   pg: Pool;
   redis: Redis;
+  /** subscription-reads: a hot standby streaming from the primary ('' in other challenges). */
+  replicaUrl: string;
+  /** subscription-reads: a ready pool on replicaUrl (read-only; in other challenges every use throws). */
+  replica: Pool;
   /** Base URLs of the mock services (CONTRACT §4); email, sms and push are the channel providers (notification-fanout). */
   services: { payments: string; notifications: string; inventory: string; email: string; sms: string; push: string };
   webhookSecret: string;

@@ -6,6 +6,7 @@ import type { Rng } from './seed.ts';
 import type { HttpRequest, HttpResponse, Target } from './generator/http-client.ts';
 import type { SteadyLoadResult } from './generator/steady-load.ts';
 import type { LedgerSnapshot, MockServicesHandle, ServicesSpec } from './services/types.ts';
+import type { WireQueries } from './wire/query-log.ts';
 
 /** What a scenario may do with the candidate's instances. */
 export interface ClusterHandle {
@@ -68,6 +69,16 @@ export interface NemesisHandle {
   redisLatency(latencyMs: number, jitterMs?: number): () => Promise<void>;
   /** Stop forwarding Redis traffic until healed; healing resets the held connections. */
   redisBlackhole(): () => Promise<void>;
+  /** Redis down until healed: open connections reset, new ones refused (as a stopped server's port). */
+  redisDown(): () => Promise<void>;
+  /** The cache emptied at once (FLUSHDB of the scenario's namespace: eviction, a restarted Redis); an instant window. */
+  redisFlush(): Promise<void>;
+  /** Challenges with a replica: the replication stream delayed by latencyMs (real lag) until healed. */
+  replicaLag(latencyMs: number, jitterMs?: number): () => Promise<void>;
+  /** Challenges with a replica: replication stopped until healed (the standby answers, further and further behind). */
+  replicaStall(): () => Promise<void>;
+  /** Challenges with a replica: the standby stopped (sessions end, connections refused); healing starts it again. */
+  replicaDown(): Promise<() => Promise<void>>;
   /** Heal everything still active. */
   healAll(): Promise<void>;
   readonly windows: FaultWindow[];
@@ -86,6 +97,10 @@ export interface ScenarioContext {
   nemesis: NemesisHandle;
   /** The mock payments, notifications and inventory, when the scenario declares `services` (harness/services). */
   services?: MockServicesHandle;
+  /** The SQL the instances sent so far, per server (challenges with a `replica`): for checks that count statements. */
+  wire?: WireQueries;
+  /** Challenges with a `replica`: how far the standby is behind the primary. */
+  replica?: { lagBytes(): Promise<number>; waitCaughtUp(timeoutMs: number): Promise<void> };
   /** The history recorded so far. */
   history(): readonly Op[];
   /** Monotonic µs since the scenario started (the history's clock). */
@@ -179,6 +194,11 @@ export interface ChallengeDef {
   contract: string;
   /** The stub `gauntlet init` writes as `<file>.ts`. */
   starter: string;
+  /**
+   * Its scenarios run on a primary + streaming standby pair (started once per grade): the scenario's database lives
+   * on the primary, instances get REPLICA_URL / ctx.replica, the nemesis gets the replica faults, and ctx gets `wire`.
+   */
+  replica?: boolean;
   /** Module methods every submission must export on its service object. */
   requiredMethods: string[];
   optionalMethods: string[];

@@ -188,8 +188,11 @@ const ITEMS: RubricItem[] = [
   // Scalability & Performance
   {
     id: 'caching', section: S3, item: 'Caching', points: 5,
-    about: 'Caching only where it cannot serve a stale winner, with invalidation reasoned out.',
-    manual: 5,
+    about: 'Caching only where it cannot serve a stale answer, with invalidation, lifetimes and the cache\'s own failure reasoned out.',
+    // subscription-reads' checks measure it (freshness, invalidation, fallback, stampedes); without that challenge in
+    // the run, these points go to the manual part.
+    auto: [{ points: 3, checks: FED }],
+    manual: 2,
     guide: {
       0: 'No thought given, or a cache that can serve a stale holder (a second winner in disguise).',
       3: 'A cache that cannot lie about the holder (write-through or invalidated on every write), or a reasoned decision not to cache.',

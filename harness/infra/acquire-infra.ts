@@ -7,6 +7,7 @@ import { acquirePostgres } from './postgres-source.ts';
 import { errorText } from './process-util.ts';
 import { acquireRedis, type RedisResolution } from './redis-source.ts';
 import { sweepStaleDatabases, sweepStaleTempDirs } from './stale-sweep.ts';
+import { startReplicaPair, type ReplicaPair } from './replica-pair.ts';
 
 export interface AcquireInfraOptions {
   /** Progress lines (the CLI sends them to stderr). */
@@ -38,13 +39,21 @@ export async function acquireInfra(opts: AcquireInfraOptions = {}): Promise<Infr
   }
 
   let closing: Promise<void> | null = null;
+  let pair: Promise<ReplicaPair> | null = null;
   const infra: Infra = {
     postgres,
     redis: redisRes.redis,
     ...(redisRes.problem ? { redisProblem: redisRes.problem } : {}),
+    replicaPair: () => {
+      if (closing) return Promise.reject(new Error('the infrastructure is closed'));
+      pair ??= startReplicaPair({ log });
+      pair.catch(() => (pair = null)); // a failed start may be tried again
+      return pair;
+    },
     close: () => {
       closing ??= (async () => {
         const errors = await undoAll(infra);
+        if (pair) await pair.then((p) => p.close(), () => undefined).catch((err) => errors.push(err as Error));
         await Promise.allSettled([infra.redis?.close(), postgres.close()]).then((results) => {
           for (const r of results) if (r.status === 'rejected') errors.push(r.reason as Error);
         });

@@ -19,10 +19,17 @@ export function scenarioName(): string {
   return `gauntlet_${process.pid}_${counter}_${randomBytes(4).toString('hex')}`;
 }
 
-export async function createScenarioDatabase(infra: Infra, label: string): Promise<ScenarioDatabase> {
+/** Where a scenario database is created: the infrastructure's PostgreSQL unless another server is named (a replica pair's primary). */
+export interface DatabaseServer {
+  adminUrl: string;
+  host: string;
+  port: number;
+}
+
+export async function createScenarioDatabase(infra: Infra, label: string, server?: DatabaseServer): Promise<ScenarioDatabase> {
   const name = scenarioName();
   const password = randomBytes(18).toString('hex');
-  const adminUrl = infra.postgres.adminUrl;
+  const adminUrl = server?.adminUrl ?? infra.postgres.adminUrl;
   const comment = ownerComment(label);
   const versionNum = await withPg(adminUrl, async (client) => {
     const info = await serverInfo(client);
@@ -71,8 +78,8 @@ export async function createScenarioDatabase(infra: Infra, label: string): Promi
 
   return {
     url: withUrlParts(adminUrl, { user: name, password, path: name }),
-    host: infra.postgres.host,
-    port: infra.postgres.port,
+    host: server?.host ?? infra.postgres.host,
+    port: server?.port ?? infra.postgres.port,
     database: name,
     role: name,
     password,

@@ -32,6 +32,11 @@ export interface Infra {
   redis: RedisSource | null;
   /** Why there is no Redis and what to do about it (set when `redis` is null). */
   redisProblem?: string;
+  /**
+   * A primary + streaming standby pair for challenges that read from a replica: started on first call (a few
+   * seconds), the same one after; stopped by close(). Absent where the infrastructure was put together by hand.
+   */
+  replicaPair?(): Promise<import('./replica-pair.ts').ReplicaPair>;
   /** Drops every scenario database and releases every namespace still held, then stops what we started. */
   close(): Promise<void>;
 }

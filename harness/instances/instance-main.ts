@@ -138,10 +138,30 @@ function reportExitCalls(): void {
 
 /** The harness gives no Redis: every use says so, as an environment problem (not the candidate's fault). */
 function missingRedis(reason: string): Redis {
+  return unavailable('Redis', `${reason}. Install redis-server or set REDIS_URL, then grade again`, 'GAUNTLET_NO_REDIS') as Redis;
+}
+
+/** A stand-in whose every use throws why the thing is not there (listeners are accepted and ignored). */
+function unavailable(what: string, reason: string, code = 'GAUNTLET_UNAVAILABLE'): unknown {
   const fail = () => {
-    throw Object.assign(new Error(`Redis is not available in this grading environment (${reason}). Install redis-server or set REDIS_URL, then grade again.`), { code: 'GAUNTLET_NO_REDIS' });
+    throw Object.assign(new Error(`${what} is not available in this grading environment (${reason}).`), { code });
   };
-  return new Proxy({}, { get: (_t, prop) => (prop === 'then' ? undefined : prop === 'on' || prop === 'once' ? () => undefined : fail) }) as unknown as Redis;
+  return new Proxy({}, { get: (_t, prop) => (prop === 'then' ? undefined : prop === 'on' || prop === 'once' ? () => undefined : fail) });
+}
+
+/**
+ * ctx.pg (and ctx.replica): at most 10 connections (node-postgres's default; docs/decisions.md), one size for every
+ * grade so scores compare; a submission that wants another size makes its own pool from the URL. Contained, pg reaches
+ * the Unix socket through its folder (`host`), the file being PostgreSQL's `.s.PGSQL.<port>`.
+ */
+function contextPool(url: string): pg.Pool {
+  const socket = socketFor(url);
+  const max = 10;
+  const pool = new pg.Pool(socket ? { ...pgParts(url), host: socket.slice(0, socket.lastIndexOf('/')), max } : { connectionString: url, max });
+  // CONTRACT §8: every client the pool creates has an 'error' listener, so a killed backend never crashes the process.
+  pool.on('connect', (client) => client.on('error', (err) => send({ type: 'log', message: 'pg client error (connection lost)', fields: { error: err.message, by: 'gauntlet' } })));
+  pool.on('error', () => {});
+  return pool;
 }
 
 /** The parts of a postgres:// URL (a connection string would override an explicit `host`). */
@@ -155,15 +175,9 @@ async function buildContext() {
   const instance = Number(env.GAUNTLET_INSTANCE ?? 0);
   const databaseUrl = env.DATABASE_URL ?? '';
   const redisUrl = env.REDIS_URL ?? '';
-  // pg reaches a Unix socket through its folder (`host`), the file being PostgreSQL's `.s.PGSQL.<port>`.
-  const pgSocket = socketFor(databaseUrl);
-  // ctx.pg holds at most 10 connections (node-postgres's default; docs/decisions.md): one size for every grade, so
-  // scores compare. A submission that wants another size makes its own pool from ctx.databaseUrl.
-  const max = 10;
-  const pool = new pg.Pool(pgSocket ? { ...pgParts(databaseUrl), host: pgSocket.slice(0, pgSocket.lastIndexOf('/')), max } : { connectionString: databaseUrl, max });
-  // CONTRACT §8: every client the pool creates has an 'error' listener, so a killed backend never crashes the process.
-  pool.on('connect', (client) => client.on('error', (err) => send({ type: 'log', message: 'pg client error (connection lost)', fields: { error: err.message, by: 'gauntlet' } })));
-  pool.on('error', () => {});
+  const replicaUrl = env.REPLICA_URL ?? '';
+  const pool = contextPool(databaseUrl);
+  const replica = replicaUrl ? contextPool(replicaUrl) : (unavailable('a replica', 'this challenge has none: only subscription-reads gets ctx.replica') as pg.Pool);
   let redis: Redis;
   if (redisUrl) {
     const redisSocket = socketFor(redisUrl);
@@ -184,6 +198,8 @@ async function buildContext() {
     databaseUrl,
     redisUrl,
     pg: pool,
+    replicaUrl,
+    replica,
     redis,
     services: serviceUrlsFromEnv(env),
     webhookSecret: env.WEBHOOK_SECRET ?? '',
@@ -278,6 +294,7 @@ async function runSetup(mod: Record<string, any>, ctx: InstanceContext, scenario
   try {
     if (typeof mod.setup === 'function') await withTimeout(Promise.resolve(mod.setup({ ...ctx, scenario })), loadTimeoutMs, 'setup(ctx)');
     await ctx.pg.end().catch(() => {});
+    if (ctx.replicaUrl) await ctx.replica.end().catch(() => {});
     return sendAndExit({ type: 'setup-done' }, 0);
   } catch (err) {
     return sendAndExit({ type: 'load-error', stage: 'setup', message: describe(err) }, 1);

@@ -31,6 +31,8 @@ const INSTANCE_NICE = 10;
 export interface InstanceEnv extends Record<ServiceEnvName, string> {
   DATABASE_URL: string;
   REDIS_URL: string;
+  /** subscription-reads: the hot standby (empty elsewhere). */
+  REPLICA_URL: string;
   WEBHOOK_SECRET: string;
   GAUNTLET_SCENARIO: string;
   [key: string]: string;

@@ -11,10 +11,13 @@ import { terminateBackends } from './kill-backends.ts';
 import { FaultTimeline } from './timeline.ts';
 import { createRedisFaults, REDIS_FAULT } from './redis-faults.ts';
 import type { RedisProxy } from '../wire/redis-proxy.ts';
+import { createReplicaFaults, REPLICA_FAULT, type ReplicaTarget } from './replica-faults.ts';
+import { withRedis } from '../infra/redis-client.ts';
 
 export { startFaultProxy, type FaultProxy, type FaultProxyOptions, type ListenOptions, type ProxyListener } from './fault-proxy.ts';
 export { killBackends, terminateBackends } from './kill-backends.ts';
 export { MIN_WINDOW_US } from './timeline.ts';
+export type { ReplicaTarget } from './replica-faults.ts';
 
 /** The `fault` names recorded in FaultWindow, for checks and reports. */
 export const FAULT = {
@@ -25,6 +28,11 @@ export const FAULT = {
   redisReset: REDIS_FAULT.reset,
   redisLatency: REDIS_FAULT.latency,
   redisBlackhole: REDIS_FAULT.blackhole,
+  redisDown: REDIS_FAULT.down,
+  redisFlush: 'redis-flush',
+  replicaLag: REPLICA_FAULT.lag,
+  replicaStall: REPLICA_FAULT.stall,
+  replicaDown: REPLICA_FAULT.down,
 } as const;
 
 export interface NemesisOptions {
@@ -34,6 +42,10 @@ export interface NemesisOptions {
   redisProxy?: RedisProxy;
   /** Whether the instances sent Redis commands of their own so far. */
   redisUsed?(): boolean;
+  /** The scenario's own Redis logical database, straight (not through the proxy): what `redisFlush` empties. */
+  redisNamespaceUrl?: string;
+  /** The streaming standby and the proxy in front of it, for challenges with a replica. */
+  replica?: ReplicaTarget;
   /** A superuser (or pg_signal_backend) URL straight to PostgreSQL, not through the proxy. */
   adminUrl: string;
   /** The candidate's role, whose backends `killBackends` terminates. */
@@ -48,6 +60,7 @@ export function createNemesis(options: NemesisOptions): NemesisHandle {
   const { proxy, adminUrl, role, nowUs } = options;
   const jitterRng = options.rng.fork ? options.rng.fork('nemesis:db-latency') : options.rng;
   const timeline = new FaultTimeline(nowUs);
+  const replica = createReplicaFaults({ target: options.replica, timeline, rng: options.rng.fork ? options.rng.fork('nemesis:replica') : options.rng });
   const redis = createRedisFaults({ proxy: options.redisProxy, used: options.redisUsed ?? (() => false), timeline, nowUs, rng: options.rng.fork ? options.rng.fork('nemesis:redis') : options.rng });
 
   // The proxy has one latency setting: a new dbLatency supersedes the one before (its window closes then).
@@ -97,6 +110,20 @@ export function createNemesis(options: NemesisOptions): NemesisHandle {
     redisReset: () => redis.reset(),
     redisLatency: (ms, jitter) => redis.latency(ms, jitter),
     redisBlackhole: () => redis.blackhole(),
+    redisDown: () => redis.down(),
+    async redisFlush() {
+      if (!options.redisNamespaceUrl) return;
+      const startUs = nowUs();
+      const keys = await withRedis(options.redisNamespaceUrl, async (c) => {
+        const size = await c.dbsize();
+        await c.flushdb();
+        return size;
+      });
+      timeline.instant(FAULT.redisFlush, startUs, { keys });
+    },
+    replicaLag: (ms, jitter) => replica.lag(ms, jitter),
+    replicaStall: () => replica.stall(),
+    replicaDown: () => replica.down(),
 
     async killBackends() {
       const startUs = nowUs();
@@ -127,6 +154,7 @@ export function createNemesis(options: NemesisOptions): NemesisHandle {
       const connectionsReset = holes.length > 0 ? holes[holes.length - 1].heal() : 0;
       holes.forEach((hole, i) => hole.close({ connectionsReset: i === holes.length - 1 ? connectionsReset : 0 }));
       redis.healAll();
+      await replica.healAll();
       await Promise.allSettled([...pending]);
       timeline.closeAll();
     },

@@ -5,7 +5,7 @@
 import type { RedisProxy } from '../wire/redis-proxy.ts';
 import type { FaultTimeline } from './timeline.ts';
 
-export const REDIS_FAULT = { reset: 'redis-reset', latency: 'redis-latency', blackhole: 'redis-blackhole' } as const;
+export const REDIS_FAULT = { reset: 'redis-reset', latency: 'redis-latency', blackhole: 'redis-blackhole', down: 'redis-down' } as const;
 
 export interface RedisFaults {
   /** Whether the instances sent Redis any command of their own (beyond connecting): only then are faults worth injecting. */
@@ -13,6 +13,8 @@ export interface RedisFaults {
   reset(): Promise<void>;
   latency(latencyMs: number, jitterMs?: number): () => Promise<void>;
   blackhole(): () => Promise<void>;
+  /** Redis down: open connections reset, new ones refused, until healed (works whether or not Redis was used yet). */
+  down(): () => Promise<void>;
   healAll(): void;
 }
 
@@ -25,6 +27,13 @@ export function createRedisFaults(o: { proxy?: RedisProxy; used(): boolean; time
     proxy?.clearLatency();
     latency.close();
     latency = null;
+  };
+  let down: { close: (extra?: Record<string, unknown>) => void } | null = null;
+  const healDown = () => {
+    if (!down) return;
+    proxy?.refuse(false);
+    down.close();
+    down = null;
   };
   const healHole = () => {
     if (!hole) return;
@@ -58,9 +67,18 @@ export function createRedisFaults(o: { proxy?: RedisProxy; used(): boolean; time
       }
       return async () => healHole();
     },
+    down() {
+      if (!proxy) return async () => {};
+      if (!down) {
+        const connectionsReset = proxy.refuse(true);
+        down = { close: timeline.start(REDIS_FAULT.down, { connectionsReset }) };
+      }
+      return async () => healDown();
+    },
     healAll() {
       healLatency();
       healHole();
+      healDown();
     },
   };
 }

@@ -17,6 +17,9 @@ import { openJsonlLog, openSqlLog } from '../wire/sql-log.ts';
 import type { SqlRecord } from '../wire/pg-wire.ts';
 import type { WireTap } from '../evidence-types.ts';
 import { startRedisProxy, type RedisProxy, type RedisRecord } from '../wire/redis-proxy.ts';
+import { QueryLog } from '../wire/query-log.ts';
+import { InfraError } from '../errors.ts';
+import type { ReplicaPair } from '../infra/replica-pair.ts';
 
 export interface Provisioned {
   db: ScenarioDatabase;
@@ -32,6 +35,10 @@ export interface Provisioned {
   webhookSecret: string;
   /** Whether the submission sent Redis commands of its own (not a client's handshake): only then are Redis faults worth injecting. */
   redisUsed(): boolean;
+  /** Challenges with a replica: the pair, and the fault proxy in front of its standby (REPLICA_URL points at it). */
+  replica: { pair: ReplicaPair; proxy: FaultProxy } | null;
+  /** Challenges with a replica: every statement sent to either server, for the checks that count them. */
+  queries: QueryLog | null;
 }
 
 /** What a Redis client sends on its own when it connects (ioredis, node-redis): not the submission's use of Redis. */
@@ -39,21 +46,37 @@ const REDIS_HANDSHAKE = new Set(['AUTH', 'HELLO', 'SELECT', 'CLIENT', 'INFO', 'P
 
 export async function provision(s: ScenarioState): Promise<Provisioned> {
   const { o } = s;
+  const pair = o.challenge.replica ? await replicaPairOf(s) : null;
   o.progress('creating database');
-  const db = await createScenarioDatabase(o.infra, `${o.challenge.id}-${o.scenario.id}`);
+  const db = await createScenarioDatabase(o.infra, `${o.challenge.id}-${o.scenario.id}`, pair ? { adminUrl: pair.primary.url(), host: pair.primary.host, port: pair.primary.port } : undefined);
   if (!o.keep) s.teardown.push(() => db.drop());
+  // The standby must know the new database and its role before anything connects to it there.
+  if (pair) await pair.waitCaughtUp(20_000);
+  const queries = pair ? new QueryLog() : null;
   const ns = await createRedisNamespace(o.infra);
   if (ns) s.teardown.push(() => ns.release());
   const wireTap = o.capture !== false ? (o.observers?.wireTap?.() ?? null) : null;
   const { redisProxy, redisUsed } = await startRedis(s, ns, wireTap);
-  const proxy = await startDatabaseProxy(s, db, wireTap);
+  const proxy = await startDatabaseProxy(s, db, wireTap, queries);
+  const replica = pair ? { pair, proxy: await startReplicaProxy(s, pair, queries!) } : null;
   const containment = o.containment ?? { network: 'open', reason: 'no containment requested' };
-  const ways = await tagWaysIn(s, containment, db, proxy, redisProxy);
+  const ways = await tagWaysIn(s, containment, db, proxy, redisProxy, replica?.proxy ?? null);
   const webhookSecret = webhookSecretOf(s);
   const scenarioFile = writeScenarioFiles(s);
   const services = await startServices(s);
-  const cluster = createCluster(s, { containment, proxy, redisProxy, services, webhookSecret, scenarioFile, ...ways });
-  return { db, ns, proxy, redisProxy, services, cluster, wireTap, webhookSecret, redisUsed };
+  const cluster = createCluster(s, { containment, proxy, redisProxy, replicaProxy: replica?.proxy ?? null, services, webhookSecret, scenarioFile, ...ways });
+  return { db, ns, proxy, redisProxy, services, cluster, wireTap, webhookSecret, redisUsed, replica, queries };
+}
+
+/** The grade's replica pair (started by the first scenario that needs it, a few seconds; the same one after). */
+async function replicaPairOf(s: ScenarioState): Promise<ReplicaPair> {
+  if (!s.o.infra.replicaPair) throw new InfraError(`${s.o.challenge.id} needs a PostgreSQL replica pair, which this infrastructure cannot start`, 'grade it with gauntlet grade (which starts one from the embedded PostgreSQL binaries)');
+  s.o.progress('replica pair (primary + streaming standby)');
+  try {
+    return await s.o.infra.replicaPair();
+  } catch (err) {
+    throw err instanceof InfraError ? err : new InfraError(`could not start the PostgreSQL replica pair: ${(err as Error).message}`, 'run gauntlet doctor; the pair uses the embedded PostgreSQL binaries (npm install --include=optional)');
+  }
 }
 
 /**
@@ -77,11 +100,28 @@ async function startRedis(s: ScenarioState, ns: RedisNamespace | null, wireTap: 
 }
 
 /** The fault proxy in front of PostgreSQL; every statement the instances send is decoded on the way through (sql.jsonl, CONTRACT §7). */
-async function startDatabaseProxy(s: ScenarioState, db: ScenarioDatabase, wireTap: WireTap | null): Promise<FaultProxy> {
+async function startDatabaseProxy(s: ScenarioState, db: ScenarioDatabase, wireTap: WireTap | null, queries: QueryLog | null): Promise<FaultProxy> {
   const sqlLog = s.o.capture !== false ? openSqlLog(path.join(s.dir, 'sql.jsonl')) : null;
   if (sqlLog) s.teardown.push(() => sqlLog.close());
-  const recordSql = sqlLog && wireTap ? (r: SqlRecord) => (sqlLog.record(r), wireTap.sql(r)) : null;
+  const toQueries = queries?.recorder('primary');
+  const recordSql = sqlLog && wireTap
+    ? (r: SqlRecord) => (sqlLog.record(r), wireTap.sql(r), toQueries?.(r))
+    : toQueries ?? null;
   const proxy = await startFaultProxy({ upstreamHost: db.host, upstreamPort: db.port, ...(recordSql ? { record: recordSql } : {}), nowUs: () => s.history.nowUs() });
+  s.teardown.unshift(() => proxy.close());
+  return proxy;
+}
+
+/**
+ * The proxy in front of the standby: the replica's faults (a stopped server's connections) and its own record,
+ * sql-replica.jsonl, always decoded (the checks count its statements).
+ */
+async function startReplicaProxy(s: ScenarioState, pair: ReplicaPair, queries: QueryLog): Promise<FaultProxy> {
+  const sqlLog = s.o.capture !== false ? openSqlLog(path.join(s.dir, 'sql-replica.jsonl')) : null;
+  if (sqlLog) s.teardown.push(() => sqlLog.close());
+  const toQueries = queries.recorder('replica');
+  const record = sqlLog ? (r: SqlRecord) => (sqlLog.record(r), toQueries(r)) : toQueries;
+  const proxy = await startFaultProxy({ upstreamHost: pair.standby.host, upstreamPort: pair.standby.port, record, nowUs: () => s.history.nowUs() });
   s.teardown.unshift(() => proxy.close());
   return proxy;
 }
@@ -89,6 +129,8 @@ async function startDatabaseProxy(s: ScenarioState, db: ScenarioDatabase, wireTa
 interface WaysIn {
   viaProxy: URL;
   pgUrlFor(index: number): string;
+  /** REPLICA_URL per process ('' without a replica). */
+  replicaUrlFor(index: number): string;
   redisUrls: Map<number, string>;
 }
 
@@ -97,7 +139,7 @@ interface WaysIn {
  * (setup, the instances, restarts, the fresh instances for final reads). Contained: its own Unix socket (opened by
  * the cluster through `endpoints`), so nothing is listened on here.
  */
-async function tagWaysIn(s: ScenarioState, containment: Containment, db: ScenarioDatabase, proxy: FaultProxy, redisProxy: RedisProxy | null): Promise<WaysIn> {
+async function tagWaysIn(s: ScenarioState, containment: Containment, db: ScenarioDatabase, proxy: FaultProxy, redisProxy: RedisProxy | null, replicaProxy: FaultProxy | null): Promise<WaysIn> {
   const viaProxy = new URL(db.url);
   viaProxy.hostname = proxy.host;
   viaProxy.port = String(proxy.port);
@@ -120,7 +162,21 @@ async function tagWaysIn(s: ScenarioState, containment: Containment, db: Scenari
     if (pgPorts.has(index)) u.port = String(pgPorts.get(index));
     return u.toString();
   };
-  return { viaProxy, pgUrlFor, redisUrls };
+  const replicaPorts = new Map<number, number>();
+  if (containment.network === 'open' && replicaProxy) {
+    for (let index = -1; index < s.o.instances + 3; index++) {
+      const l = await replicaProxy.listen({ tag: index < 0 ? 'setup' : String(index), host: '127.0.0.1', port: 0 });
+      replicaPorts.set(index, l.port!);
+    }
+  }
+  const replicaUrlFor = (index: number) => {
+    if (!replicaProxy) return '';
+    const u = new URL(db.url);
+    u.hostname = replicaProxy.host;
+    u.port = String(replicaPorts.get(index) ?? replicaProxy.port);
+    return u.toString();
+  };
+  return { viaProxy, pgUrlFor, replicaUrlFor, redisUrls };
 }
 
 /** The payment provider's signing secret: per scenario, derived from the seed so a run reproduces. */
@@ -150,6 +206,7 @@ interface ClusterWiring extends WaysIn {
   containment: Containment;
   proxy: FaultProxy;
   redisProxy: RedisProxy | null;
+  replicaProxy: FaultProxy | null;
   services: MockServices | undefined;
   webhookSecret: string;
   scenarioFile: string;
@@ -164,6 +221,7 @@ function createCluster(s: ScenarioState, w: ClusterWiring): Cluster {
     env: {
       DATABASE_URL: w.viaProxy.toString(),
       REDIS_URL: redisProxy?.url ?? '',
+      REPLICA_URL: w.replicaUrlFor(Number.NaN),
       GAUNTLET_REDIS_PROBLEM: o.infra.redisProblem ?? '',
       ...serviceEnv(),
       WEBHOOK_SECRET: w.webhookSecret,
@@ -171,7 +229,7 @@ function createCluster(s: ScenarioState, w: ClusterWiring): Cluster {
     },
     envFor: (i) => {
       const urls = services?.urlsFor(i);
-      return { DATABASE_URL: w.pgUrlFor(i), ...(w.redisUrls.has(i) ? { REDIS_URL: w.redisUrls.get(i)! } : {}), ...(urls ? serviceEnv(urls) : {}) };
+      return { DATABASE_URL: w.pgUrlFor(i), REPLICA_URL: w.replicaUrlFor(i), ...(w.redisUrls.has(i) ? { REDIS_URL: w.redisUrls.get(i)! } : {}), ...(urls ? serviceEnv(urls) : {}) };
     },
     runDir: s.dir,
     startTimeoutMs: o.startTimeoutMs,
@@ -182,6 +240,8 @@ function createCluster(s: ScenarioState, w: ClusterWiring): Cluster {
       endpoints: (index) => {
         // Named as PostgreSQL names its sockets, so the runtime's own pool connects to it directly (no bridge hop).
         const list: WireEndpoint[] = [{ name: 'pg', fileName: `.s.PGSQL.${proxy.port}`, port: proxy.port, open: (socketPath, tag) => proxy.listen({ tag, path: socketPath }).then((l) => () => l.close()) }];
+        const replicaProxy = w.replicaProxy;
+        if (replicaProxy) list.push({ name: 'pg-replica', fileName: `.s.PGSQL.${replicaProxy.port}`, port: replicaProxy.port, open: (socketPath, tag) => replicaProxy.listen({ tag, path: socketPath }).then((l) => () => l.close()) });
         if (redisProxy) list.push({ name: 'redis', port: redisProxy.port, open: (socketPath, tag) => redisProxy.listen({ tag, path: socketPath }).then((l) => () => l.close()) });
         if (services) for (const [name, url] of Object.entries(services.urlsFor(index))) list.push(endpointOf(name, url));
         return list;

@@ -29,8 +29,12 @@ export interface Settled {
 
 /** The scenario's `run` with its faults; a workload past its budget ends the scenario as `error`. */
 export async function runWorkload(s: ScenarioState, p: Provisioned): Promise<({ ok: true } & Workload) | { ok: false; result: ScenarioResult }> {
-  const nemesis = createNemesis({ proxy: p.proxy, redisProxy: p.redisProxy ?? undefined, redisUsed: p.redisUsed, adminUrl: p.db.adminUrl, role: p.db.role, nowUs: () => s.history.nowUs(), rng: s.rng.fork('nemesis') });
+  const nemesis = createNemesis({
+    proxy: p.proxy, redisProxy: p.redisProxy ?? undefined, redisUsed: p.redisUsed, redisNamespaceUrl: p.ns?.url,
+    replica: p.replica ?? undefined, adminUrl: p.db.adminUrl, role: p.db.role, nowUs: () => s.history.nowUs(), rng: s.rng.fork('nemesis'),
+  });
   s.teardown.unshift(() => nemesis.healAll());
+  if (p.replica) sampleReplicaLag(s, p.replica.pair);
   const abort = new AbortController();
   const ctx = scenarioContext(s, p, nemesis, abort.signal);
   const fromUs = s.history.nowUs();
@@ -67,10 +71,37 @@ function scenarioContext(s: ScenarioState, p: Provisioned, nemesis: NemesisHandl
     metric: (name, value) => {
       s.extra[name] = value;
     },
+    ...(p.queries ? { wire: p.queries } : {}),
+    ...(p.replica ? { replica: { lagBytes: () => p.replica!.pair.lagBytes(), waitCaughtUp: (ms: number) => p.replica!.pair.waitCaughtUp(ms) } } : {}),
     capabilities: p.cluster.capabilities(),
     webhookSecret: p.webhookSecret,
     signal,
   };
+}
+
+/**
+ * How far the standby is behind, every 250 ms until teardown: replica-lag.jsonl ({t µs, bytes}, null while it is
+ * down) and the scenario's `replicaLagMaxBytes`.
+ */
+function sampleReplicaLag(s: ScenarioState, pair: { lagBytes(): Promise<number> }): void {
+  const file = path.join(s.dir, 'replica-lag.jsonl');
+  const lines: string[] = [];
+  let max = 0;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async (): Promise<void> => {
+    const t = s.history.nowUs();
+    const bytes = await pair.lagBytes().catch(() => null);
+    lines.push(JSON.stringify({ t, bytes }));
+    if (bytes !== null) s.extra.replicaLagMaxBytes = max = Math.max(max, bytes);
+    if (!stopped) timer = setTimeout(() => void tick(), 250);
+  };
+  void tick();
+  s.teardown.unshift(async () => {
+    stopped = true;
+    clearTimeout(timer);
+    fs.writeFileSync(file, lines.join('\n') + (lines.length ? '\n' : ''));
+  });
 }
 
 function withBudget(p: Promise<void>, ms: number, abort: AbortController): Promise<void> {
@@ -93,6 +124,8 @@ export async function settle(s: ScenarioState, p: Provisioned, w: Workload): Pro
   await w.nemesis.healAll();
   await services?.healAll();
   o.progress('healing and settling');
+  // A replica healed is not a replica caught up: final reads judge the data, not the stream's backlog.
+  if (p.replica) await p.replica.pair.waitCaughtUp(30_000);
   // With mock services the quiet wait below is the settle (nothing changed and nothing in flight for its quiet
   // period, after the restarts); without, a fixed settle period.
   if (!services) await w.ctx.sleep(o.settleMs);

@@ -70,6 +70,11 @@ export interface RedisProxy {
   resetAll(): number;
   /** While on nothing is forwarded either way; turning it off resets every connection open while on (returns how many). */
   blackhole(on: boolean): number;
+  /**
+   * Redis is down: turning it on resets every open connection (returns how many) and, while on, every new client
+   * connection is reset as soon as it is accepted, as a stopped server's port would refuse it.
+   */
+  refuse(on: boolean): number;
   /** Open connection pairs, all listeners. */
   connections(): number;
   /** Stop every listener and destroy every connection. Idempotent. */
@@ -110,6 +115,7 @@ export async function startRedisProxy(o: RedisProxyOptions): Promise<RedisProxy>
   const password = Buffer.from(o.password);
   let open = true;
   let blackholeOn = false;
+  let refusing = false;
   const shared: SharedState = {
     dbArg: Buffer.from(String(o.db)),
     password,
@@ -144,6 +150,10 @@ export async function startRedisProxy(o: RedisProxyOptions): Promise<RedisProxy>
     const state: ListenerState = { tag, server: null as unknown as net.Server, conns: new Set(), closing: null };
     const server = net.createServer({ allowHalfOpen: true }, (client) => {
       client.on('error', () => {});
+      if (refusing) {
+        client.resetAndDestroy();
+        return;
+      }
       if (!open || state.closing) {
         client.destroy();
         return;
@@ -212,6 +222,10 @@ export async function startRedisProxy(o: RedisProxyOptions): Promise<RedisProxy>
         return 0;
       }
       return destroyAll((c) => c.blackholed, 'reset');
+    },
+    refuse(on) {
+      refusing = on;
+      return on ? destroyAll(() => true, 'reset') : 0;
     },
     connections: () => conns.size,
     close() {

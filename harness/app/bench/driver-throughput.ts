@@ -104,6 +104,7 @@ async function drive(ctx: BenchContext, rounds: number, durationMs: number): Pro
       env: {
         DATABASE_URL: db.url,
         REDIS_URL: ns?.url ?? '',
+        REPLICA_URL: '',
         GAUNTLET_REDIS_PROBLEM: ctx.infra.redisProblem ?? '',
         ...serviceEnv(),
         WEBHOOK_SECRET: '',

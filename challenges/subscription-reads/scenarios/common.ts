@@ -1,0 +1,173 @@
+// What the subscription-reads scenarios share: seeded users (a few of them hot), the traffic — users' own sessions
+// (one call at a time each, writing now and then and reading their own subscription on other instances, carrying
+// the token of their latest answer like a cookie), anonymous readers (no token), an admin changing users' plans
+// (whose tokens go nowhere) — and the final reads: every user on every instance and on a fresh one, once the
+// replica caught up and stalenessMs passed after the last write.
+
+import type { ScenarioContext } from '../../../harness/scenario.ts';
+import type { Rng } from '../../../harness/seed.ts';
+import type { Op } from '../../../harness/types.ts';
+import type { Plan } from '../contract.ts';
+import { cancel, changePlan, PLANS, read, type Caller, type ReadValue } from '../operations.ts';
+import { readsData, type ReadsData, type ReadsFinal } from '../checkers/model.ts';
+
+/** Published (challenge README, ctx.scenario.stalenessMs). */
+export const STALENESS_MS = 2000;
+
+/** `count` users with fixed-width seeded ids (no id occurs inside another), the first `hot` of a shuffle hot. */
+export function makeData(rng: Rng, count: number, hot: number): ReadsData {
+  const users = Array.from({ length: count }, (_, i) => {
+    const tag = Math.floor(rng.next() * 0x10000).toString(16).padStart(4, '0');
+    return { userId: `user-${String(i + 1).padStart(4, '0')}-${tag}`, plan: rng.pick(PLANS) as string };
+  });
+  return { users, stalenessMs: STALENESS_MS, hot: rng.shuffle(users.map((u) => u.userId)).slice(0, hot) };
+}
+
+/** What a scenario measured on the wire during its run, for its final reads to hand to the checks. */
+const measured = new WeakMap<ScenarioContext, ReadsFinal>();
+export function measure(ctx: ScenarioContext, part: ReadsFinal): void {
+  measured.set(ctx, { ...(measured.get(ctx) ?? {}), ...part });
+}
+
+/** A run's traffic state: each user's token, whose session is busy, whose write is in flight, the last write's ack. */
+export class Traffic {
+  private readonly tokens = new Map<string, string>();
+  private readonly sessionBusy = new Set<string>();
+  private readonly writing = new Set<string>();
+  private readonly plans = new Map<string, string>();
+  private seq = 0;
+  lastWriteAckUs = 0;
+  readonly data: ReadsData;
+
+  constructor(private readonly ctx: ScenarioContext, private readonly rng: Rng) {
+    this.data = readsData(ctx.data);
+    for (const u of this.data.users) this.plans.set(u.userId, u.plan);
+  }
+
+  /** A live instance, round-robin from a seeded start, skipping `not` and instances that are down. */
+  private nextInstance = 0;
+  instance(not = -1): number {
+    const n = this.ctx.cluster.size;
+    for (let k = 0; k < n; k++) {
+      const i = (this.nextInstance++ + k) % n;
+      if (i !== not && this.ctx.cluster.isUp(i)) return i;
+    }
+    return (not + 1) % n;
+  }
+
+  /** A user: hot ones with probability `hotShare`, else any. */
+  pickUser(hotShare = 0.4): string {
+    const hot = this.data.hot;
+    return hot.length && this.rng.chance(hotShare) ? this.rng.pick(hot) : this.rng.pick(this.data.users).userId;
+  }
+
+  private requestId(): string {
+    this.seq += 1;
+    return `r-${String(this.seq).padStart(5, '0')}-${Math.floor(this.rng.next() * 0x10000).toString(16).padStart(4, '0')}`;
+  }
+
+  private keep(userId: string, op: Op): void {
+    const token = op.type === 'ok' ? (op.value as ReadValue).token : undefined;
+    if (token) this.tokens.set(userId, token);
+  }
+
+  /** One write (a plan change, now and then a cancel), by the user's session or by an admin. Never two of one user at once. */
+  async write(userId: string, by: Caller, phase: string, instance = this.instance()): Promise<Op | null> {
+    if (this.writing.has(userId)) return null;
+    this.writing.add(userId);
+    try {
+      const current = this.plans.get(userId);
+      const token = by === 'session' ? this.tokens.get(userId) : undefined;
+      const spec = this.rng.chance(0.2)
+        ? cancel(instance, userId, this.requestId(), by, phase, token)
+        : changePlan(instance, userId, this.rng.pick(PLANS.filter((p) => p !== current)) as Plan, this.requestId(), by, phase, token);
+      if (spec.f === 'change-plan') this.plans.set(userId, String(spec.args.plan));
+      const op = await this.ctx.client.call(spec);
+      if (op.type === 'ok') this.lastWriteAckUs = Math.max(this.lastWriteAckUs, op.endUs);
+      if (by === 'session') this.keep(userId, op);
+      return op;
+    } finally {
+      this.writing.delete(userId);
+    }
+  }
+
+  /** A read by the user's session (their token, kept from the answer) or by anyone else. */
+  async read(userId: string, by: Caller, phase: string, instance = this.instance()): Promise<Op> {
+    const op = await this.ctx.client.call(read(instance, userId, by, phase, this.tokens.get(userId)));
+    if (by === 'session') this.keep(userId, op);
+    return op;
+  }
+
+  /** One visit of a user's session: maybe a write, then reads of their own subscription on the other instances. */
+  async visit(phase: string, writeShare: number): Promise<void> {
+    let userId = this.pickUser();
+    for (let tries = 0; this.sessionBusy.has(userId) && tries < 5; tries++) userId = this.pickUser(0.1);
+    if (this.sessionBusy.has(userId)) return;
+    this.sessionBusy.add(userId);
+    try {
+      if (this.rng.chance(writeShare)) {
+        const wrote = this.ctx.cluster.size > 1 ? this.instance() : 0;
+        const op = await this.write(userId, 'session', phase, wrote);
+        if (op) {
+          // Read your write at once, elsewhere: the next instance, then another.
+          await this.read(userId, 'session', phase, this.instance(wrote));
+          await this.read(userId, 'session', phase, this.instance(wrote));
+          return;
+        }
+      }
+      for (let k = this.rng.int(1, 3); k > 0; k--) await this.read(userId, 'session', phase);
+    } finally {
+      this.sessionBusy.delete(userId);
+    }
+  }
+
+  /**
+   * Traffic until `untilMs` (ctx.sleep clock) or `stop()`: `browsers` sessions visiting, `readers` anonymous readers
+   * (on hot users only with `hotOnly`), and an admin writing every `adminEveryMs` (0: none).
+   */
+  async run(o: { phase: string; durationMs: number; browsers: number; readers: number; writeShare: number; adminEveryMs: number; hotOnly?: boolean }): Promise<void> {
+    const until = Date.now() + o.durationMs;
+    const live = () => Date.now() < until && !this.ctx.signal.aborted;
+    const loops: Promise<void>[] = [];
+    for (let b = 0; b < o.browsers; b++) loops.push((async () => { while (live()) await this.visit(o.phase, o.writeShare); })());
+    for (let r = 0; r < o.readers; r++) {
+      loops.push((async () => {
+        while (live()) await this.read(o.hotOnly ? this.rng.pick(this.data.hot) : this.pickUser(), 'anonymous', o.phase);
+      })());
+    }
+    if (o.adminEveryMs > 0) {
+      loops.push((async () => {
+        while (live()) {
+          await this.ctx.sleep(o.adminEveryMs);
+          if (live()) await this.write(this.pickUser(0.3), 'admin', o.phase);
+        }
+      })());
+    }
+    await Promise.all(loops);
+  }
+}
+
+/**
+ * The final reads: once stalenessMs passed since the last acknowledged write (the pipeline already healed every
+ * fault and waited for the replica), every user read anonymously on every live instance and on a fresh one.
+ */
+export async function readEverything(ctx: ScenarioContext): Promise<ReadsFinal> {
+  const d = readsData(ctx.data);
+  const lastWriteUs = Math.max(0, ...ctx.history().filter((o) => (o.f === 'change-plan' || o.f === 'cancel') && o.type === 'ok').map((o) => o.endUs));
+  const waitMs = d.stalenessMs + 200 - (ctx.nowUs() - lastWriteUs) / 1000;
+  if (waitMs > 0) await ctx.sleep(waitMs);
+  const fresh = await ctx.cluster.startFresh();
+  const instances = [...Array.from({ length: ctx.cluster.size }, (_, i) => i).filter((i) => ctx.cluster.isUp(i)), fresh];
+  const calls = d.users.flatMap((u) => instances.map((i) => ({ userId: u.userId, instance: i })));
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < calls.length) {
+      const c = calls[next++];
+      await ctx.client.call(read(c.instance, c.userId, 'anonymous', 'final'));
+    }
+  }));
+  return measured.get(ctx) ?? {};
+}
+
+/** Scenario params every profile shares. */
+export const TRAFFIC = { browsers: 8, readers: 6, writeShare: 0.15, adminEveryMs: 150 };
