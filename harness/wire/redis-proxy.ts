@@ -151,7 +151,12 @@ export async function startRedisProxy(o: RedisProxyOptions): Promise<RedisProxy>
     const server = net.createServer({ allowHalfOpen: true }, (client) => {
       client.on('error', () => {});
       if (refusing) {
-        client.resetAndDestroy();
+        // A TCP client gets a reset; a Unix socket (a contained instance) cannot, and is just closed.
+        try {
+          client.resetAndDestroy();
+        } catch {
+          client.destroy();
+        }
         return;
       }
       if (!open || state.closing) {
