@@ -14,6 +14,7 @@ function fakeProxy() {
     setLatency: (ms: number, jitter?: number) => void calls.push(`setLatency ${ms} ${jitter}`),
     clearLatency: () => void calls.push('clearLatency'),
     blackhole: (on: boolean) => (calls.push(`blackhole ${on}`), on ? 0 : 2),
+    refuse: (on: boolean) => (calls.push(`refuse ${on}`), on ? 4 : 0),
   } as unknown as RedisProxy;
   return { proxy, calls };
 }
@@ -43,6 +44,23 @@ describe('Redis faults', () => {
     expect(timeline.windows.every((w) => Number.isFinite(w.endUs) && w.endUs > w.startUs)).toBe(true);
     expect(timeline.windows[0].detail).toEqual({ connections: 3 });
     expect(timeline.windows[2].detail).toEqual({ connectionsReset: 2 });
+  });
+
+  it('down refuses until healed, is one window with the connections it reset, and healAll ends it', async () => {
+    let now = 10;
+    const timeline = new FaultTimeline(() => now);
+    const { proxy, calls } = fakeProxy();
+    const faults = createRedisFaults({ proxy, used: () => false, timeline, nowUs: () => now, rng: { next: () => 0 } });
+    const heal = faults.down();
+    faults.down(); // already down: nothing more
+    now += 2000;
+    await heal();
+    await heal();
+    faults.down();
+    faults.healAll();
+    expect(calls).toEqual(['refuse true', 'refuse false', 'refuse true', 'refuse false']);
+    expect(timeline.windows.map((w) => [w.fault, w.detail])).toEqual([[REDIS_FAULT.down, { connectionsReset: 4 }], [REDIS_FAULT.down, { connectionsReset: 4 }]]);
+    expect(timeline.windows.every((w) => Number.isFinite(w.endUs))).toBe(true);
   });
 
   it('healAll heals what is still active', () => {

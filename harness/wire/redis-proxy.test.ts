@@ -481,6 +481,28 @@ describe('redis proxy: garbage and faults', () => {
     expect(await within(held, 5000, 'held GET')).toBe('v');
   }, 15_000);
 
+  it('refuse (Redis down) resets open connections and new ones, TCP and Unix socket alike, until turned off', async () => {
+    const proxy = await proxyWith();
+    const c = await ready(viaProxy(proxy.url, { maxRetriesPerRequest: 1, retryStrategy: (n) => (n > 50 ? null : 20) }));
+    const k = key('down');
+    await c.set(k, 'v');
+    expect(proxy.refuse(true)).toBe(1);
+    await expect(within(c.get(k), 3000, 'GET while down')).rejects.toThrow();
+    const closedAtOnce = (socket: net.Socket) => new Promise((resolve) => socket.on('close', () => resolve('closed')));
+    const tcp = net.createConnection({ host: proxy.host, port: proxy.port });
+    tcp.on('error', () => {});
+    expect(await within(closedAtOnce(tcp), 3000, 'new TCP connection')).toBe('closed');
+    const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-test-refuse-')), 'r.sock');
+    const listener = await proxy.listen({ tag: '0', path: sock });
+    open.push({ close: () => listener.close() });
+    const unix = net.createConnection(sock);
+    unix.on('error', () => {});
+    expect(await within(closedAtOnce(unix), 3000, 'new Unix connection')).toBe('closed');
+    expect(proxy.refuse(false)).toBe(0);
+    expect(await within(c.get(k), 5000, 'GET after Redis is back')).toBe('v');
+    fs.rmSync(path.dirname(sock), { recursive: true, force: true });
+  }, 15_000);
+
   it('latency of 50 ms slows a GET by at least 45 ms, and clears', async () => {
     const proxy = await proxyWith();
     const c = await ready(viaProxy(proxy.url));
