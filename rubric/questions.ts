@@ -130,6 +130,16 @@ export const TOPICS: Topic[] = [
     ],
   },
   {
+    id: 'reads', title: 'Read replicas, caches and consistency', checks: ['read-your-writes', 'bounded-staleness', 'cache-invalidated', 'monotonic-reads', 'no-stampede', 'primary-offload', 'replica-fallback', 'cache-fallback'], concerns: [], challenges: ['subscription-reads'],
+    questions: [
+      { q: 'A user changes plan and the next page load goes to another instance that reads from a replica 300 ms behind. What do they see, and how does your design make sure it is the new plan?', listenFor: 'A consistency token from the write (its commit LSN or the row version), sent back like a cookie; the read uses a copy known to be at least that new (replica replay position, the cache entry\'s version) or the primary; no sticky sessions, nothing in process memory.' },
+      { q: 'Walk me through the set-after-write race in cache-aside. How does your cache avoid keeping the old value?', listenFor: 'A reader misses, reads the old row (slow, or from a lagging replica), the writer commits and deletes the key, the reader then sets the old value; fixes: versioned entries set only if newer (a Lua compare), write-through with versions, short lifetimes as a backstop, never caching a replica answer without its version.' },
+      { q: 'How far behind may the replica be before you stop reading from it, and how do you know how far behind it is?', listenFor: 'A bound from the product (here 2 s); the primary\'s pg_current_wal_lsn against the replica\'s pg_last_wal_replay_lsn, sampled cheaply per instance (not per read), or a heartbeat row; replay timestamps mislead when the primary is idle; fall back to the primary past the bound.' },
+      { q: 'A hot key expires while 500 requests a second read it. What reaches the database, and how would you bound it?', listenFor: 'Without coalescing every concurrent miss queries the database (a stampede); single flight per key per instance, or a short Redis lock with others waiting or served stale; early refresh or jittered lifetimes.' },
+      { q: 'Redis goes away for a minute. What happens to reads, to writes, and to what is in the cache when it comes back?', listenFor: 'Reads fall back to the databases (with a short timeout on cache calls), writes still commit; invalidations missed while Redis was down are bounded by entry lifetimes or replayed; no stale entry survives past the bound.' },
+    ],
+  },
+  {
     id: 'notifications', title: 'Notifications', checks: ['notification-exactly-once', 'notification-decoupled', 'notification-delivered'], concerns: [], challenges: ['payment-webhook', 'subscription'],
     questions: [
       { q: 'How do you send exactly one confirmation email when your service can crash at any point?', listenFor: 'At-least-once delivery plus an idempotency key at the provider (effectively once); an outbox written in the same transaction as the state change.' },
