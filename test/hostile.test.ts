@@ -208,7 +208,7 @@ describe('hostile submissions: graded, contained, nothing left behind', () => {
         case 'env-secrets': {
           const keysLine = /environment keys: ([^"]*)"/.exec(logOf(r.runDir!))?.[1] ?? '';
           const keys = keysLine.split(',');
-          const allowed = ['DATABASE_URL', 'REDIS_URL', 'PAYMENTS_URL', 'NOTIFICATIONS_URL', 'INVENTORY_URL', 'EMAIL_URL', 'SMS_URL', 'PUSH_URL', 'WEBHOOK_SECRET', 'GAUNTLET_INSTANCE', 'GAUNTLET_SCENARIO', 'PORT', 'PATH', 'HOME', 'TMPDIR', 'GAUNTLET_MODE', 'GAUNTLET_LOAD_TIMEOUT_MS', 'GAUNTLET_REDIS_PROBLEM'];
+          const allowed = ['DATABASE_URL', 'REDIS_URL', 'PAYMENTS_URL', 'NOTIFICATIONS_URL', 'INVENTORY_URL', 'EMAIL_URL', 'SMS_URL', 'PUSH_URL', 'REPLICA_URL', 'WEBHOOK_SECRET', 'GAUNTLET_INSTANCE', 'GAUNTLET_SCENARIO', 'PORT', 'PATH', 'HOME', 'TMPDIR', 'GAUNTLET_MODE', 'GAUNTLET_LOAD_TIMEOUT_MS', 'GAUNTLET_REDIS_PROBLEM'];
           expect(keys.length).toBeGreaterThan(5);
           for (const k of keys) expect(allowed, `unexpected variable ${k} in an instance`).toContain(k);
           for (const [k, v] of Object.entries(PLANTED_ENV)) {
