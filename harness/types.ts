@@ -105,6 +105,8 @@ export interface ScenarioResult {
   checks: CheckResult[];
   metrics: ScenarioMetrics;
   faults?: FaultWindow[];
+  /** Challenges with a replica: how far the standby was behind (WAL bytes; null while it was down), every 250 ms. */
+  replicaLag?: { t: number; bytes: number | null }[];
   durationMs?: number;
   /** Where this scenario's history (JSONL) was written. */
   historyFile?: string;

@@ -28,7 +28,7 @@ export async function analyse(s: ScenarioState, p: Provisioned, w: Workload, set
   // Rubric evidence (schema, sessions left in a transaction, Redis keys without TTL), before teardown drops it.
   const inspection = await s.o.observers?.inspect?.({ adminUrl: p.db.adminUrl, role: p.db.role, redisUrl: p.ns?.url });
   const wire = await readWire(s, p, metrics);
-  return { ...resultOf(s, status, checks), metrics, faults, ...(inspection ? { inspection } : {}), ...(wire ? { wire } : {}), ...(inconclusive ? { inconclusive } : {}) };
+  return { ...resultOf(s, status, checks), metrics, faults, ...(inspection ? { inspection } : {}), ...(wire ? { wire } : {}), ...(inconclusive ? { inconclusive } : {}), ...(s.replicaLag?.length ? { replicaLag: [...s.replicaLag] } : {}) };
 }
 
 /** The submission used Redis where there is none: the environment's problem, not held against the submission. */

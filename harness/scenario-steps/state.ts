@@ -31,6 +31,8 @@ export interface ScenarioState {
   readonly teardown: (() => Promise<unknown>)[];
   /** Metrics reported along the way (the scenario's ctx.metric, the settle), merged into the result's. */
   readonly extra: Record<string, number | string | null>;
+  /** Challenges with a replica: the standby's lag sampled along the way (the result's `replicaLag`). */
+  replicaLag?: { t: number; bytes: number | null }[];
 }
 
 const NO_METRICS = { operations: 0, ok: 0, fail: 0, indeterminate: 0, p50Ms: 0, p99Ms: 0, throughputPerS: 0, maxInFlight: 0 };

@@ -86,6 +86,7 @@ function scenarioContext(s: ScenarioState, p: Provisioned, nemesis: NemesisHandl
 function sampleReplicaLag(s: ScenarioState, pair: { lagBytes(): Promise<number> }): void {
   const file = path.join(s.dir, 'replica-lag.jsonl');
   const lines: string[] = [];
+  const samples: { t: number; bytes: number | null }[] = (s.replicaLag = []);
   let max = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -93,6 +94,7 @@ function sampleReplicaLag(s: ScenarioState, pair: { lagBytes(): Promise<number> 
     const t = s.history.nowUs();
     const bytes = await pair.lagBytes().catch(() => null);
     lines.push(JSON.stringify({ t, bytes }));
+    samples.push({ t, bytes });
     if (bytes !== null) s.extra.replicaLagMaxBytes = max = Math.max(max, bytes);
     if (!stopped) timer = setTimeout(() => void tick(), 250);
   };

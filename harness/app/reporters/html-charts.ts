@@ -26,7 +26,7 @@ function ticks(from: number, to: number, count: number): number[] {
 /** Deterministic spread of an op within its lane, so overlapping calls stay visible. */
 const jitter = (i: number) => ((i * 2654435761) % 997) / 997;
 
-export function timelineSvg(v: ScenarioView, faults: FaultWindow[]): string {
+export function timelineSvg(v: ScenarioView, faults: FaultWindow[], lag: { t: number; bytes: number | null }[] = []): string {
   const W = 1000;
   const left = 92;
   const right = 12;
@@ -60,6 +60,14 @@ export function timelineSvg(v: ScenarioView, faults: FaultWindow[]): string {
       parts.push(`<text x="${(x0 + 2).toFixed(1)}" y="${top - 11 - row * 11}" class="fault-label">${esc(f.fault)}</text>`);
       lastLabelX.set(f.fault, x0);
     }
+  }
+  // The replica's lag (challenges with a replica): a curve over the lanes, scaled to its own maximum.
+  const lagMax = Math.max(0, ...lag.map((p) => p.bytes ?? 0));
+  if (lag.length > 1) {
+    const yOf = (b: number) => top + laneH * v.instances.length - 6 - (b / Math.max(1, lagMax)) * (laneH * v.instances.length - 12);
+    const points = lag.filter((p) => p.bytes !== null && p.t >= v.fromUs && p.t <= v.toUs).map((p) => `${x(p.t).toFixed(1)},${yOf(p.bytes!).toFixed(1)}`);
+    if (points.length > 1) parts.push(`<polyline class="replica-lag" points="${points.join(' ')}" fill="none" stroke="#7048e8" stroke-width="1.5" stroke-opacity="0.8"><title>replica lag (WAL bytes behind the primary), max ${lagMax} bytes</title></polyline>`);
+    parts.push(`<text x="${W - right - 4}" y="${top + 10}" text-anchor="end" class="fault-label" fill="#7048e8">replica lag, max ${lagMax >= 1024 ? `${Math.round(lagMax / 1024)} KiB` : `${lagMax} B`}</text>`);
   }
   // Ops: a line from invocation to completion; a call that never completed runs dashed to the end.
   const highlighted = new Set(v.highlighted);

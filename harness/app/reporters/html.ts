@@ -141,7 +141,7 @@ function scenarioHtml(challenge: string, s: ScenarioResult, view: ScenarioView |
     out.push(`<h4>Timeline</h4><div class="legend">
 <span><i style="background:${COLORS.ok}"></i>ok</span><span><i style="background:${COLORS.fail}"></i>fail (definite, e.g. SEAT_TAKEN)</span><span><i style="background:${COLORS.info}"></i>indeterminate</span><span><i style="background:${COLORS.fault}"></i>fault window</span><span><i style="background:${COLORS.highlight}"></i>in a counterexample</span>
 <label><input type="checkbox" checked data-filter="ok" data-target="${id}"> ok</label><label><input type="checkbox" checked data-filter="fail" data-target="${id}"> fail</label><label><input type="checkbox" checked data-filter="info" data-target="${id}"> indeterminate</label></div>`);
-    out.push(timelineSvg(view, s.faults ?? []).replace('<svg class="chart timeline"', `<svg id="${id}" class="chart timeline"`));
+    out.push(timelineSvg(view, s.faults ?? [], s.replicaLag).replace('<svg class="chart timeline"', `<svg id="${id}" class="chart timeline"`));
     if (view.ops.length < view.totalOps) out.push(`<p class="dim">showing ${view.ops.length} of ${view.totalOps} calls (every indeterminate and counterexample call, and an even sample of the rest)</p>`);
     const slow = typeof s.metrics.slowCalls === 'number' && s.metrics.slowCalls > 0;
     if (view.histogram.length) out.push(`<h4>Latency</h4>${histogramSvg(view.histogram, view.p50Ms, view.p99Ms, slow ? Number(s.metrics.answerDeadlineMs) : undefined)}`);

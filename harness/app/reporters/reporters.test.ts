@@ -199,3 +199,16 @@ describe('terminal and files', () => {
     expect(() => parseReportList('pdf')).toThrow(/unknown report format pdf/);
   });
 });
+
+describe('timeline: the replica lag curve', () => {
+  it('draws the lag over the lanes, scaled to its maximum, only with two samples or more', async () => {
+    const { timelineSvg } = await import('./html-charts.ts');
+    const view = { challenge: 'subscription-reads', scenario: 'lag-spike', ops: [], totalOps: 0, highlighted: [], instances: [0, 1], fromUs: 0, toUs: 10_000_000, histogram: [] };
+    const lag = [{ t: 0, bytes: 0 }, { t: 2_000_000, bytes: 4096 }, { t: 3_000_000, bytes: null }, { t: 6_000_000, bytes: 0 }];
+    const svg = timelineSvg(view, [{ fault: 'replica-lag', startUs: 1_000_000, endUs: 5_000_000 }], lag);
+    expect(svg).toMatch(/<polyline class="replica-lag" points="[\d.]+,[\d.]+ [\d.]+,[\d.]+ [\d.]+,[\d.]+"/);
+    expect(svg).toContain('replica lag, max 4 KiB');
+    expect(timelineSvg(view, [], [{ t: 0, bytes: 5 }])).not.toContain('replica-lag');
+    expect(timelineSvg(view, [])).not.toContain('replica-lag');
+  });
+});
