@@ -72,6 +72,14 @@ export function findTransactionProblems(units: WireUnit[], attribution: Attribut
   const outlivedCall = empty();
   const checkThenAct = empty();
   const opByIndex = new Map(ops.map((o) => [o.index, o]));
+  const opsByInstance = new Map<number, Op[]>();
+  for (const x of ops) opsByInstance.set(x.instance, [...(opsByInstance.get(x.instance) ?? []), x]);
+  /**
+   * Another kind of call on the instance (a read beside a write), running while `r` ran, with one of `args`: a read it
+   * may have sent instead. Calls of the same kind do not count: whichever of them read, that kind reads then writes.
+   */
+  const rivalFor = (op: Op, r: WireUnit, args: string[]): boolean =>
+    (opsByInstance.get(op.instance) ?? []).some((x) => x !== op && x.f !== op.f && x.startUs <= r.endT && (x.endUs < 0 || x.endUs >= r.startT) && Object.values(x.args).some((v) => typeof v === 'string' && args.includes(v)));
 
   for (const unit of units) {
     for (const s of unit.statements) {
@@ -118,7 +126,9 @@ export function findTransactionProblems(units: WireUnit[], attribution: Attribut
       const writes = mine.filter((u) => !u.block && u.end === 'implicit').map((u) => ({ u, tables: blindWrites(u) })).filter((x) => x.tables.length);
       const args = Object.values(op.args).filter((v): v is string => typeof v === 'string' && v.length >= 3);
       for (const w of writes) {
-        const read = units.find((r) => r !== w.u && r.tag === w.u.tag && !r.block && r.end === 'implicit' && r.startT >= op.startUs && r.endT <= w.u.startT && (attribution.opOf.get(r) ?? op) === op && readTables(r).some((t) => w.tables.includes(t)) && r.statements.some((x) => args.some((a) => x.params?.includes(a) || x.sql.includes(a))));
+        // An unattributed read that a concurrent call of another kind with the same key may have sent (a reader of that
+        // row on this instance, on another pooled connection) is not this call's: the pattern is then not shown.
+        const read = units.find((r) => r !== w.u && r.tag === w.u.tag && !r.block && r.end === 'implicit' && r.startT >= op.startUs && r.endT <= w.u.startT && (attribution.opOf.get(r) ?? op) === op && readTables(r).some((t) => w.tables.includes(t)) && r.statements.some((x) => args.some((a) => x.params?.includes(a) || x.sql.includes(a))) && (attribution.opOf.get(r) === op || r.conn === w.u.conn || !rivalFor(op, r, args)));
         if (!read) continue;
         if (attempts.some((x) => x.instance === op.instance && x.startUs >= read.endT && x.startUs <= w.u.startT)) continue;
         note(checkThenAct, { what: `one call read ${w.tables[0]} and then wrote it by key alone, each in autocommit, with no transaction, row lock or condition on the write: another caller can change the row in between (check-then-act)`, statements: [...unitLines(read, 2), ...unitLines(w.u, 2)], op: opLine(op) } satisfies WireFinding);

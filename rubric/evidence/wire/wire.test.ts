@@ -279,6 +279,17 @@ describe('check-then-act', () => {
     expect(r.checkThenAct.examples[0].op).toMatch(/^op 0 /);
   });
 
+  it('does not take a read that a concurrent read-only call with the same key may have sent on another connection', () => {
+    const mixed = [op(0, 0, { userId: 'user-0001', requestId: 'r-1' }, 0, 100_000, 'ok', 'cancel'), op(1, 0, { userId: 'user-0001' }, 0, 100_000, 'ok', 'read')];
+    const w = wire().at(10).stmt(1, '0', 'SELECT * FROM subs WHERE user_id = $1', ['user-0001'], { result: 'SELECT 1' });
+    w.at(500).stmt(2, '0', 'UPDATE subs SET status = $2 WHERE user_id = $1', ['user-0001', 'cancelled'], { result: 'UPDATE 1' });
+    let units = unitsOf(w.records);
+    expect(findTransactionProblems(units, attributeUnits(mixed, units), mixed, []).checkThenAct.count).toBe(0);
+    // The same read and write with no such reader beside it: flagged.
+    units = unitsOf(w.records);
+    expect(findTransactionProblems(units, attributeUnits([mixed[0]], units), [mixed[0]], []).checkThenAct.count).toBe(1);
+  });
+
   it('does not flag a conditional write, a write guarded by a Redis or advisory lock, or one after an outside call', () => {
     let units = readThenWrite('UPDATE seats SET user_id = $2 WHERE seat_id = $1 AND user_id IS NULL');
     expect(findTransactionProblems(units, attributeUnits(ops, units), ops, []).checkThenAct.count).toBe(0);
