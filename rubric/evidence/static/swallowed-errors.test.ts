@@ -15,6 +15,18 @@ describe('swallowed errors', () => {
     expect(found(`try { await transaction(pool, async (c) => { await c.query('UPDATE a SET x = 1'); }); } catch {}`)).toEqual(['empty-catch@1']);
   });
 
+  it('empty-catch: a commented catch around Redis writes alone is a stated best-effort cache update, not a swallowed write', () => {
+    expect(found(`try { await redis.del('sub:' + id); } catch { /* best effort: Redis down never fails a write */ }`)).toEqual([]);
+    expect(found(`try {
+  await redis.set('k', id);
+} catch {
+  // the entry expires anyway
+}`)).toEqual([]);
+    // Uncommented, or with a database write inside: still flagged.
+    expect(found(`try { await redis.del('sub:' + id); } catch {}`)).toEqual(['empty-catch@1']);
+    expect(found(`try { await redis.del('k'); await pool.query('UPDATE a SET x = 1'); } catch { /* ignore */ }`)).toEqual(['empty-catch@1']);
+  });
+
   it('empty-catch: not around cleanup or reads', () => {
     expect(found(`try { await client.query('ROLLBACK'); } catch {}`)).toEqual([]);
     expect(found(`try { client.release(); } catch {}\ntry { await pool.end(); } catch {}\ntry { await redis.quit(); } catch {}`)).toEqual([]);
