@@ -27,7 +27,7 @@ describe('cache-invalidated', () => {
       h.finalRead('u1', 'r1', { instance: 4 });
       const r = check(h);
       expect(r).toMatchObject({ passed: false, violations: 1 });
-      expect(r.message).toBe('after the run, a read of u1 on instance 4 returned r1 (plan team), though the cancel c2 was acknowledged at 0.22 s, 2.2 s earlier');
+      expect(r.message).toBe('after the run, a read of u1 on instance 4 returned r1 (plan team), though the cancel c2 was acknowledged at 0.22 s, 3.0 s earlier');
       expect((r.counterexample as object[])[0]).toMatchObject({ read: { instance: 4, value: { requestId: 'r1' } }, latest: { f: 'cancel', args: { requestId: 'c2' } } });
     });
 

@@ -84,9 +84,9 @@ export class ReadsHistory {
     return this.push({ process: by === 'session' ? userId : `reader:${userId}`, f: 'read', args: { userId, by, ...(token ? { token } : {}) }, at, value: this.value(userId, state) });
   }
 
-  /** A final read (anonymous, phase `final`), by default 1 ms long, stalenessMs + 200 ms after every other call ended. */
+  /** A final read (anonymous, phase `final`), by default 1 ms long, stalenessMs + 1 s after every other call ended (as readEverything waits). */
   finalRead(userId: string, state: State, o: { instance?: number; at?: number; type?: OpType } = {}): Op {
-    const start = o.at ?? Math.max(0, ...this.ops.filter((x) => x.phase !== 'final').map((x) => x.endUs / US)) + this.stalenessMs + 200;
+    const start = o.at ?? Math.max(0, ...this.ops.filter((x) => x.phase !== 'final').map((x) => x.endUs / US)) + this.stalenessMs + 1000;
     const at: At = o.type === 'info' ? info(start, start + 10_000) : o.type === 'fail' ? unavailable(start, start + 1) : ok(start, start + 1);
     return this.read(userId, state, { ...at, by: 'anonymous', phase: 'final', instance: o.instance ?? 0 });
   }
