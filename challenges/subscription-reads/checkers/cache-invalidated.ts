@@ -3,9 +3,10 @@
 // What a cache kept from before a write (filled after it, never invalidated, or kept per process) shows up here.
 
 import type { Checker } from '../../../harness/scenario.ts';
+import type { Op } from '../../../harness/types.ts';
 import { brief, pass, summarise, unknown } from '../../../harness/checkers/verdict.ts';
 import type { ReadValue } from '../operations.ts';
-import { describeVersion, identify, readsData, seconds, versionModel } from './model.ts';
+import { describeVersion, identify, readsData, seconds, versionModel, type UserVersions, type Version } from './model.ts';
 
 export const cacheInvalidated: Checker = {
   id: 'cache-invalidated',
@@ -22,14 +23,30 @@ export const cacheInvalidated: Checker = {
       if (!u) continue;
       const id = identify(u, op.value as ReadValue);
       if (!id.ok) continue; // bounded-staleness reports it
+      // The latest state: the last acknowledged write — or a later one never answered that an answer ending before
+      // this read showed (it did apply) — or any later one never answered (it may have applied).
       const lastOk = u.versions.reduce((best, v) => (v.ackUs !== null && v.index > best.index ? v : best), u.versions[0]);
-      // The latest state: the last acknowledged write, or a later one that was never answered (it may have applied).
-      if (id.version.index >= lastOk.index) continue;
+      const shown = shownBefore(ops, u, op.startUs);
+      const latest = shown && shown.index > lastOk.index ? shown : lastOk;
+      if (id.version.index >= latest.index) continue;
       violations.push({
-        reason: `after the run, a read of ${u.userId} on instance ${op.instance} returned ${describeVersion(id.version)}, though ${describeVersion(lastOk)} was acknowledged at ${seconds(lastOk.ackUs ?? 0)}, ${((op.startUs - (lastOk.ackUs ?? 0)) / 1e6).toFixed(1)} s earlier`,
-        read: brief(op), latest: lastOk.op ? brief(lastOk.op) : lastOk.requestId,
+        reason: latest === lastOk
+          ? `after the run, a read of ${u.userId} on instance ${op.instance} returned ${describeVersion(id.version)}, though ${describeVersion(lastOk)} was acknowledged at ${seconds(lastOk.ackUs ?? 0)}, ${((op.startUs - (lastOk.ackUs ?? 0)) / 1e6).toFixed(1)} s earlier`
+          : `after the run, a read of ${u.userId} on instance ${op.instance} returned ${describeVersion(id.version)}, though ${describeVersion(latest)} (never answered, but shown by an earlier answer, so applied) is newer`,
+        read: brief(op), latest: latest.op ? brief(latest.op) : latest.requestId,
       });
     }
     return summarise('cache-invalidated', violations, `${answered.length} final read(s) on every instance returned each user's latest state`, (v) => v.reason);
   },
 };
+
+/** The newest version of the user an answered call ending before `beforeUs` showed. */
+function shownBefore(ops: readonly Op[], u: UserVersions, beforeUs: number): Version | null {
+  let best: Version | null = null;
+  for (const o of ops) {
+    if (o.type !== 'ok' || !o.value || o.endUs >= beforeUs || o.args.userId !== u.userId) continue;
+    const id = identify(u, o.value as ReadValue);
+    if (id.ok && (!best || id.version.index > best.index)) best = id.version;
+  }
+  return best;
+}

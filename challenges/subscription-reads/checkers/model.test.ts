@@ -90,10 +90,9 @@ describe('identify', () => {
     expect(identify(m.get('u1')!, { userId: 'u1', plan: 'pro', status: 'active', requestId: 'r-u2' })).toMatchObject({ ok: false });
   });
 
-  // The model does not know which plan a cancel kept, so an answer naming a cancel with a plan no state ever had
-  // (here u1 was on 'pro' when c1 cancelled it; the answer says 'free') is taken for that cancel: a mix of states
-  // that bounded-staleness exists to flag. See bounded-staleness.test.ts for the same case end to end.
-  it.fails('a cancel answered with a plan other than the one it kept is a state no write produced (CHECKER BUG: the plan of a cancel is never compared)', () => {
+  // A cancel keeps the plan the subscription had: an answer naming a cancel with another plan (here u1 was on 'pro'
+  // when c1 cancelled it; the answer says 'free') is a mix of states. See bounded-staleness.test.ts end to end.
+  it('a cancel answered with a plan other than the one it kept is a state no write produced', () => {
     const g = history();
     g.user('u1', 'pro');
     g.cancel('u1', 'c1', ok(100, 120));

@@ -78,9 +78,25 @@ export function identify(u: UserVersions, value: ReadValue): Identified {
   const v = u.byRequest.get(value.requestId);
   if (!v) return { ok: false, problem: `requestId ${JSON.stringify(value.requestId)} names no write of ${u.userId}` };
   if (v.f === 'cancel' && value.status !== 'cancelled') return { ok: false, problem: `it names the cancel ${v.requestId} but says status ${value.status}` };
+  if (v.f === 'cancel' && !plansBefore(u, v.index).has(value.plan)) return { ok: false, problem: `it names the cancel ${v.requestId} but says plan ${value.plan}, which the subscription did not have then` };
   if (v.f !== 'cancel' && value.status !== 'active') return { ok: false, problem: `it names ${v.requestId}, which left the subscription active, but says status ${value.status}` };
   if (v.f !== 'cancel' && v.plan !== value.plan) return { ok: false, problem: `it names ${v.requestId}, which set plan ${v.plan}, but says plan ${value.plan}` };
   return { ok: true, version: v };
+}
+
+/**
+ * The plans a subscription may have had just before version `index`: back to the last acknowledged plan change (or
+ * the initial plan), the plans of the unacknowledged ones in between too (each may or may not have applied).
+ */
+function plansBefore(u: UserVersions, index: number): Set<string> {
+  const plans = new Set<string>();
+  for (let i = index - 1; i >= 0; i--) {
+    const v = u.versions[i];
+    if (v.f === 'cancel') continue;
+    plans.add(v.plan!);
+    if (v.f === 'initial' || v.ackUs !== null) break;
+  }
+  return plans;
 }
 
 /** Reads answered with a ReadResult (every phase, the final reads included). */
