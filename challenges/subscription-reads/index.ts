@@ -36,14 +36,14 @@ export const subscriptionReads: ChallengeDef = {
     {
       id: 'read-your-writes',
       rubric: ['caching', 'load-balancing'],
-      summary: 'A read that carries the user\'s token returns their latest acknowledged write or newer, on any instance.',
+      summary: 'A read by the user\'s own session (with their token) returns their latest acknowledged write or newer, on any instance.',
       why: 'A user who changes plan and reloads the page to see the old one again files a bug report, or changes it twice.',
       hint: 'Return a token from each write (its WAL position or the row\'s version); a read that carries one uses a copy known to be at least that new — the cache entry\'s version, the replica\'s replay position — or the primary.',
     },
     {
       id: 'monotonic-reads',
       rubric: ['caching', 'distributed-systems'],
-      summary: 'A read that carries the user\'s token never returns an older state than an answer the user already had.',
+      summary: 'A read by the user\'s session never returns an older state than an answer the session already had.',
       why: 'A page that shows the new plan, then the old one, then the new one again destroys trust in every number on it.',
       hint: 'Return a token from reads too (the newest version the answer reflects) and honour it like a write\'s.',
     },
