@@ -127,8 +127,9 @@ export function findTransactionProblems(units: WireUnit[], attribution: Attribut
       const args = Object.values(op.args).filter((v): v is string => typeof v === 'string' && v.length >= 3);
       for (const w of writes) {
         // An unattributed read that a concurrent call of another kind with the same key may have sent (a reader of that
-        // row on this instance, on another pooled connection) is not this call's: the pattern is then not shown.
-        const read = units.find((r) => r !== w.u && r.tag === w.u.tag && !r.block && r.end === 'implicit' && r.startT >= op.startUs && r.endT <= w.u.startT && (attribution.opOf.get(r) ?? op) === op && readTables(r).some((t) => w.tables.includes(t)) && r.statements.some((x) => args.some((a) => x.params?.includes(a) || x.sql.includes(a))) && (attribution.opOf.get(r) === op || r.conn === w.u.conn || !rivalFor(op, r, args)));
+        // row on this instance, on any pooled connection: a pool hands one connection to successive calls) is not this
+        // call's: the pattern is then not shown.
+        const read = units.find((r) => r !== w.u && r.tag === w.u.tag && !r.block && r.end === 'implicit' && r.startT >= op.startUs && r.endT <= w.u.startT && (attribution.opOf.get(r) ?? op) === op && readTables(r).some((t) => w.tables.includes(t)) && r.statements.some((x) => args.some((a) => x.params?.includes(a) || x.sql.includes(a))) && (attribution.opOf.get(r) === op || !rivalFor(op, r, args)));
         if (!read) continue;
         if (attempts.some((x) => x.instance === op.instance && x.startUs >= read.endT && x.startUs <= w.u.startT)) continue;
         note(checkThenAct, { what: `one call read ${w.tables[0]} and then wrote it by key alone, each in autocommit, with no transaction, row lock or condition on the write: another caller can change the row in between (check-then-act)`, statements: [...unitLines(read, 2), ...unitLines(w.u, 2)], op: opLine(op) } satisfies WireFinding);

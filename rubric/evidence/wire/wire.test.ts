@@ -285,6 +285,11 @@ describe('check-then-act', () => {
     w.at(500).stmt(2, '0', 'UPDATE subs SET status = $2 WHERE user_id = $1', ['user-0001', 'cancelled'], { result: 'UPDATE 1' });
     let units = unitsOf(w.records);
     expect(findTransactionProblems(units, attributeUnits(mixed, units), mixed, []).checkThenAct.count).toBe(0);
+    // Nor on the same connection, released by the reader and taken by the writer.
+    const same = wire().at(10).stmt(1, '0', 'SELECT * FROM subs WHERE user_id = $1', ['user-0001'], { result: 'SELECT 1' });
+    same.at(500).stmt(1, '0', 'UPDATE subs SET status = $2 WHERE user_id = $1', ['user-0001', 'cancelled'], { result: 'UPDATE 1' });
+    const sameUnits = unitsOf(same.records);
+    expect(findTransactionProblems(sameUnits, attributeUnits(mixed, sameUnits), mixed, []).checkThenAct.count).toBe(0);
     // The same read and write with no such reader beside it: flagged.
     units = unitsOf(w.records);
     expect(findTransactionProblems(units, attributeUnits([mixed[0]], units), [mixed[0]], []).checkThenAct.count).toBe(1);
