@@ -3,18 +3,11 @@
 // indeterminate — the event may or may not have been accepted.
 
 import type { CallSpec, Decode } from '../../harness/scenario.ts';
+import { indeterminate } from '../../harness/generator/indeterminate.ts';
 import type { Channel, EventKind, Preferences } from './contract.ts';
 
 export interface EventSpec { eventId: string; kind: EventKind; userId: string; occurredAt: string }
 export interface DeadLetterValue { eventId: string; channel: string; reason: string }
-
-function indeterminate(res: Parameters<Decode>[0]) {
-  const body = res.body as Record<string, unknown> | undefined;
-  const code = body && typeof body === 'object' && typeof body.code === 'string' ? body.code : undefined;
-  const detail = body && typeof body === 'object' && body.error ? `: ${String(body.error)}` : res.bodyText ? `: ${res.bodyText.slice(0, 200)}` : '';
-  if (res.status === 501 && code === 'NOT_IMPLEMENTED') return { type: 'fail' as const, code };
-  return { type: 'info' as const, code, error: `status ${res.status}${detail}` };
-}
 
 /** publish and setPreferences: any 2xx is an acknowledgement. */
 const decodeAck: Decode = (res) => (res.status >= 200 && res.status < 300 ? { type: 'ok' } : indeterminate(res));

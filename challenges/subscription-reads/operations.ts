@@ -3,6 +3,7 @@
 // timeout, a reset, a body that is not a ReadResult) is indeterminate — a write may or may not have been applied.
 
 import type { CallSpec, Decode } from '../../harness/scenario.ts';
+import { indeterminate } from '../../harness/generator/indeterminate.ts';
 import type { Plan } from './contract.ts';
 
 export const PLANS: readonly Plan[] = ['free', 'starter', 'pro', 'team'];
@@ -12,14 +13,6 @@ export interface ReadValue { userId: string; plan: string; status: string; reque
 
 /** Who a call is made for: the user's own session (sends and keeps their token), or someone else (no token). */
 export type Caller = 'session' | 'anonymous' | 'admin';
-
-function indeterminate(res: Parameters<Decode>[0]) {
-  const body = res.body as Record<string, unknown> | undefined;
-  const code = body && typeof body === 'object' && typeof body.code === 'string' ? body.code : undefined;
-  const detail = body && typeof body === 'object' && body.error ? `: ${String(body.error)}` : res.bodyText ? `: ${res.bodyText.slice(0, 200)}` : '';
-  if (res.status === 501 && code === 'NOT_IMPLEMENTED') return { type: 'fail' as const, code };
-  return { type: 'info' as const, code, error: `status ${res.status}${detail}` };
-}
 
 /** A 2xx whose body is `{subscription: {userId, plan, status, requestId}, consistencyToken?}`. */
 const decodeResult: Decode = (res) => {
