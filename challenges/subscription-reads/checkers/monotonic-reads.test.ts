@@ -27,7 +27,7 @@ describe('monotonic-reads', () => {
       expect(back.args.token).toBe('tok:u1:r1');
       const r = check(h);
       expect(r).toMatchObject({ passed: false, violations: 1 });
-      expect(r.message).toBe("u1's session was shown r1 (plan free) by a read on instance 1 ending at 0.21 s; their next read on instance 2 with the token that answer gave went back to the initial state (plan pro)");
+      expect(r.message).toBe("u1's session was shown r1 (plan free) by a read on instance 1 ending at 0.21 s; their next read on instance 2 (with their token) went back to the initial state (plan pro)");
       expect((r.counterexample as object[])[0]).toMatchObject({ earlier: { instance: 1, value: { requestId: 'r1' } }, read: { instance: 2 } });
     });
 

@@ -31,7 +31,7 @@ export const monotonicReads: Checker = {
       }
       if (!seen || id.version.index >= seen.version.index) continue;
       violations.push({
-        reason: `${u.userId}'s session was shown ${describeVersion(seen.version)} by a ${seen.op.f} on instance ${seen.op.instance} ending at ${seconds(seen.op.endUs)}; their next read on instance ${op.instance}${op.args.token ? ' with the token that answer gave' : ''} went back to ${describeVersion(id.version)}`,
+        reason: `${u.userId}'s session was shown ${describeVersion(seen.version)} by a ${seen.op.f} on instance ${seen.op.instance} ending at ${seconds(seen.op.endUs)}; their next read on instance ${op.instance}${op.args.token ? ' (with their token)' : ''} went back to ${describeVersion(id.version)}`,
         earlier: brief(seen.op), read: brief(op),
       });
     }
