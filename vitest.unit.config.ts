@@ -24,6 +24,7 @@ export default defineConfig({
       'challenges/subscription-reads/checkers/no-stampede.test.ts',
       'challenges/subscription-reads/checkers/primary-offload.test.ts',
       'challenges/subscription-reads/checkers/read-your-writes.test.ts',
+      'challenges/subscription-reads/scenarios/metrics.test.ts',
       'challenges/payment-webhook/checkers/duplicates-acknowledged.test.ts',
       'challenges/payment-webhook/checkers/eventually-processed.test.ts',
       'challenges/payment-webhook/checkers/no-state-regression.test.ts',

@@ -21,7 +21,7 @@ describe('manual score files', () => {
     [{ scores: { caching: 'good' } }, /must be a number from 0 to 5/],
     [{ overrides: { locking: { awarded: 3 } } }, /needs a "note"/],
     [{ overrides: { locking: { awarded: 9, note: 'x' } } }, /"awarded" from 0 to 5/],
-    [{ overrides: { 'performance-monitoring': { awarded: 1, note: 'x' } } }, /no automatic part/],
+    [{ overrides: { 'clean-code': { awarded: 1, note: 'x' } } }, /no automatic part/],
     [[1, 2], /expected a JSON object/],
   ])('rejects %j', (doc, message) => {
     expect(() => parseManualScores(doc)).toThrow(UsageError);

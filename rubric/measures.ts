@@ -171,6 +171,14 @@ export function measure(id: MeasureId, input: MeasureInput): MeasureResult {
       if (!stat) return { share: null, detail: 'not measured: no scenario ran and the source was not read', evidence: [] };
       return { share: calls > 0 ? 1 : 0, detail: calls > 0 ? `ctx.log appears ${plural(calls, 'time')} in the code` : 'ctx.log is never called', evidence: ['static:ctx-log'] };
     }
+    case 'reported-metrics': {
+      // Scenarios that compared a module's own metrics() with what the harness measured (subscription-reads).
+      const ran = input.challenges.flatMap((c) => c.scenarios.filter((s) => !s.skipped && typeof s.metrics.metricsAgreement === 'number'));
+      if (!ran.length) return { share: null, detail: 'not measured: no scenario asked the module for its metrics', evidence: [] };
+      const share = ran.reduce((n, s) => n + Number(s.metrics.metricsAgreement), 0) / ran.length;
+      const detail = ran.map((s) => String(s.metrics.metricsDetail ?? '')).filter(Boolean).join('; ');
+      return { share: Math.round(share * 100) / 100, detail: detail || `metrics() agreed with the harness's figures on ${Math.round(share * 100)} % of instances`, evidence: ['metric:metricsAgreement'] };
+    }
     case 'own-tests': {
       if (!stat) return noStatic;
       const t = stat.tests;

@@ -18,7 +18,8 @@ export type MeasureId =
   | 'no-hardcoded-config'
   | 'parameterised-sql'
   | 'structured-logging'
-  | 'own-tests';
+  | 'own-tests'
+  | 'reported-metrics';
 
 /** Marks an automatic part earned by the checks that feed its item (`CheckInfo.rubric`); resolved below. */
 const FED: string[] = [];
@@ -206,11 +207,14 @@ const ITEMS: RubricItem[] = [
   },
   {
     id: 'database-optimisation', section: S3, item: 'Database optimisation', points: 5,
-    about: 'Short transactions and indexed hot paths; throughput close to the best reference under the same load, and callers answered within the deadline under contention.',
+    about: 'Short transactions and indexed hot paths; throughput close to the best reference under the same load, callers answered within the deadline under contention, and reads kept off the primary.',
+    // The checks part is subscription-reads' (primary offload, no stampede); elsewhere it is unmeasured and the other
+    // parts share its point.
     auto: [
-      { points: 2, measure: 'throughput-ratio' },
+      { points: 1, measure: 'throughput-ratio' },
       { points: 1, measure: 'schema-indexes' },
       { points: 1, measure: 'answer-latency' },
+      { points: 1, checks: FED },
     ],
     manual: 1,
     guide: {
@@ -237,7 +241,10 @@ const ITEMS: RubricItem[] = [
   {
     id: 'performance-monitoring', section: S3, item: 'Performance monitoring', points: 5,
     about: 'Latency, throughput and retries measured per operation, in a form a team could alert on.',
-    manual: 5,
+    // subscription-reads' optional metrics(), compared with what the harness measured; without it in the run, these
+    // points go to the manual part.
+    auto: [{ points: 2, measure: 'reported-metrics' }],
+    manual: 3,
     guide: {
       0: 'No performance figures at all.',
       3: 'Latency or error counts logged for the main operations.',

@@ -30,7 +30,7 @@ describe('arithmetic', () => {
   it('a mixed item is two lines with the same name; a manual item one line; an automatic one one line', T, () => {
     const { rubric } = scoreChallenges([allSeatPassing()], input({ evidence: staticEvidence() }));
     expect(rubric.filter((l) => l.item === 'Database design rationale').map((l) => [l.source, l.points, l.mixed])).toEqual([['auto', 2, true], ['manual', 3, true]]);
-    expect(rubric.filter((l) => l.item === 'Caching').map((l) => l.source)).toEqual(['manual']);
+    expect(rubric.filter((l) => l.item === 'Clean code').map((l) => l.source)).toEqual(['manual']);
     expect(rubric.filter((l) => l.item === 'Locking').map((l) => l.source)).toEqual(['auto']);
     expect(rubric.length).toBe(RUBRIC.reduce((n, i) => n + (i.auto ? 1 : 0) + (i.manual ? 1 : 0), 0));
   });
@@ -160,6 +160,16 @@ describe('measures and unmeasured parts', () => {
     expect(line(scoreChallenges([quiet], input({ evidence: staticEvidence() })).rubric, 'monitoring').awarded).toBe(1);
     const chatty = challenge('seat-reservation', [seatScenario('last-seat', {}, { metrics: { operations: 1, ok: 1, fail: 0, indeterminate: 0, p50Ms: 1, p99Ms: 1, throughputPerS: 1, maxInFlight: 1, ctxLogLines: 12 } })]);
     expect(line(scoreChallenges([chatty], input({ evidence: staticEvidence() })).rubric, 'monitoring').awarded).toBe(2);
+  });
+
+  it('performance monitoring: a module\'s own metrics() agreeing with the harness earns the automatic part; none asked, it goes to the manual part', T, () => {
+    const metrics = (agreement?: number) => challenge('seat-reservation', [seatScenario('last-seat', {}, { metrics: { operations: 1, ok: 1, fail: 0, indeterminate: 0, p50Ms: 1, p99Ms: 1, throughputPerS: 1, maxInFlight: 1, ...(agreement === undefined ? {} : { metricsAgreement: agreement, metricsDetail: `agreed on ${agreement}` }) } })]);
+    const rubric = (agreement?: number) => scoreChallenges([metrics(agreement)], input()).rubric;
+    expect(line(rubric(0.5), 'performance-monitoring')).toMatchObject({ points: 2, awarded: 1, detail: 'agreed on 0.5' });
+    expect(line(rubric(0), 'performance-monitoring').awarded).toBe(0);
+    expect(line(rubric(), 'performance-monitoring')).toMatchObject({ points: 0, awarded: 0 });
+    expect(line(rubric(), 'performance-monitoring', 'manual').points).toBe(5);
+    expect(line(rubric(1), 'performance-monitoring', 'manual').points).toBe(3);
   });
 
   it('schema from the inspection and EXPLAIN: keys, statements no index serves, sessions left open', T, () => {

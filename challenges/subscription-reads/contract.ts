@@ -11,6 +11,10 @@ export interface SubscriptionReadsService {
   changePlan(userId: string, plan: Plan, requestId: string): Promise<ReadResult>;
   cancel(userId: string, requestId: string): Promise<ReadResult>;
   getSubscription(userId: string, consistencyToken?: string): Promise<ReadResult>;
+  /** Optional: this instance's own figures (Performance monitoring is scored on how well they match the harness's). */
+  metrics?(): Promise<ReadsMetrics>;
 }
+/** Since the instance started: the share of its reads answered from the cache; the replica's lag as it last saw it. */
+export interface ReadsMetrics { cacheHitRatio: number; replicaLagMs: number | null }
 /** `ctx.scenario` in subscription-reads' `setup`. */
 export interface ReadsScenario { users: { userId: string; plan: Plan }[]; stalenessMs: number }

@@ -21,7 +21,7 @@ export const subscriptionReads: ChallengeDef = {
   starter,
   replica: true,
   requiredMethods: ['changePlan', 'cancel', 'getSubscription'],
-  optionalMethods: [],
+  optionalMethods: ['metrics'],
   scenarios: [steadyReads, lagSpike, replicaDown, redisDown, instanceKilled, hotKeyExpiry],
   // The users and their starting plans, and the published staleness bound; never which users are hot.
   candidateView: (data) => ({ users: data.users, stalenessMs: data.stalenessMs }),
@@ -78,14 +78,14 @@ export const subscriptionReads: ChallengeDef = {
     },
     {
       id: 'primary-offload',
-      rubric: ['load-balancing'],
+      rubric: ['load-balancing', 'database-optimisation'],
       summary: 'In a read-only phase with the replica healthy, the primary answers at most one SELECT per two reads.',
       why: 'The primary is the one database that cannot be scaled out; reads it serves take capacity from every write.',
       hint: 'Serve reads from the cache and the replica when they are fresh enough; keep lag checks to a cheap poll per instance, not a query per read.',
     },
     {
       id: 'no-stampede',
-      rubric: ['caching'],
+      rubric: ['caching', 'database-optimisation'],
       summary: 'When a hot user\'s cache entry vanishes under load, each instance sends the primary at most two queries for it in any 250 ms.',
       why: 'A popular key expiring under load sends every concurrent request to the database at once: the classic cache stampede that takes a primary down.',
       hint: 'Let concurrent misses for one key share a single fetch (single flight), per instance or with a short lock in Redis.',

@@ -28,6 +28,17 @@ const decodeResult: Decode = (res) => {
   return { type: 'ok', value };
 };
 
+/** metrics(): `{cacheHitRatio, replicaLagMs}` as given (judged by the scenario); anything else is indeterminate. */
+const decodeMetrics: Decode = (res) => {
+  if (res.status < 200 || res.status >= 300) return indeterminate(res);
+  const body = (res.body && typeof res.body === 'object' ? res.body : {}) as Record<string, unknown>;
+  return { type: 'ok', value: { cacheHitRatio: body.cacheHitRatio, replicaLagMs: body.replicaLagMs } };
+};
+
+export function metrics(instance: number, phase: string): CallSpec {
+  return { process: 'monitor', instance, f: 'metrics', args: {}, phase, decode: decodeMetrics, request: { method: 'GET', path: '/reads/metrics' } };
+}
+
 const tokenHeader = (token: string | undefined): Record<string, string> => (token ? { 'consistency-token': token } : {});
 
 export function changePlan(instance: number, userId: string, plan: Plan, requestId: string, by: Caller, phase: string, token?: string): CallSpec {

@@ -11,5 +11,6 @@ export const routeTable: RouteTable = {
     { method: 'PUT', path: '/accounts/:userId/subscription', call: 'changePlan', args: (r) => [r.params.userId, r.body?.plan, r.body?.requestId] },
     { method: 'DELETE', path: '/accounts/:userId/subscription', call: 'cancel', args: (r) => [r.params.userId, r.body?.requestId] },
     { method: 'GET', path: '/accounts/:userId/subscription', call: 'getSubscription', args: (r) => [r.params.userId, token(r.headers)] },
+    { method: 'GET', path: '/reads/metrics', call: 'metrics', args: () => [] },
   ],
 };

@@ -35,6 +35,8 @@
 //   + The primary sees writes, token reads that the cache and the replica cannot yet serve, and reads while the
 //     replica is stale or down; with both healthy almost every read is a Redis hit or one replica query per user per
 //     ~1 s per instance.
+//   + metrics() reports what the instance did: the share of reads that sent no SELECT of their own, and the age of the
+//     replica watch's proof of freshness as its lag.
 //   + Freshness is proven, not assumed: the cache expiry and the replica choice both derive from measured `asOf`s, so
 //     the staleness bound holds through lag spikes, a stopped standby and Redis outages without special cases.
 //   - Tokens and the watch are machinery a reader must understand (LSNs, why the position is read after the snapshot).
@@ -55,6 +57,7 @@ interface SubscriptionReadsService {
   changePlan(userId: string, plan: Plan, requestId: string): Promise<ReadResult>;
   cancel(userId: string, requestId: string): Promise<ReadResult>;
   getSubscription(userId: string, consistencyToken?: string): Promise<ReadResult>;
+  metrics?(): Promise<{ cacheHitRatio: number; replicaLagMs: number | null }>;
 }
 interface ReadsScenario { users: { userId: string; plan: Plan }[]; stalenessMs: number }
 /** The context's replica (CONTRACT §2: subscription-reads). */
@@ -261,11 +264,13 @@ export default async function create(appCtx: AppContext): Promise<SubscriptionRe
     if (!watch.down) ctx.log('replica unavailable: reading the primary', { error: (err as Error).message });
     watch.failed();
   };
+  /** For metrics(): reads answered, and SELECTs sent to either server (so 1 - selects / reads is the hit ratio). */
+  const counts = { reads: 0, selects: 0 };
   const REPLAY = `pg_last_wal_replay_lsn()::text AS replay_lsn,
                   (extract(epoch FROM pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_ms`;
   /** A replica query, bounded: node-postgres's query_timeout (the client is then discarded), and a backstop. */
   const replicaQuery = <R extends QueryResultRow>(text: string, values: unknown[] = []) =>
-    withTimeout(replica.query<R>(Object.assign({ text, values }, { query_timeout: REPLICA_TIMEOUT_MS })), REPLICA_TIMEOUT_MS + 500);
+    (counts.selects++, withTimeout(replica.query<R>(Object.assign({ text, values }, { query_timeout: REPLICA_TIMEOUT_MS })), REPLICA_TIMEOUT_MS + 500));
   async function probeReplica(): Promise<void> {
     const epoch = watch.epoch;
     try {
@@ -279,6 +284,7 @@ export default async function create(appCtx: AppContext): Promise<SubscriptionRe
     if (!watch.down && Date.now() - watch.asOf() > SAMPLE_PRIMARY_AFTER_MS) {
       const t = Date.now();
       try {
+        counts.selects++;
         const { rows } = await pg.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
         watch.sample(t, rows[0].lsn);
       } catch (err) {
@@ -300,6 +306,7 @@ export default async function create(appCtx: AppContext): Promise<SubscriptionRe
   // ---- loads ----
   async function fromPrimary(userId: string): Promise<Entry> {
     const asOf = Date.now(); // the snapshot is taken after this
+    counts.selects++;
     const { rows } = await pg.query<Row & { lsn: string }>(
       `SELECT ${COLUMNS}, pg_current_wal_insert_lsn()::text AS lsn FROM subscriptions WHERE user_id = $1`, [userId]);
     if (!rows[0]) throw new Error(`unknown user ${userId}`);
@@ -361,6 +368,7 @@ export default async function create(appCtx: AppContext): Promise<SubscriptionRe
 
   async function getSubscription(userId: string, consistencyToken?: string): Promise<ReadResult> {
     const start = Date.now();
+    counts.reads++;
     const need = parseToken(consistencyToken);
     const cached = await cacheGet(userId);
     const e = cached && (!need || cached.version >= need.version) ? cached : await load(userId, need, start);
@@ -374,6 +382,7 @@ export default async function create(appCtx: AppContext): Promise<SubscriptionRe
     if (!rows[0]) throw new Error(`unknown user ${userId}`);
     let lsn = 'FFFFFFFF/FFFFFFFF'; // unknown: no replica is trusted for this token, the primary answers it
     try {
+      counts.selects++;
       lsn = (await pg.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
     } catch (err) {
       ctx.log('WAL position after a write not read', { error: (err as Error).message });
@@ -391,6 +400,13 @@ export default async function create(appCtx: AppContext): Promise<SubscriptionRe
       `UPDATE subscriptions SET status = 'cancelled', request_id = $2, version = version + 1
         WHERE user_id = $1 RETURNING ${COLUMNS}`, [userId, requestId]),
     getSubscription,
+    // Every SELECT this instance sent (loads, the replica watch) against the reads it answered; the watch's view of lag.
+    async metrics() {
+      return {
+        cacheHitRatio: counts.reads ? Math.max(0, 1 - counts.selects / counts.reads) : 0,
+        replicaLagMs: watch.down || !Number.isFinite(watch.asOf()) ? null : Math.max(0, Date.now() - watch.asOf()),
+      };
+    },
   };
   stoppers.set(service, () => {
     stopped = true;

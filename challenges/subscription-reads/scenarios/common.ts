@@ -8,7 +8,7 @@ import type { ScenarioContext } from '../../../harness/scenario.ts';
 import type { Rng } from '../../../harness/seed.ts';
 import type { Op } from '../../../harness/types.ts';
 import type { Plan } from '../contract.ts';
-import { cancel, changePlan, PLANS, read, type Caller, type ReadValue } from '../operations.ts';
+import { cancel, changePlan, metrics, PLANS, read, type Caller, type ReadValue } from '../operations.ts';
 import { readsData, type ReadsData, type ReadsFinal } from '../checkers/model.ts';
 
 /** Published (challenge README, ctx.scenario.stalenessMs). */
@@ -172,3 +172,46 @@ export async function readEverything(ctx: ScenarioContext): Promise<ReadsFinal> 
 
 /** Scenario params every profile shares. */
 export const TRAFFIC = { browsers: 8, readers: 6, writeShare: 0.15, adminEveryMs: 150 };
+
+/** Published (challenge README): how far a reported cache hit ratio may be from the harness's estimate. */
+export const HIT_RATIO_TOLERANCE = 0.2;
+
+/**
+ * The optional metrics() of every instance, compared with what the harness measured for that instance since the
+ * scenario began: its cache hit ratio against 1 − (its SELECTs on either server ÷ its answered reads), and, when the
+ * replica has replayed everything, a lag under 1000 ms. Recorded as the scenario's `metricsAgreement` (the share of
+ * instances that agree; 0 without metrics()) and `metricsDetail`, which Performance monitoring scores; never a check.
+ */
+export async function compareMetrics(ctx: ScenarioContext): Promise<void> {
+  if (!ctx.capabilities.includes('metrics') && !ctx.capabilities.includes('*')) {
+    ctx.metric('metricsAgreement', 0);
+    ctx.metric('metricsDetail', 'no metrics() exported');
+    return;
+  }
+  const lagBytes = await ctx.replica?.lagBytes().catch(() => null);
+  const instances = Array.from({ length: ctx.cluster.size }, (_, i) => i).filter((i) => ctx.cluster.isUp(i));
+  const verdicts = await Promise.all(instances.map(async (i) => {
+    const op = await ctx.client.call(metrics(i, 'metrics'));
+    return judgeMetrics(i, op, ctx.history(), ctx.wire?.completions() ?? [], lagBytes ?? null);
+  }));
+  const agree = verdicts.filter((v) => v.agrees).length;
+  ctx.metric('metricsAgreement', instances.length ? agree / instances.length : 0);
+  ctx.metric('metricsDetail', `metrics() agreed with the harness on ${agree} of ${instances.length} instance(s): ${verdicts.map((v) => v.text).join('; ')}`);
+}
+
+/** One instance's reported figures against the harness's; pure, for tests. */
+export function judgeMetrics(instance: number, op: Op, ops: readonly Op[], completions: readonly { tag?: string; commandTag: string; t: number }[], lagBytes: number | null): { agrees: boolean; text: string } {
+  const name = `instance ${instance}`;
+  if (op.type !== 'ok') return { agrees: false, text: `${name}: metrics() did not answer (${op.error ?? op.code ?? 'no answer'})` };
+  const v = (op.value ?? {}) as { cacheHitRatio?: unknown; replicaLagMs?: unknown };
+  const reads = ops.filter((o) => o.f === 'read' && o.instance === instance && o.type === 'ok' && o.endUs <= op.startUs).length;
+  const selects = completions.filter((c) => c.tag === String(instance) && c.commandTag.startsWith('SELECT') && c.t <= op.startUs).length;
+  if (typeof v.cacheHitRatio !== 'number' || !(v.cacheHitRatio >= 0 && v.cacheHitRatio <= 1)) return { agrees: false, text: `${name}: cacheHitRatio ${JSON.stringify(v.cacheHitRatio)} is not a number from 0 to 1` };
+  if (!reads) return { agrees: false, text: `${name}: no reads to compare with` };
+  const measured = Math.max(0, 1 - selects / reads);
+  const lag = v.replicaLagMs;
+  const lagOk = lagBytes !== 0 || (typeof lag === 'number' && lag >= 0 && lag < 1000);
+  const hitOk = Math.abs(v.cacheHitRatio - measured) <= HIT_RATIO_TOLERANCE;
+  const text = `${name}: hit ratio ${v.cacheHitRatio.toFixed(2)} reported, ~${measured.toFixed(2)} measured (${selects} SELECTs for ${reads} reads)${lagBytes === 0 ? `, lag ${JSON.stringify(lag)} ms reported with the replica caught up` : ''}`;
+  return { agrees: hitOk && lagOk, text };
+}

@@ -8,7 +8,7 @@ import { cacheInvalidated } from '../checkers/cache-invalidated.ts';
 import { monotonicReads } from '../checkers/monotonic-reads.ts';
 import { primaryOffload } from '../checkers/primary-offload.ts';
 import { readYourWrites } from '../checkers/read-your-writes.ts';
-import { makeData, measure, readEverything, Traffic, TRAFFIC } from './common.ts';
+import { compareMetrics, makeData, measure, readEverything, Traffic, TRAFFIC } from './common.ts';
 
 export const steadyReads: ScenarioDef = {
   id: 'steady-reads',
@@ -32,6 +32,7 @@ export const steadyReads: ScenarioDef = {
     const reads = ctx.history().filter((o) => o.f === 'read' && o.phase === 'read-only' && o.type === 'ok' && o.startUs >= fromUs && o.endUs <= toUs).length;
     const selects = (server: 'primary' | 'replica') => ctx.wire!.completions({ server, fromUs, toUs }).filter((c) => c.commandTag.startsWith('SELECT')).length;
     measure(ctx, { offload: { fromUs, toUs, reads, primarySelects: selects('primary'), replicaSelects: selects('replica') } });
+    await compareMetrics(ctx);
   },
   finalReads: readEverything,
   checkers: [readYourWrites, monotonicReads, boundedStaleness, cacheInvalidated, primaryOffload],

@@ -1,0 +1,41 @@
+// judgeMetrics: an instance's own metrics() against the harness's estimate — agreeing within the tolerance, off by
+// more, malformed, unanswered, and the lag only judged when the replica had replayed everything.
+
+import { describe, expect, it } from 'vitest';
+import type { Op } from '../../../harness/types.ts';
+import { judgeMetrics } from './common.ts';
+
+const op = (over: Partial<Op>): Op => ({ index: 0, process: 'p', instance: 0, f: 'read', args: {}, phase: 'mixed', startUs: 0, endUs: 10, type: 'ok', ...over });
+/** 100 answered reads on instance 0 before t = 1000, and `selects` SELECT completions tagged '0'. */
+function world(selects: number) {
+  const ops = Array.from({ length: 100 }, (_, i) => op({ index: i, startUs: i, endUs: i + 1 }));
+  const completions = Array.from({ length: selects }, (_, i) => ({ tag: '0', commandTag: 'SELECT 1', t: i }));
+  return { ops, completions: [...completions, { tag: '1', commandTag: 'SELECT 1', t: 5 }, { tag: '0', commandTag: 'UPDATE 1', t: 5 }] };
+}
+const asked = (value: unknown, type: Op['type'] = 'ok') => op({ f: 'metrics', startUs: 1000, endUs: 1010, type, value });
+
+describe('judgeMetrics', () => {
+  it('agrees within 0.2 of 1 - SELECTs / reads, counting only this instance\'s SELECTs', () => {
+    const { ops, completions } = world(10); // measured 0.90
+    expect(judgeMetrics(0, asked({ cacheHitRatio: 0.75, replicaLagMs: 120 }), ops, completions, 0).agrees).toBe(true);
+    const far = judgeMetrics(0, asked({ cacheHitRatio: 0.5, replicaLagMs: 120 }), ops, completions, 0);
+    expect(far.agrees).toBe(false);
+    expect(far.text).toBe('instance 0: hit ratio 0.50 reported, ~0.90 measured (10 SELECTs for 100 reads), lag 120 ms reported with the replica caught up');
+  });
+
+  it('with the replica caught up, a lag of a second or more (or none given) disagrees; behind, the lag is not judged', () => {
+    const { ops, completions } = world(100); // measured 0
+    expect(judgeMetrics(0, asked({ cacheHitRatio: 0, replicaLagMs: 1500 }), ops, completions, 0).agrees).toBe(false);
+    expect(judgeMetrics(0, asked({ cacheHitRatio: 0, replicaLagMs: null }), ops, completions, 0).agrees).toBe(false);
+    expect(judgeMetrics(0, asked({ cacheHitRatio: 0, replicaLagMs: null }), ops, completions, 4096).agrees).toBe(true);
+    expect(judgeMetrics(0, asked({ cacheHitRatio: 0, replicaLagMs: 5000 }), ops, completions, null).agrees).toBe(true);
+  });
+
+  it('a malformed ratio, no answer, or no reads to compare with never agrees', () => {
+    const { ops, completions } = world(0);
+    expect(judgeMetrics(0, asked({ cacheHitRatio: 1.5, replicaLagMs: 0 }), ops, completions, 0).text).toMatch(/not a number from 0 to 1/);
+    expect(judgeMetrics(0, asked({ cacheHitRatio: '0.9' }), ops, completions, 0).agrees).toBe(false);
+    expect(judgeMetrics(0, asked(undefined, 'info'), ops, completions, 0).text).toMatch(/did not answer/);
+    expect(judgeMetrics(3, asked({ cacheHitRatio: 1, replicaLagMs: 0 }), ops, completions, 0).text).toBe('instance 3: no reads to compare with');
+  });
+});
