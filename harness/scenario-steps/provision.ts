@@ -143,40 +143,31 @@ async function tagWaysIn(s: ScenarioState, containment: Containment, db: Scenari
   const viaProxy = new URL(db.url);
   viaProxy.hostname = proxy.host;
   viaProxy.port = String(proxy.port);
-  const pgPorts = new Map<number, number>();
-  if (containment.network === 'open') {
-    for (let index = -1; index < s.o.instances + 3; index++) {
-      const l = await proxy.listen({ tag: index < 0 ? 'setup' : String(index), host: '127.0.0.1', port: 0 });
-      pgPorts.set(index, l.port!);
-    }
-  }
+  const open = containment.network === 'open';
+  const pgPorts = open ? await tagged(s, proxy) : new Map<number, { port?: number }>();
   const redisUrls = new Map<number, string>();
-  if (containment.network === 'open' && redisProxy) {
-    for (let index = -1; index < s.o.instances + 3; index++) {
-      const l = await redisProxy.listen({ tag: index < 0 ? 'setup' : String(index), host: '127.0.0.1', port: 0 });
-      redisUrls.set(index, l.url!);
-    }
-  }
+  if (open && redisProxy) for (const [index, l] of await tagged(s, redisProxy)) redisUrls.set(index, l.url!);
   const pgUrlFor = (index: number) => {
     const u = new URL(viaProxy);
-    if (pgPorts.has(index)) u.port = String(pgPorts.get(index));
+    if (pgPorts.has(index)) u.port = String(pgPorts.get(index)!.port);
     return u.toString();
   };
-  const replicaPorts = new Map<number, number>();
-  if (containment.network === 'open' && replicaProxy) {
-    for (let index = -1; index < s.o.instances + 3; index++) {
-      const l = await replicaProxy.listen({ tag: index < 0 ? 'setup' : String(index), host: '127.0.0.1', port: 0 });
-      replicaPorts.set(index, l.port!);
-    }
-  }
+  const replicaPorts = open && replicaProxy ? await tagged(s, replicaProxy) : new Map<number, { port?: number }>();
   const replicaUrlFor = (index: number) => {
     if (!replicaProxy) return '';
     const u = new URL(db.url);
     u.hostname = replicaProxy.host;
-    u.port = String(replicaPorts.get(index) ?? replicaProxy.port);
+    u.port = String(replicaPorts.get(index)?.port ?? replicaProxy.port);
     return u.toString();
   };
   return { viaProxy, pgUrlFor, replicaUrlFor, redisUrls };
+}
+
+/** A tagged TCP listener per process on a proxy: setup (-1), each instance, and room for restarts and fresh ones. */
+async function tagged<L extends { port?: number; url?: string }>(s: ScenarioState, proxy: { listen(o: { tag: string; host: string; port: number }): Promise<L> }): Promise<Map<number, L>> {
+  const out = new Map<number, L>();
+  for (let index = -1; index < s.o.instances + 3; index++) out.set(index, await proxy.listen({ tag: index < 0 ? 'setup' : String(index), host: '127.0.0.1', port: 0 }));
+  return out;
 }
 
 /** The payment provider's signing secret: per scenario, derived from the seed so a run reproduces. */

@@ -85,7 +85,6 @@ function scenarioContext(s: ScenarioState, p: Provisioned, nemesis: NemesisHandl
  */
 function sampleReplicaLag(s: ScenarioState, pair: { lagBytes(): Promise<number> }): void {
   const file = path.join(s.dir, 'replica-lag.jsonl');
-  const lines: string[] = [];
   const samples: { t: number; bytes: number | null }[] = (s.replicaLag = []);
   let max = 0;
   let stopped = false;
@@ -93,7 +92,6 @@ function sampleReplicaLag(s: ScenarioState, pair: { lagBytes(): Promise<number> 
   const tick = async (): Promise<void> => {
     const t = s.history.nowUs();
     const bytes = await pair.lagBytes().catch(() => null);
-    lines.push(JSON.stringify({ t, bytes }));
     samples.push({ t, bytes });
     if (bytes !== null) s.extra.replicaLagMaxBytes = max = Math.max(max, bytes);
     if (!stopped) timer = setTimeout(() => void tick(), 250);
@@ -102,7 +100,7 @@ function sampleReplicaLag(s: ScenarioState, pair: { lagBytes(): Promise<number> 
   s.teardown.unshift(async () => {
     stopped = true;
     clearTimeout(timer);
-    fs.writeFileSync(file, lines.join('\n') + (lines.length ? '\n' : ''));
+    fs.writeFileSync(file, samples.map((x) => `${JSON.stringify(x)}\n`).join(''));
   });
 }
 
