@@ -2,7 +2,7 @@
 // still-running server of theirs), while those of live pids or other hosts are never touched.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,7 +73,11 @@ describe('stale sweep', () => {
       // Staged node_modules of a grade killed outright, and of a live one.
       const staleDeps = path.join(base, `gauntlet-deps-${dead}-jkl`);
       const liveDeps = path.join(base, `gauntlet-deps-${process.ppid}-mno`);
-      for (const d of [staleDir, liveDir, emptyStaleDir, staleDeps, liveDeps]) mkdirSync(d);
+      // An instance's HOME/TMPDIR left by a grade killed outright (SIGKILL runs no cleanup), and a live grade's.
+      const staleInstance = path.join(base, `gauntlet-instance-${dead}-0-pqr`);
+      const liveInstance = path.join(base, `gauntlet-instance-${process.ppid}-1-stu`);
+      for (const d of [staleDir, liveDir, emptyStaleDir, staleDeps, liveDeps, staleInstance, liveInstance]) mkdirSync(d);
+      writeFileSync(path.join(staleInstance, 'instance.bundle.mjs'), '// left behind\n');
       mkdirSync(path.join(staleDeps, 'node_modules', 'knex'), { recursive: true });
       // A redis-server as a crashed run would have left it: running in its folder, with a pid file.
       const port = await freePort();
@@ -84,8 +88,9 @@ describe('stale sweep', () => {
       expect(await waitUntil(async () => (await probeRedis(`redis://127.0.0.1:${port}`, 300)).ok && existsSync(path.join(staleDir, 'redis.pid')), 5000)).toBe(true);
 
       const removed = await sweepStaleTempDirs(undefined, base);
-      expect(removed.sort()).toEqual([emptyStaleDir, staleDeps, staleDir].sort());
+      expect(removed.sort()).toEqual([emptyStaleDir, staleDeps, staleDir, staleInstance].sort());
       expect(existsSync(liveDeps)).toBe(true);
+      expect(existsSync(liveInstance)).toBe(true);
       expect(await waitUntil(() => !pidAlive(orphan.pid!), 3000)).toBe(true);
       expect(existsSync(staleDir)).toBe(false);
       expect(existsSync(liveDir)).toBe(true);

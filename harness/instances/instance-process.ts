@@ -17,6 +17,7 @@ import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { interrupted, onCleanup } from '../cleanup.ts';
 import { freePort, osUserIds } from '../infra/process-util.ts';
+import { INSTANCE_DIR_PREFIX } from '../infra/stale-sweep.ts';
 import { wrap, type Containment } from './netns.ts';
 import { openGate, type Gate, type WireEndpoint } from './wire-gate.ts';
 import { BRIDGE_ENV } from './net-bridge.ts';
@@ -195,7 +196,7 @@ export class InstanceProcess {
 
   private async spawnChild(): Promise<ChildProcess> {
     const { opts } = this;
-    this.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `gauntlet-instance-${opts.index}-`));
+    this.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `${INSTANCE_DIR_PREFIX}${process.pid}-${opts.index}-`));
     // Only the contract's variables: no harness secrets, no admin database URL.
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...opts.env, GAUNTLET_INSTANCE: String(opts.index), TMPDIR: this.tmpDir, HOME: this.tmpDir };
     const launch = opts.launch;
