@@ -7,6 +7,7 @@ import { acquirePostgres } from './postgres-source.ts';
 import { errorText } from './process-util.ts';
 import { acquireRedis, type RedisResolution } from './redis-source.ts';
 import { sweepStaleDatabases, sweepStaleTempDirs } from './stale-sweep.ts';
+import { sweepStaleNamespaces } from './redis-namespace.ts';
 import { startReplicaPair, type ReplicaPair } from './replica-pair.ts';
 
 export interface AcquireInfraOptions {
@@ -37,6 +38,7 @@ export async function acquireInfra(opts: AcquireInfraOptions = {}): Promise<Infr
   if (postgres.source !== 'embedded') {
     await sweepStaleDatabases(postgres.adminUrl, log).catch((err) => log?.(`stale database sweep failed: ${errorText(err)}`));
   }
+  if (redisRes.redis) await sweepStaleNamespaces(redisRes.redis.url, log).catch((err) => log?.(`stale Redis namespace sweep failed: ${errorText(err)}`));
 
   let closing: Promise<void> | null = null;
   let pair: Promise<ReplicaPair> | null = null;

@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfraError } from '../errors.ts';
-import { createRedisNamespace, KNOWN_KEY, lockKey } from './redis-namespace.ts';
+import { createRedisNamespace, KNOWN_KEY, LOCK_TTL_MS, lockKey, namespaceToken, sweepStaleNamespaces } from './redis-namespace.ts';
 import { acquireRedis } from './redis-source.ts';
 import { withRedis } from './redis-client.ts';
 import type { Infra, RedisSource } from './types.ts';
@@ -81,6 +81,32 @@ describe('Redis namespaces on a private redis-server', () => {
     await withRedis(ns!.url, async (c) => expect(await c.dbsize()).toBe(0));
     await ns!.release();
     await withRedis(redis.url, (c) => c.flushall());
+  });
+
+  it('frees the namespace a run killed outright still holds on this host, and leaves live and foreign holders alone', async () => {
+    const dead = 2 ** 22 + 12345; // above the kernel's pid_max: never a live process
+    await withRedis(redis.url, async (c) => {
+      await c.set(lockKey(3), namespaceToken(dead), 'PX', LOCK_TTL_MS);
+      await c.set(lockKey(4), namespaceToken(process.ppid), 'PX', LOCK_TTL_MS);
+      await c.set(lockKey(5), `elsewhere.example/${dead}/abcd`, 'PX', LOCK_TTL_MS);
+      for (const db of [3, 4, 5]) {
+        await c.select(db);
+        await c.set('left', 'x');
+        await c.select(0);
+      }
+    });
+    expect(await sweepStaleNamespaces(redis.url)).toEqual([3]);
+    await withRedis(redis.url, async (c) => {
+      expect(await c.exists(lockKey(3))).toBe(0);
+      expect(await c.exists(lockKey(4), lockKey(5))).toBe(2);
+      const sizes: number[] = [];
+      for (const db of [3, 4, 5]) {
+        await c.select(db);
+        sizes.push(await c.dbsize());
+      }
+      expect(sizes).toEqual([0, 1, 1]);
+      await c.flushall();
+    });
   });
 
   it("never claims a DB holding data gauntlet did not write, and says so when all others are taken", async () => {

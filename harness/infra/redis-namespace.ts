@@ -2,12 +2,13 @@
 // concurrent runs never share one), flushed on claim and on release, the lock refreshed while held.
 
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { InfraError } from '../errors.ts';
 import { onCleanup } from '../cleanup.ts';
 import type { Infra, RedisNamespace } from './types.ts';
 import { track } from './infra-registry.ts';
-import { errorText, sleep } from './process-util.ts';
+import { errorText, pidAlive, sleep } from './process-util.ts';
 import { connectRedis, endRedis, withRedis } from './redis-client.ts';
 import { redactUrl, withUrlParts } from './url-util.ts';
 
@@ -29,7 +30,7 @@ export interface NamespaceOptions {
 export async function createRedisNamespace(infra: Infra, opts: NamespaceOptions = {}): Promise<RedisNamespace | null> {
   if (!infra.redis) return null;
   const baseUrl = infra.redis.url;
-  const token = `${process.pid}:${randomBytes(8).toString('hex')}`;
+  const token = namespaceToken();
   const db = await withRedis(baseUrl, (client) => claim(client, token, opts.waitMs ?? 10_000, baseUrl), { db: 0 }).catch((err) => {
     throw err instanceof InfraError ? err : new InfraError(`could not claim a Redis namespace on ${redactUrl(baseUrl)}: ${errorText(err)}`);
   });
@@ -69,6 +70,33 @@ export async function createRedisNamespace(infra: Infra, opts: NamespaceOptions 
   const unregister = onCleanup(release);
   const untrack = track(infra, release);
   return { url: withUrlParts(baseUrl, { path: String(db) }), db, release };
+}
+
+/** A lock's value names its holder, host and pid, so a later run on the same host can free the lock of a dead one. */
+export const namespaceToken = (pid = process.pid): string => `${hostname()}/${pid}/${randomBytes(8).toString('hex')}`;
+
+/**
+ * Free the namespaces that runs on this host killed outright still hold (SIGKILL runs no cleanup): their lock would
+ * keep the index claimed, with the dead run's data in it, for up to LOCK_TTL_MS. Flushed and released only when the
+ * lock still names that dead holder. Returns the indexes freed.
+ */
+export async function sweepStaleNamespaces(baseUrl: string, log?: (msg: string) => void): Promise<number[]> {
+  return withRedis(baseUrl, async (client) => {
+    const freed: number[] = [];
+    for (let db = 1; db < 16; db++) {
+      const token = await client.get(lockKey(db));
+      const m = token ? /^(.+)\/(\d+)\/[0-9a-f]+$/.exec(token) : null;
+      if (!m || m[1] !== hostname() || Number(m[2]) === process.pid || pidAlive(Number(m[2]))) continue;
+      // The same check-and-act as release(): flush only while the dead holder's lock is still there.
+      if ((await client.get(lockKey(db))) !== token) continue;
+      await client.select(db);
+      await client.flushdb();
+      await client.select(0);
+      if ((await client.eval(RELEASE_LUA, 1, lockKey(db), token!)) === 1) freed.push(db);
+    }
+    if (freed.length) log?.(`freed ${freed.length} Redis namespace(s) held by crashed runs`);
+    return freed;
+  }, { db: 0 });
 }
 
 async function claim(client: Redis, token: string, waitMs: number, baseUrl: string): Promise<number> {

@@ -15,6 +15,8 @@ import { REDIS_DIR_PREFIX, REDIS_PIDFILE } from './redis-server.ts';
 export const DEPS_DIR_PREFIX = 'gauntlet-deps-';
 /** An instance's temp folder, its HOME and TMPDIR: `gauntlet-instance-<pid>-<index>-…` (harness/instances/instance-process.ts). */
 export const INSTANCE_DIR_PREFIX = 'gauntlet-instance-';
+/** A fleet worker's unpacked copy of a queued submission: `gauntlet-job-<pid>-…` (harness/fleet/worker.ts). */
+export const JOB_DIR_PREFIX = 'gauntlet-job-';
 
 export const SCENARIO_NAME_PATTERN = /^gauntlet_(\d+)_\d+_[a-z0-9]+$/;
 
@@ -62,16 +64,16 @@ export async function sweepStaleDatabases(adminUrl: string, log?: (msg: string) 
   }, { connectTimeoutMs: 5000, queryTimeoutMs: 60_000 });
 }
 
-/** Stop and delete embedded PostgreSQL / redis-server folders, staged dependencies and instance folders of dead runs; returns the folders removed. */
+/** Stop and delete embedded PostgreSQL / redis-server folders, staged dependencies, instance folders and fleet job folders of dead runs; returns the folders removed. */
 export async function sweepStaleTempDirs(log?: (msg: string) => void, base = tmpdir()): Promise<string[]> {
-  const pattern = new RegExp(`^(${EMBEDDED_DIR_PREFIX}|${REDIS_DIR_PREFIX}|${DEPS_DIR_PREFIX}|${INSTANCE_DIR_PREFIX})(\\d+)-`);
+  const pattern = new RegExp(`^(${EMBEDDED_DIR_PREFIX}|${REDIS_DIR_PREFIX}|${DEPS_DIR_PREFIX}|${INSTANCE_DIR_PREFIX}|${JOB_DIR_PREFIX})(\\d+)-`);
   const removed: string[] = [];
   for (const entry of await readdir(base).catch(() => [] as string[])) {
     const m = pattern.exec(entry);
     if (!m || Number(m[2]) === process.pid || pidAlive(Number(m[2]))) continue;
     const dir = path.join(base, entry);
     const isPostgres = m[1] === EMBEDDED_DIR_PREFIX;
-    const server = m[1] === DEPS_DIR_PREFIX || m[1] === INSTANCE_DIR_PREFIX ? null : readPid(isPostgres ? path.join(dir, 'data', 'postmaster.pid') : path.join(dir, REDIS_PIDFILE));
+    const server = m[1] === DEPS_DIR_PREFIX || m[1] === INSTANCE_DIR_PREFIX || m[1] === JOB_DIR_PREFIX ? null : readPid(isPostgres ? path.join(dir, 'data', 'postmaster.pid') : path.join(dir, REDIS_PIDFILE));
     if (server && pidAlive(server)) {
       // Only kill what provably runs in that folder (the pid may have been reused by something else).
       const cwd = safeReadlink(`/proc/${server}/cwd`);
