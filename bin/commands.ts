@@ -35,7 +35,8 @@ Exit status: 0 the verdict is pass (not below --min-score) · 1 fail or reject, 
 verdict: grade again on a quieter machine). Calls answered after --call-timeout-ms still count (reported as
 slow); a call is given up only when nothing at all is answered for that long, or at --call-hard-limit-ms. Every run is stored under --out (default .gauntlet/runs):
 config, each scenario's history (JSONL), instance logs and result.json; and recorded in the run store
-(--store, default ${DEFAULTS.store}) for gauntlet history, show, score, questions and compare.`;
+(--store, default ${DEFAULTS.store}; a postgres:// URL names one store shared by several machines) for gauntlet
+history, show, score, questions and compare.`;
 
 function reportArg(value: string, previous: string[] = []): string[] {
   try {
@@ -62,8 +63,9 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .option('--keep', 'keep each scenario\'s database after the run, for inspection')
     .option('--teach', 'explain each failed check: why it matters and a hint toward the fix')
     .option('--quiet', 'no progress on stderr')
-    .option('--store <file>', `record the run in this SQLite run store (default ${DEFAULTS.store})`, DEFAULTS.store)
+    .option('--store <file|url>', `record the run in this run store: a SQLite file, or a PostgreSQL URL (postgres://…) for a store shared by a fleet (default ${DEFAULTS.store})`, DEFAULTS.store)
     .option('--no-store', 'do not record the run')
+    .option('--batch <tag>', 'record the run under this batch tag (gauntlet history --batch <tag> lists a batch)')
     .option('--manual <file>', 'apply manual rubric scores at once (JSON, as for gauntlet score --manual)')
     .option('--max-heap-mb <n>', `V8 heap limit of each module instance, MiB (default ${DEFAULTS.maxHeapMb})`, intArg('--max-heap-mb', LIMITS.maxHeapMb))
     .option('--call-timeout-ms <n>', `answer deadline per call: a later answer still counts and is reported as slow; a call is given up once nothing at all was answered for this long (default ${DEFAULTS.callTimeoutMs})`, intArg('--call-timeout-ms', LIMITS.callTimeoutMs))
@@ -102,6 +104,7 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
           minScore: opts.minScore,
           onProgress: progress.onProgress,
           store: opts.store === false ? undefined : opts.store,
+          batch: opts.batch,
           reports: opts.report,
           manual,
           sandbox: opts.sandbox !== false,

@@ -1,6 +1,7 @@
 // The interviewer's and the reviewer's commands over the run store: history (the stored runs), show (re-render
 // any report of a run), score (manual rubric items, interactive or from a file), questions (the question bank,
 // ordered by what a run showed) and compare (runs side by side). Each parses, calls, prints, sets exitCode.
+// --store names a SQLite file or a PostgreSQL URL (harness/app/store/index.ts); reading commands create neither.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,11 +9,11 @@ import chalk from 'chalk';
 import type { Command, Option as OptionClass } from 'commander';
 import { UsageError } from '../harness/errors.ts';
 import type { GradeResult } from '../rubric/result.ts';
-import { RunStore } from '../harness/app/store/store.ts';
+import { NoRunStoreError, openStore, type RunStore } from '../harness/app/store/index.ts';
 import { DEFAULTS, LIMITS, type Range } from '../harness/app/defaults.ts';
 import { REPORT_FILES, reporters, writeAtomic, writeReports, type FileReport, type ReportFormat } from '../harness/app/reporters/index.ts';
 import { renderTerminal } from '../harness/app/reporters/terminal.ts';
-import { renderCompare, compareRows } from '../harness/app/reporters/compare.ts';
+import { renderCompare, compareNotes, compareRows } from '../harness/app/reporters/compare.ts';
 import { rescore } from '../rubric/score.ts';
 import { mergeManual, parseManualScores, type ManualScoring } from '../rubric/manual.ts';
 import { orderTopics } from '../rubric/questions.ts';
@@ -24,17 +25,16 @@ interface Helpers {
   Option: typeof OptionClass;
 }
 
-const STORE_HELP = `the run store (SQLite) to read (default ${DEFAULTS.store})`;
+const STORE_HELP = `the run store to read: a SQLite file, or a PostgreSQL URL (postgres://…) for a store shared by a fleet (default ${DEFAULTS.store})`;
 
-/** Open a store that must already exist (reading commands never create one). */
-export function openExistingStore(file: string = DEFAULTS.store): RunStore {
-  if (!fs.existsSync(file)) throw new UsageError(`no run store at ${path.resolve(file)}`, 'runs are recorded there by gauntlet grade; pass --store <file> if you recorded them elsewhere');
-  return RunStore.open(file);
+/** Open a store that must already exist (reading commands never create one: a NoRunStoreError says so). */
+export function openExistingStore(spec: string = DEFAULTS.store): Promise<RunStore> {
+  return openStore(spec, { mustExist: true });
 }
 
-function loadRun(store: RunStore, ref: string): GradeResult {
-  const id = store.resolveRun(ref);
-  const r = store.getResult(id);
+async function loadRun(store: RunStore, ref: string): Promise<GradeResult> {
+  const id = await store.resolveRun(ref);
+  const r = await store.getResult(id);
   if (!r) throw new UsageError(`run ${id} has no stored result`);
   return r;
 }
@@ -50,8 +50,8 @@ export function readManualFile(file: string): { scoring: ManualScoring; removed:
 }
 
 /** Store a re-scored result and bring the run folder's result.json and reports up to date. */
-export function persistScoring(store: RunStore, r: GradeResult): string[] {
-  store.updateResult(r);
+export async function persistScoring(store: RunStore, r: GradeResult): Promise<string[]> {
+  await store.updateResult(r);
   const touched: string[] = [];
   if (r.runDir && fs.existsSync(r.runDir)) {
     writeAtomic(path.join(r.runDir, 'result.json'), JSON.stringify(r, null, 2));
@@ -72,18 +72,22 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
     .command('history')
     .description('list the runs recorded in the run store, newest first')
     .option('--submission <dir>', 'only runs of this submission folder')
+    .option('--batch <tag>', 'only runs recorded under this batch tag (grade --batch, a queue batch)')
     .option('--limit <n>', `how many runs (default ${DEFAULTS.historyLimit})`, intArg('--limit', LIMITS.historyLimit), DEFAULTS.historyLimit)
-    .option('--store <file>', STORE_HELP, DEFAULTS.store)
+    .option('--store <file|url>', STORE_HELP, DEFAULTS.store)
     .option('--json', 'as JSON')
-    .action((opts) => {
-      if (!fs.existsSync(opts.store)) {
+    .action(async (opts) => {
+      let store: RunStore;
+      try {
+        store = await openExistingStore(opts.store);
+      } catch (err) {
+        if (!(err instanceof NoRunStoreError)) throw err;
         if (opts.json) process.stdout.write('[]\n');
-        else process.stdout.write(`no runs recorded in ${path.resolve(opts.store)} yet: gauntlet grade <submission> records each run there\n`);
+        else process.stdout.write(`no runs recorded in ${err.location} yet: gauntlet grade <submission> records each run there\n`);
         return;
       }
-      const store = RunStore.open(opts.store);
       try {
-        const runs = store.listRuns({ submission: opts.submission, limit: opts.limit });
+        const runs = await store.listRuns({ submission: opts.submission, limit: opts.limit, batch: opts.batch });
         if (opts.json) {
           process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
           return;
@@ -92,16 +96,22 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
           process.stdout.write('no runs match\n');
           return;
         }
-        const out = [chalk.bold(`${'run'.padEnd(32)} ${'recorded'.padEnd(17)} ${'verdict'.padEnd(7)} ${'score'.padEnd(16)} ${'profile'.padEnd(9)} submission`)];
+        // The batch and machine columns only when some listed run has one (runs of one machine, outside a fleet, do not).
+        const width = (f: (r: (typeof runs)[number]) => string | null, min: number) => (runs.some((r) => f(r)) ? Math.min(24, Math.max(min, ...runs.map((r) => (f(r) ?? '').length))) : 0);
+        const host = (r: (typeof runs)[number]) => r.machine?.host ?? null;
+        const batchW = width((r) => r.batch, 5);
+        const hostW = width(host, 7);
+        const extra = (batch: string, machine: string) => `${batchW ? `${batch.slice(0, batchW).padEnd(batchW)} ` : ''}${hostW ? `${machine.slice(0, hostW).padEnd(hostW)} ` : ''}`;
+        const out = [chalk.bold(`${'run'.padEnd(32)} ${'recorded'.padEnd(17)} ${'verdict'.padEnd(7)} ${'score'.padEnd(16)} ${'profile'.padEnd(9)} ${extra('batch', 'machine')}submission`)];
         for (const r of runs) {
           const verdict = r.verdict === 'pass' ? chalk.green(r.verdict.padEnd(7)) : chalk.red(r.verdict.padEnd(7));
           const score = `${r.scoreTotal} (${r.scoreAutomated}${r.scoreManual === null ? '' : ` + ${r.scoreManual}`})`;
-          out.push(`${r.id.padEnd(32)} ${r.recordedAt.replace('T', ' ').slice(0, 16).padEnd(17)} ${verdict} ${score.padEnd(16)} ${r.profile.padEnd(9)} ${r.submissionPath} ${chalk.dim(`#${r.contentHash.slice(0, 8)} seed ${r.seed}${r.redFlags.length ? ` · ${r.redFlags.join(', ')}` : ''}`)}`);
+          out.push(`${r.id.padEnd(32)} ${r.recordedAt.replace('T', ' ').slice(0, 16).padEnd(17)} ${verdict} ${score.padEnd(16)} ${r.profile.padEnd(9)} ${extra(r.batch ?? '–', host(r) ?? '–')}${r.submissionPath} ${chalk.dim(`#${r.contentHash.slice(0, 8)} seed ${r.seed}${r.redFlags.length ? ` · ${r.redFlags.join(', ')}` : ''}`)}`);
         }
-        out.push(chalk.dim(`\n${runs.length} run(s) from ${store.file}. Name a run by its id, a unique prefix, or last / last~1 …`));
+        out.push(chalk.dim(`\n${runs.length} run(s) from ${store.location}. Name a run by its id, a unique prefix, or last / last~1 …`));
         process.stdout.write(out.join('\n') + '\n');
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -113,11 +123,11 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
     .option('--out <file>', 'write to this file instead of stdout (html goes to the run folder by default)')
     .option('--teach', 'with the terminal summary: why each failed check matters, and a hint')
     .option('--sql <scenario:op>', 'the SQL statements one operation sent, as the fault proxy recorded them (e.g. last-seat:17; op numbers are in the history and counterexamples)')
-    .option('--store <file>', STORE_HELP, DEFAULTS.store)
-    .action((ref: string, opts) => {
-      const store = openExistingStore(opts.store);
+    .option('--store <file|url>', STORE_HELP, DEFAULTS.store)
+    .action(async (ref: string, opts) => {
+      const store = await openExistingStore(opts.store);
       try {
-        const r = loadRun(store, ref);
+        const r = await loadRun(store, ref);
         if (opts.sql) {
           process.stdout.write(opStatementsText(r, String(opts.sql)) + '\n');
           return;
@@ -130,7 +140,7 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
           process.stderr.write(`wrote ${path.resolve(out)}\n`);
         } else process.stdout.write(text);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -140,13 +150,13 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
     .argument('<run>', 'run id, a unique prefix of it, or last / last~N')
     .option('--manual <file>', 'non-interactive: JSON { "scores": { "<item>": 0-5 | { "score": n, "note": "…" } }, "overrides": { … } }')
     .option('--interviewer <name>', 'who scored (kept with the scores)')
-    .option('--store <file>', STORE_HELP, DEFAULTS.store)
+    .option('--store <file|url>', STORE_HELP, DEFAULTS.store)
     .option('--json', 'print the updated result document')
     .addHelpText('after', '\nItems: run `gauntlet score <run> --manual <file>` with item ids from the rubric (docs/interviewers.md). Scores merge with earlier ones; null removes one.')
     .action(async (ref: string, opts) => {
-      const store = openExistingStore(opts.store);
+      const store = await openExistingStore(opts.store);
       try {
-        const r = loadRun(store, ref);
+        const r = await loadRun(store, ref);
         let manual: ManualScoring;
         if (opts.manual) {
           const { scoring, removed } = readManualFile(opts.manual);
@@ -162,11 +172,11 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
           manual = result;
         }
         const updated = rescore(r, manual);
-        const touched = persistScoring(store, updated);
+        const touched = await persistScoring(store, updated);
         if (opts.json) process.stdout.write(JSON.stringify(updated, null, 2) + '\n');
-        else process.stdout.write(manualSummary(updated) + '\n' + chalk.dim(`stored in ${store.file}${touched.length ? `; updated ${touched.join(', ')}` : ''}`) + '\n');
+        else process.stdout.write(manualSummary(updated) + '\n' + chalk.dim(`stored in ${store.location}${touched.length ? `; updated ${touched.join(', ')}` : ''}`) + '\n');
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -175,16 +185,16 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
     .description('the interview question bank; with a run, ordered by what it showed (a failed single-winner puts concurrency first)')
     .argument('[run]', 'run id, a unique prefix of it, or last / last~N')
     .option('--limit <n>', 'only the first n topics', intArg('--limit', LIMITS.questionsLimit))
-    .option('--store <file>', STORE_HELP, DEFAULTS.store)
+    .option('--store <file|url>', STORE_HELP, DEFAULTS.store)
     .option('--json', 'as JSON')
-    .action((ref: string | undefined, opts) => {
+    .action(async (ref: string | undefined, opts) => {
       let result: GradeResult | undefined;
       if (ref) {
-        const store = openExistingStore(opts.store);
+        const store = await openExistingStore(opts.store);
         try {
-          result = loadRun(store, ref);
+          result = await loadRun(store, ref);
         } finally {
-          store.close();
+          await store.close();
         }
       }
       const topics = orderTopics(result).slice(0, opts.limit ?? undefined);
@@ -209,18 +219,19 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
     .command('compare')
     .description('stored runs side by side: candidates, or a candidate and the references')
     .argument('<runs...>', 'two or more runs (ids, unique prefixes, last, last~N)')
-    .option('--store <file>', STORE_HELP, DEFAULTS.store)
-    .option('--json', 'as JSON rows')
-    .action((refs: string[], opts) => {
+    .option('--store <file|url>', STORE_HELP, DEFAULTS.store)
+    .option('--json', 'as JSON rows (and notes on reading them)')
+    .action(async (refs: string[], opts) => {
       if (refs.length < 2) throw new UsageError('compare needs at least two runs', 'gauntlet history lists them');
-      const store = openExistingStore(opts.store);
+      const store = await openExistingStore(opts.store);
       try {
-        const results = refs.map((ref) => loadRun(store, ref));
+        const results: GradeResult[] = [];
+        for (const ref of refs) results.push(await loadRun(store, ref));
         const ids = results.map((r) => r.runId ?? '?');
-        if (opts.json) process.stdout.write(JSON.stringify({ runs: ids, rows: compareRows(results) }, null, 2) + '\n');
+        if (opts.json) process.stdout.write(JSON.stringify({ runs: ids, rows: compareRows(results), notes: compareNotes(results) }, null, 2) + '\n');
         else process.stdout.write(renderCompare(results, ids) + '\n');
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

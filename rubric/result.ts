@@ -44,6 +44,20 @@ export interface Score {
   max: 100;
 }
 
+/**
+ * The machine that graded a run (harness/app/machine-id.ts): timing figures (throughput, latency) compare only
+ * between runs of one machine. `id` is a short hash of the other fields.
+ */
+export interface MachineId {
+  id: string;
+  host: string;
+  cpu: string;
+  cores: number;
+  memoryGb: number;
+  node: string;
+  os: string;
+}
+
 /** The `--json` document (CONTRACT §7). Extra fields are additive; the listed ones are fixed. */
 export interface GradeResult {
   schemaVersion: 1;
@@ -62,6 +76,8 @@ export interface GradeResult {
   startedAt?: string;
   durationMs?: number;
   infrastructure?: { postgres: string; redis: string };
+  /** Additive: the machine that graded the run (compare says when timing figures come from different machines). */
+  machine?: MachineId;
   /**
    * How the submission was kept in (docs/security.md): `network` contained (a namespace per instance reaching only
    * its scenario's endpoints) or open (with why); `filesystem` under Node's permission model or open (HTTP mode,

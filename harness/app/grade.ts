@@ -20,7 +20,8 @@ import { rubricObservers } from '../../rubric/evidence/observers.ts';
 import type { SubmissionEvidence } from '../../rubric/evidence/types.ts';
 import type { ManualScoring } from '../../rubric/manual.ts';
 import { writeReports, type FileReport } from './reporters/index.ts';
-import { RunStore } from './store/store.ts';
+import { isStoreUrl, openStore, type RunStore } from './store/index.ts';
+import { machineId } from './machine-id.ts';
 import { runScenario, type ScenarioRunOptions } from '../scenario-runner.ts';
 import { compareWithReference, type FigureMemory } from './reference-throughput.ts';
 import { machineBusy, type ReferenceFigures } from './reference-figures.ts';
@@ -78,8 +79,13 @@ export interface GradeOptions {
   /** Start a private redis-server even if REDIS_URL is set or a local Redis runs (docs/security.md). */
   privateRedis?: boolean;
   onProgress?(event: ProgressEvent): void;
-  /** Record the run in this SQLite run store (the CLI passes `.gauntlet/gauntlet.db`); not stored when unset. */
+  /**
+   * Record the run in this run store: a SQLite file (the CLI passes `.gauntlet/gauntlet.db`) or a PostgreSQL URL
+   * (`postgres://…`, a store shared by a fleet); not stored when unset.
+   */
   store?: string;
+  /** Record the run under this batch tag (RecordExtras.batch; `gauntlet history --batch` lists a batch). */
+  batch?: string;
   /** Report files to write into the run folder. */
   reports?: FileReport[];
   /** Manual scores to apply at once (usually given later with `gauntlet score`). */
@@ -130,6 +136,7 @@ const inRange = (n: number, r: { min: number; max: number }): boolean => Number.
 
 export async function grade(o: GradeOptions): Promise<GradeResult> {
   const started = Date.now();
+  const machine = machineId();
   // Other work on the machine as the grade begins: a remembered reference figure is taken only when it matches.
   const figureMemory: FigureMemory | undefined = o.store && wantsReferenceRun(o) ? { figures: figuresIn(o.store), busy: await machineBusy() } : undefined;
   const opts = validateOptions(o);
@@ -207,7 +214,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       const bundleFile = path.join(runDir, challenge.id, 'bundle', 'instance.bundle.mjs');
       const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission, dependencies, contractFiles());
       // Under bubblewrap an HTTP-mode instance sees the run folders and the run store's folder empty.
-      const hide = [path.resolve(o.outDir ?? DEFAULTS.outDir), ...(o.store ? [path.dirname(path.resolve(o.store))] : [])];
+      const hide = [path.resolve(o.outDir ?? DEFAULTS.outDir), ...(o.store && !isStoreUrl(o.store) ? [path.dirname(path.resolve(o.store))] : [])];
       const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes, hide } : moduleLaunch(bundleFile, dependencies.readable(), path.join(submission, 'package.json'));
       const scenarios: ScenarioResult[] = [];
       for (const { s } of plan.filter((p) => p.m.challenge === challenge)) {
@@ -250,6 +257,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
     sandbox,
+    machine,
     ...(infra ? { infrastructure: { postgres: `${infra.postgres.source} (PostgreSQL ${infra.postgres.version})`, redis: infra.redis ? `${infra.redis.source} (Redis ${infra.redis.version})` : `none: ${infra.redisProblem ?? ''}` } } : {}),
     concerns,
     evidence,
@@ -266,7 +274,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   fs.writeFileSync(path.join(runDir, 'result.json.tmp'), JSON.stringify(result, null, 2));
   fs.renameSync(path.join(runDir, 'result.json.tmp'), path.join(runDir, 'result.json'));
   // An interrupted run is recorded by its run folder (interrupted.json), never as a finished grade in the store.
-  if (o.store && !interrupted()) recordRun(o.store, result, (message) => progress({ kind: 'infra', message }));
+  if (o.store && !interrupted()) await recordRun(o.store, result, { batch: o.batch }, (message) => progress({ kind: 'infra', message }));
   return result;
 }
 
@@ -278,28 +286,29 @@ function wantsReferenceRun(o: GradeOptions): boolean {
 }
 
 /** The benchmark reference's figures remembered in the run store, opened for each read or write. */
-function figuresIn(file: string): ReferenceFigures {
-  const withStore = <T>(f: (s: RunStore) => T): T => {
-    const store = RunStore.open(file);
+function figuresIn(spec: string): ReferenceFigures {
+  const withStore = async <T>(f: (s: RunStore) => Promise<T>): Promise<T> => {
+    const store = await openStore(spec);
     try {
-      return f(store);
+      return await f(store);
     } finally {
-      store.close();
+      await store.close();
     }
   };
   return { get: (key) => withStore((s) => s.referenceFigure(key)), put: (key, figure) => withStore((s) => s.putReferenceFigure(key, figure)) };
 }
 
 /** Store the run; a store that cannot be written costs the record, never the grade (said on stderr). */
-function recordRun(file: string, result: GradeResult, warn: (message: string) => void): void {
+async function recordRun(spec: string, result: GradeResult, extras: { batch?: string }, warn: (message: string) => void): Promise<void> {
   let store: RunStore | undefined;
   try {
-    store = RunStore.open(file);
-    store.recordRun(result);
+    store = await openStore(spec);
+    await store.recordRun(result, extras);
   } catch (err) {
-    warn(`the run was not recorded in ${file}: ${(err as Error).message}`);
+    // A store that could not be opened names itself in the error (a URL with its password as ***).
+    warn(store ? `the run was not recorded in ${store.location}: ${(err as Error).message}` : `the run was not recorded: ${(err as Error).message}`);
   } finally {
-    store?.close();
+    await store?.close().catch(() => undefined);
   }
 }
 

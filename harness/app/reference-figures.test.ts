@@ -1,7 +1,8 @@
 // The benchmark reference's figure remembered per machine: when a remembered figure stands for a measurement now
 // (fresh, the machine as busy with other work as then), what changes its key, that the run store keeps it, and that
 // a standard grade's comparison takes it without
-// running the reference again (and says so in the metrics). No database: the remembered path runs nothing.
+// running the reference again (and says so in the metrics); and that a run's machine id hashes the same host facts.
+// No database: the remembered path runs nothing.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,7 +10,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { figureKey, FIGURE_MAX_AGE_MS, machineBusy, reusable, type ReferenceFigure } from './reference-figures.ts';
 import { compareWithReference } from './reference-throughput.ts';
-import { RunStore } from './store/store.ts';
+import { SqliteRunStore } from './store/store.ts';
+import { machineFacts } from './bench/machine.ts';
+import { machineId } from './machine-id.ts';
+import crypto from 'node:crypto';
 import { findChallenge } from '../../challenges/index.ts';
 import type { ScenarioRunOptions } from '../scenario-runner.ts';
 import type { ScenarioResult } from '../types.ts';
@@ -45,21 +49,31 @@ describe('a remembered reference figure', () => {
     expect(figureKey({ ...base, reference: copy })).not.toBe(key);
   });
 
+  it('keys the machine by the bench\'s facts in their order; a run names its machine by a hash of the same host facts', () => {
+    // The order is part of every remembered figure's key: a change would forget them all.
+    expect(Object.keys(machineFacts(infra, 0))).toEqual(['cores', 'cpuModel', 'memoryGb', 'node', 'os', 'postgres', 'redis', 'loadAverage']);
+    const m = machineId();
+    const { id, ...rest } = m;
+    expect(id).toBe(crypto.createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 12));
+    expect(rest).toMatchObject({ host: os.hostname(), cpu: machineFacts(infra, 0).cpuModel, cores: machineFacts(infra, 0).cores, node: process.version });
+    expect(machineId()).toEqual(m);
+  });
+
   it('samples how busy the machine is as a share of its CPUs', async () => {
     const busy = await machineBusy(100);
     expect(busy).toBeGreaterThanOrEqual(0);
     expect(busy).toBeLessThanOrEqual(1);
   });
 
-  it('is kept in the run store, one per key', () => {
-    const store = RunStore.open(path.join(tmp, 'a.db'));
+  it('is kept in the run store, one per key', async () => {
+    const store = SqliteRunStore.open(path.join(tmp, 'a.db'));
     try {
-      expect(store.referenceFigure('k')).toBeUndefined();
-      store.putReferenceFigure('k', figure());
-      store.putReferenceFigure('k', figure({ throughputPerS: 1500 }));
-      expect(store.referenceFigure('k')).toEqual(figure({ throughputPerS: 1500 }));
+      expect(await store.referenceFigure('k')).toBeUndefined();
+      await store.putReferenceFigure('k', figure());
+      await store.putReferenceFigure('k', figure({ throughputPerS: 1500 }));
+      expect(await store.referenceFigure('k')).toEqual(figure({ throughputPerS: 1500 }));
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -72,7 +86,7 @@ describe('a remembered reference figure', () => {
     const store = new Map([[key, remembered]]);
     const result = { id: 'load', status: 'passed', checks: [], metrics: { loadThroughputPerS: 600 } } as unknown as ScenarioResult;
     // Nothing is launched on this path: a launch would throw.
-    await compareWithReference(result, own, path.join(tmp, 'candidate.ts'), () => { throw new Error('the reference was run'); }, { figures: { get: (k) => store.get(k), put: (k, f) => store.set(k, f) }, busy: 0.15 });
+    await compareWithReference(result, own, path.join(tmp, 'candidate.ts'), () => { throw new Error('the reference was run'); }, { figures: { get: async (k) => store.get(k), put: async (k, f) => void store.set(k, f) }, busy: 0.15 });
     expect(result.metrics).toMatchObject({ referenceThroughputPerS: 1200, throughputRatio: 0.5, referenceMeasured: remembered.measuredAt });
   });
 });

@@ -24,8 +24,8 @@ export interface ReferenceFigure {
 
 /** Where figures are remembered (the run store); `undefined` when nothing is. */
 export interface ReferenceFigures {
-  get(key: string): ReferenceFigure | undefined;
-  put(key: string, figure: ReferenceFigure): void;
+  get(key: string): Promise<ReferenceFigure | undefined>;
+  put(key: string, figure: ReferenceFigure): Promise<void>;
 }
 
 /** A remembered figure is taken for this long, */

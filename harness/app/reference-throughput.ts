@@ -33,8 +33,8 @@ export async function compareWithReference(result: ScenarioResult, own: Scenario
 
 /** The figure to compare with, remembered or measured now, and when it was measured ("now" or an ISO time). */
 async function referenceFigure(reference: string, own: ScenarioRunOptions, moduleLaunch: (bundle: string) => LaunchSpec, memory?: FigureMemory): Promise<{ throughput: number; measured: string }> {
-  const key = memory ? safely(() => figureKey({ reference, challenge: own.challenge.id, scenario: own.scenario.id, profile: own.profile, instances: own.instances, infra: own.infra })) : undefined;
-  const remembered = key ? safely(() => memory!.figures.get(key)) : undefined;
+  const key = memory ? await safely(() => figureKey({ reference, challenge: own.challenge.id, scenario: own.scenario.id, profile: own.profile, instances: own.instances, infra: own.infra })) : undefined;
+  const remembered = key ? await safely(() => memory!.figures.get(key)) : undefined;
   const verdict = reusable(remembered, { at: Date.now(), busy: memory?.busy ?? 1 });
   if (remembered && verdict.ok) {
     own.progress(`the fastest reference's throughput on this machine: ${remembered.throughputPerS}/s, measured ${remembered.measuredAt}`);
@@ -43,14 +43,14 @@ async function referenceFigure(reference: string, own: ScenarioRunOptions, modul
   own.progress(`measuring the fastest reference for comparison${memory && !verdict.ok ? ` (${verdict.why})` : ''}`);
   const throughput = await referenceThroughput(reference, own, moduleLaunch);
   // Kept only when measured on a machine quiet enough for a later grade to take it.
-  if (key && throughput > 0 && memory!.busy <= MAX_BUSY) safely(() => memory!.figures.put(key, { throughputPerS: throughput, busy: memory!.busy, measuredAt: new Date().toISOString() }));
+  if (key && throughput > 0 && memory!.busy <= MAX_BUSY) await safely(() => memory!.figures.put(key, { throughputPerS: throughput, busy: memory!.busy, measuredAt: new Date().toISOString() }));
   return { throughput, measured: 'now' };
 }
 
 /** A store that cannot be read or written costs the memory, never the grade. */
-function safely<T>(f: () => T): T | undefined {
+async function safely<T>(f: () => T | Promise<T>): Promise<T | undefined> {
   try {
-    return f();
+    return await f();
   } catch {
     return undefined;
   }

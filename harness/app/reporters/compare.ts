@@ -1,5 +1,6 @@
 // `gauntlet compare`: several stored runs side by side (candidates, or a candidate and the references): verdict
-// and score, score by section, each rubric line, each check's pass count, and the key metrics per scenario.
+// and score, score by section, each rubric line, each check's pass count, and the key metrics per scenario; the
+// machine that graded each run, and a note when they differ (timing figures do not compare across machines).
 
 import chalk from 'chalk';
 import type { GradeResult } from '../../../rubric/result.ts';
@@ -18,6 +19,7 @@ export function compareRows(results: GradeResult[]): CompareRow[] {
   const push = (group: string, label: string, f: (r: GradeResult) => string | number | null) => rows.push({ group, label, values: results.map(f) });
   push('run', 'submission', (r) => short(r.submission));
   push('run', 'profile · seed', (r) => `${r.profile} · ${r.seed}`);
+  push('run', 'machine', (r) => (r.machine ? `${r.machine.host} (${r.machine.id})` : null));
   push('run', 'verdict', (r) => r.verdict);
   push('run', 'total', (r) => r.score.total);
   push('run', 'automated', (r) => `${r.score.automated}/${r.score.automatedMax}`);
@@ -52,6 +54,14 @@ export function compareRows(results: GradeResult[]): CompareRow[] {
   return rows;
 }
 
+/** Plain notes on reading the comparison: runs graded on different machines have timing figures that do not compare. */
+export function compareNotes(results: GradeResult[]): string[] {
+  const notes: string[] = [];
+  const machines = new Set(results.flatMap((r) => (r.machine ? [r.machine.id] : [])));
+  if (machines.size > 1) notes.push(`these runs were graded on ${machines.size} different machines: timing figures (throughput, latency) are not comparable across machines; verdicts, checks and scores are`);
+  return notes;
+}
+
 export function renderCompare(results: GradeResult[], runIds: string[]): string {
   const rows = compareRows(results);
   const labelW = Math.min(46, Math.max(...rows.map((r) => r.label.length)) + 2);
@@ -69,5 +79,6 @@ export function renderCompare(results: GradeResult[], runIds: string[]): string 
     out.push(`${row.label.slice(0, labelW - 1).padEnd(labelW)}${differs ? chalk.yellow(cells) : cells}`);
   }
   out.push(chalk.dim('\nyellow: the runs differ on that line · ·: not in that run'));
+  for (const note of compareNotes(results)) out.push(`note: ${note}`);
   return out.join('\n');
 }

@@ -1,7 +1,7 @@
 // The file reporters on a synthetic run: JUnit (one testcase per check, failures with counterexamples, skipped
 // and not-attempted work, the verdict and the gate; well-formed), Markdown (job-summary shape, escaping), the
 // HTML page's content (self-contained, escaped, timelines downsampled), the counterexample flattener, the
-// terminal summary's teaching, and writeReports.
+// terminal summary's teaching, writeReports, and compare's machine row and note.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { renderTerminal } from './terminal.ts';
 import { flattenCounterexample } from './counterexample.ts';
 import { downsample, latencyHistogram, loadReportData } from './report-data.ts';
 import { parseReportList, writeReports } from './index.ts';
+import { compareNotes, compareRows, renderCompare } from './compare.ts';
 import { syntheticRun } from './test-report.ts';
 import { readHistory } from '../../history/history.ts';
 
@@ -210,5 +211,19 @@ describe('timeline: the replica lag curve', () => {
     expect(svg).toContain('replica lag, max 4 KiB');
     expect(timelineSvg(view, [], [{ t: 0, bytes: 5 }])).not.toContain('replica-lag');
     expect(timelineSvg(view, [])).not.toContain('replica-lag');
+  });
+});
+
+describe('compare', () => {
+  it('names each run\'s machine, and notes that timing figures do not compare when the machines differ', T, () => {
+    const machine = { id: 'aaaaaaaaaaaa', host: 'worker-1', cpu: 'cpu', cores: 2, memoryGb: 4, node: 'v20', os: 'Linux' };
+    const a = { ...result, machine };
+    const b = { ...result, machine: { ...machine, id: 'bbbbbbbbbbbb', host: 'worker-2' } };
+    expect(compareRows([a, b]).find((r) => r.label === 'machine')!.values).toEqual(['worker-1 (aaaaaaaaaaaa)', 'worker-2 (bbbbbbbbbbbb)']);
+    expect(compareNotes([a, { ...a }])).toEqual([]);
+    expect(compareNotes([a, b])).toEqual([expect.stringMatching(/2 different machines: timing figures \(throughput, latency\) are not comparable/)]);
+    // A run recorded before gauntlet named its machine says nothing either way.
+    expect(compareNotes([a, { ...result, machine: undefined }])).toEqual([]);
+    expect(renderCompare([a, b], ['one', 'two'])).toMatch(/note: these runs were graded on 2 different machines/);
   });
 });

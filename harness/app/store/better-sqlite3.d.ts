@@ -14,6 +14,7 @@ declare module 'better-sqlite3' {
     }
     interface Database {
       readonly open: boolean;
+      readonly inTransaction: boolean;
       readonly name: string;
       prepare(sql: string): Statement;
       exec(sql: string): this;
