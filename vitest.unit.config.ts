@@ -86,6 +86,7 @@ export default defineConfig({
       'harness/app/batch/tokens.test.ts',
       'harness/app/batch/similarity.test.ts',
       'harness/app/batch/batch-report.test.ts',
+      'harness/app/fleet/pack.test.ts',
     ],
     testTimeout: 30_000,
     fileParallelism: false,

@@ -9,6 +9,7 @@ import chalk from 'chalk';
 import { installSignalHandlers, interrupted, runCleanups } from '../harness/cleanup.ts';
 import type { Range } from '../harness/app/defaults.ts';
 import { registerCommands } from './commands.ts';
+import { registerFleetCommands } from './fleet-commands.ts';
 import { asGauntletError, errorDocument, errorText, wantsJson } from './error-output.ts';
 import { exitAfterFlush, tolerateClosedPipes } from '../harness/flush-stdio.ts';
 
@@ -29,6 +30,7 @@ const program = new Command('gauntlet')
   .configureOutput({ outputError: () => {} });
 
 registerCommands(program, { intArg, Option });
+registerFleetCommands(program, { intArg, Option });
 tolerateClosedPipes();
 installSignalHandlers();
 

@@ -217,12 +217,32 @@ export function registerWorkflowCommands(program: Command, { intArg, Option }: H
 
   program
     .command('compare')
-    .description('stored runs side by side: candidates, or a candidate and the references')
-    .argument('<runs...>', 'two or more runs (ids, unique prefixes, last, last~N)')
+    .description('stored runs side by side (candidates, or a candidate and the references); or a whole batch ranked, with similar code listed')
+    .argument('[runs...]', 'two or more runs (ids, unique prefixes, last, last~N)')
+    .option('--batch <tag>', 'rank every run of this batch (grade --batch, queue add --batch) by verdict and score, with red flags, failed checks and pairs of unusually similar code (docs/batch.md)')
+    .option('--threshold <percent>', 'with --batch: list pairs at least this similar (default 65)', intArg('--threshold', { min: 1, max: 100 }))
+    .option('--md', 'with --batch: as Markdown (a job summary, a hiring channel)')
     .option('--store <file|url>', STORE_HELP, DEFAULTS.store)
-    .option('--json', 'as JSON rows (and notes on reading them)')
+    .option('--json', 'as JSON rows (and notes on reading them); with --batch, the batch report')
+    .addHelpText('after', `
+Examples:
+  $ gauntlet compare last last~1                      the last two runs side by side
+  $ gauntlet compare --batch spring-2027 --store postgres://…/results
+                                                      a batch ranked, similar code listed (never a verdict)`)
     .action(async (refs: string[], opts) => {
-      if (refs.length < 2) throw new UsageError('compare needs at least two runs', 'gauntlet history lists them');
+      if (opts.batch !== undefined) {
+        if (refs.length) throw new UsageError('compare takes either runs or --batch, not both', 'gauntlet compare --batch <tag>, or gauntlet compare <run> <run> …');
+        const store = await openExistingStore(opts.store);
+        try {
+          const { batchCompareText } = await import('./batch-compare.ts');
+          process.stdout.write((await batchCompareText(store, opts.batch, opts.json ? 'json' : opts.md ? 'md' : 'terminal', { threshold: opts.threshold })) + '\n');
+        } finally {
+          await store.close();
+        }
+        return;
+      }
+      if (opts.md || opts.threshold !== undefined) throw new UsageError('--md and --threshold go with --batch');
+      if (refs.length < 2) throw new UsageError('compare needs at least two runs, or --batch <tag>', 'gauntlet history lists them');
       const store = await openExistingStore(opts.store);
       try {
         const results: GradeResult[] = [];

@@ -87,14 +87,14 @@ describe.each([
 });
 
 describe('a PostgreSQL store that is not there', () => {
-  it('history says no runs are recorded in an empty database and creates nothing; an unreachable server is exit 2 with the password hidden', { timeout: 60_000 }, async () => {
+  it('history says no runs are recorded in an empty database and creates nothing; an unreachable server is exit 3 with the password hidden', { timeout: 60_000 }, async () => {
     const empty = withUrlParts(ADMIN_URL, { path: database });
     await withPg(empty, (c) => c.query('DROP SCHEMA IF EXISTS gauntlet CASCADE'));
     expect(gauntlet(['history', '--store', empty]).stdout).toMatch(/^no runs recorded in postgres.* yet/);
     expect(gauntlet(['show', 'last', '--store', empty]).stderr).toMatch(/no run store in postgres.*no schema gauntlet/);
     expect(await withPg(empty, async (c) => (await c.query("SELECT 1 FROM pg_namespace WHERE nspname = 'gauntlet'")).rowCount)).toBe(0);
     const r = gauntlet(['history', '--store', 'postgres://someone:secret@127.0.0.1:1/runs']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/cannot reach the run store postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/runs: ECONNREFUSED/);
     expect(r.stderr).not.toContain('secret');
     expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -15,7 +15,7 @@ import { REDIS_DIR_PREFIX, REDIS_PIDFILE } from './redis-server.ts';
 export const DEPS_DIR_PREFIX = 'gauntlet-deps-';
 /** An instance's temp folder, its HOME and TMPDIR: `gauntlet-instance-<pid>-<index>-…` (harness/instances/instance-process.ts). */
 export const INSTANCE_DIR_PREFIX = 'gauntlet-instance-';
-/** A fleet worker's unpacked copy of a queued submission: `gauntlet-job-<pid>-…` (harness/fleet/worker.ts). */
+/** A fleet worker's unpacked copy of a queued submission: `gauntlet-job-<pid>-…` (harness/app/fleet/worker.ts). */
 export const JOB_DIR_PREFIX = 'gauntlet-job-';
 
 export const SCENARIO_NAME_PATTERN = /^gauntlet_(\d+)_\d+_[a-z0-9]+$/;

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type * as esbuild from 'esbuild';
 import { onCleanup } from '../cleanup.ts';
 
@@ -206,16 +206,51 @@ export function realpathOr(file: string): string {
  * there is no package.json, or when node_modules is already newer than the lock file unless `force`. Output goes to
  * `log` (never stdout: `--json` owns it).
  */
-export function installDependencies(dir: string, opts: { force?: boolean; log?: (chunk: string) => void; timeoutMs?: number } = {}): { ran: string | null; ok: boolean; error?: string } {
-  if (!fs.existsSync(path.join(dir, 'package.json'))) return { ran: null, ok: true };
-  const lock = path.join(dir, 'package-lock.json');
-  const marker = path.join(dir, 'node_modules', '.package-lock.json');
-  if (!opts.force && fs.existsSync(marker) && (!fs.existsSync(lock) || fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs)) return { ran: null, ok: true };
-  const args = [fs.existsSync(lock) ? 'ci' : 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
-  const ran = `npm ${args.join(' ')}`;
-  const r = spawnSync('npm', args, { cwd: dir, encoding: 'utf8', timeout: opts.timeoutMs ?? 300_000 });
+export function installDependencies(dir: string, opts: InstallOptions = {}): InstallResult {
+  const cmd = installCommand(dir, opts.force);
+  if (!cmd) return { ran: null, ok: true };
+  const r = spawnSync('npm', cmd.args, { cwd: dir, encoding: 'utf8', timeout: opts.timeoutMs ?? 300_000 });
   if (r.stdout) opts.log?.(r.stdout);
   if (r.stderr) opts.log?.(r.stderr);
-  if (r.status === 0) return { ran, ok: true };
-  return { ran, ok: false, error: `${ran} in ${dir} failed (${r.error ? r.error.message : `exit ${r.status}`}): ${(r.stderr || '').trim().split('\n').slice(-8).join('\n')}` };
+  return installOutcome(dir, cmd.ran, r.status, r.stderr || '', r.error);
+}
+
+/** The same install without blocking the event loop (a fleet worker keeps renewing its job's lock meanwhile). */
+export function installDependenciesAsync(dir: string, opts: InstallOptions = {}): Promise<InstallResult> {
+  const cmd = installCommand(dir, opts.force);
+  if (!cmd) return Promise.resolve({ ran: null, ok: true });
+  return new Promise((resolve) => {
+    const child = spawn('npm', cmd.args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 300_000 });
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => opts.log?.(c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      opts.log?.(c.toString());
+    });
+    let failure: Error | undefined;
+    child.on('error', (err) => (failure = err));
+    child.on('close', (code) => resolve(installOutcome(dir, cmd.ran, code, stderr, failure)));
+  });
+}
+
+interface InstallOptions {
+  force?: boolean;
+  log?: (chunk: string) => void;
+  timeoutMs?: number;
+}
+
+type InstallResult = { ran: string | null; ok: boolean; error?: string };
+
+function installCommand(dir: string, force?: boolean): { args: string[]; ran: string } | null {
+  if (!fs.existsSync(path.join(dir, 'package.json'))) return null;
+  const lock = path.join(dir, 'package-lock.json');
+  const marker = path.join(dir, 'node_modules', '.package-lock.json');
+  if (!force && fs.existsSync(marker) && (!fs.existsSync(lock) || fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs)) return null;
+  const args = [fs.existsSync(lock) ? 'ci' : 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
+  return { args, ran: `npm ${args.join(' ')}` };
+}
+
+function installOutcome(dir: string, ran: string, status: number | null, stderr: string, error?: Error): InstallResult {
+  if (status === 0) return { ran, ok: true };
+  return { ran, ok: false, error: `${ran} in ${dir} failed (${error ? error.message : `exit ${status}`}): ${stderr.trim().split('\n').slice(-8).join('\n')}` };
 }

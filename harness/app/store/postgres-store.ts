@@ -5,11 +5,12 @@
 // in SQLite (sql-store.ts says why). A small pool (3 connections, an 'error' listener: a connection lost while idle
 // is dropped and replaced); every write is one transaction (BEGIN … COMMIT, ROLLBACK on any error), so a worker
 // killed mid-write leaves no half record. Two workers recording one queue job race on the UNIQUE job_id: one run is
-// stored, the other call answers 'duplicate'. A server that cannot be reached is a UsageError naming the URL
-// (password as ***) and what to do, never a stack trace.
+// stored, the other call answers 'duplicate'. A server that cannot be reached is an InfraError (exit 3), a wrong
+// database name or password a UsageError (exit 2), each naming the URL (password as ***) and what to do, never a
+// stack trace.
 
 import pg from 'pg';
-import { GauntletError, UsageError } from '../../errors.ts';
+import { GauntletError, InfraError, UsageError } from '../../errors.ts';
 import { pgErrorText } from '../../infra/pg-admin.ts';
 import { redactUrl } from '../../infra/url-util.ts';
 import { getVersionSql, newerSchema, NoRunStoreError, PG_SCHEMA, putVersionSql, schemaSql, SCHEMA_VERSION, SqlRunStore, tables, type Sql, type SqlBackend } from './sql-store.ts';
@@ -45,20 +46,25 @@ const UNREACHABLE = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHO
 
 /**
  * An error of the connection rather than of a statement (a malformed URL, refused, unknown host, authentication, no
- * such database, the server shutting down, a lost connection) as a UsageError naming the store; any other as it is.
+ * such database, the server shutting down, a lost connection) as an InfraError (not answering) or a UsageError (a wrong
+ * name, user or password) naming the store; any other as it is.
  */
 export function storeError(err: unknown, location: string): unknown {
   if (err instanceof GauntletError) return err;
   const code = String((err as { code?: unknown })?.code ?? '');
   const message = err instanceof Error ? err.message : String(err);
   const reach = (reason: string, hint: string) => new UsageError(`cannot reach the run store ${location}: ${reason}`, hint);
+  // A server that does not answer is infrastructure (exit 3, as for the grade's own PostgreSQL); a wrong database
+  // name or password is the command line's (exit 2).
+  const down = (reason: string, hint: string) => new InfraError(`cannot reach the run store ${location}: ${reason}`, hint);
   const network = 'is PostgreSQL running there and reachable from this machine? Or pass --store a file path for a SQLite store of this machine';
   if (code === 'ERR_INVALID_URL') return new UsageError(`cannot use the run store URL ${location}: ${message}`, 'a PostgreSQL URL looks like postgres://user:password@host:5432/database (special characters in the password percent-encoded)');
-  if (UNREACHABLE.test(code)) return reach(code, network);
+  if (UNREACHABLE.test(code)) return down(code, network);
   if (code === '3D000') return reach(pgErrorText(err), 'create that database first (createdb <name>), or name one that exists in the URL');
   if (/^28/.test(code)) return reach(pgErrorText(err), 'check the user and password in the URL (a password can also come from PGPASSWORD or ~/.pgpass)');
-  if (/^(08|57P0|53300)/.test(code)) return reach(pgErrorText(err), network);
-  if (/timeout exceeded when trying to connect|Connection terminated|connection timeout|self.signed|SSL|getaddrinfo/i.test(message)) return reach(message.split('\n')[0], network);
+  if (/^(08|57P0|53300)/.test(code)) return down(pgErrorText(err), network);
+  if (/timeout exceeded when trying to connect|Connection terminated|connection timeout|getaddrinfo/i.test(message)) return down(message.split('\n')[0], network);
+  if (/self.signed|SSL/i.test(message)) return reach(message.split('\n')[0], network);
   return err;
 }
 

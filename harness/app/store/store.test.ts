@@ -19,7 +19,7 @@ import { openStore, NoRunStoreError, type RunStore } from './index.ts';
 import { SqliteRunStore } from './store.ts';
 import { storeLocation } from './postgres-store.ts';
 import { fingerprint } from './fingerprint.ts';
-import { UsageError } from '../../errors.ts';
+import { InfraError, UsageError } from '../../errors.ts';
 import { ident, withPg } from '../../infra/pg-admin.ts';
 import { withUrlParts } from '../../infra/url-util.ts';
 import { rescore, scoreChallenges } from '../../../rubric/score.ts';
@@ -450,9 +450,9 @@ describe('PostgreSQL: schema and errors', () => {
     await withPg(pgUrl, (c) => c.query('DROP SCHEMA gauntlet CASCADE'));
   });
 
-  it('a server that cannot be reached, or a database that is not there, is a usage error naming the store (password hidden)', T, async () => {
+  it('a server that cannot be reached is an infrastructure error, a database that is not there a usage error, each naming the store (password hidden)', T, async () => {
     const refused = await openStore('postgres://gauntlet:s3cret@127.0.0.1:1/runs').catch((e) => e);
-    expect(refused).toBeInstanceOf(UsageError);
+    expect(refused).toBeInstanceOf(InfraError);
     expect(refused.message).toBe('cannot reach the run store postgres://gauntlet:***@127.0.0.1:1/runs: ECONNREFUSED');
     expect(refused.hint).toMatch(/PostgreSQL running/);
     const missing = await openStore(withUrlParts(ADMIN_URL, { path: `${database}_none` })).catch((e) => e);
