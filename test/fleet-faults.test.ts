@@ -42,10 +42,15 @@ function newQueue(url = 'redis://127.0.0.1:6379'): QueueRef {
   return ref;
 }
 
+/** A job as `gauntlet queue add` makes it, for the folder `dir`. */
+function jobData(dir = sub, extra: Partial<GradeJobData> = {}): GradeJobData {
+  return { kind: 'grade', version: 1, batch: 'faults', origin: { host: os.hostname(), path: dir }, pack: packSubmission(dir), seed: 3, profile: 'quick', install: false, addedAt: new Date().toISOString(), ...extra };
+}
+
 async function enqueue(ref: QueueRef, attempts: number): Promise<Job<GradeJobData>> {
   const q = openQueue(ref);
   try {
-    const data: GradeJobData = { kind: 'grade', version: 1, batch: 'faults', origin: { host: os.hostname(), path: sub }, pack: packSubmission(sub), seed: 3, profile: 'quick', install: false, addedAt: new Date().toISOString() };
+    const data = jobData();
     return (await q.add('grade', data, { ...jobOptions(attempts), backoff: { type: 'fixed', delay: 100 } })) as Job<GradeJobData>;
   } finally {
     await q.close();
@@ -141,8 +146,7 @@ describe('a fleet worker under faults', () => {
     await s.close();
     const again = newQueue();
     const q = openQueue(again);
-    const data: GradeJobData = { kind: 'grade', version: 1, batch: 'faults', origin: { host: os.hostname(), path: sub }, pack: packSubmission(sub), seed: 3, profile: 'quick', install: false, addedAt: new Date().toISOString() };
-    await q.add('grade', data, { ...jobOptions(1), jobId }); // the same id: an attempt after the run was stored
+    await q.add('grade', jobData(), { ...jobOptions(1), jobId }); // the same id: an attempt after the run was stored
     await q.close();
     const w2 = startWorker({ queue: again, store, outDir: tmp, grade });
     try {
@@ -170,8 +174,7 @@ describe('a fleet worker under faults', () => {
     const w = startWorker({ queue: ref, store: path.join(tmp, 'install.db'), outDir: tmp, grade: async (o) => { seen.push(fs.readdirSync(o.submission).sort()); return canned(o); } });
     try {
       const q = openQueue(ref);
-      const data: GradeJobData = { kind: 'grade', version: 1, batch: 'install', origin: { host: os.hostname(), path: withDeps }, pack, seed: 4, profile: 'quick', install: true, addedAt: new Date().toISOString() };
-      const id = String((await q.add('grade', data, jobOptions(1))).id);
+      const id = String((await q.add('grade', jobData(withDeps, { batch: 'install', pack, seed: 4, install: true }), jobOptions(1))).id);
       await q.close();
       expect((await finished(ref, id, 60_000)).state).toBe('completed');
       // npm ran in the unpacked copy (it wrote the lock file there); the packed node_modules never came along.
