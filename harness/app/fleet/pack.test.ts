@@ -53,6 +53,16 @@ describe('packSubmission / unpackSubmission', () => {
     expect(bundled.ok).toBe(true);
   }, 60_000);
 
+  it('packs an HTTP-mode submission (a server in another language) whole, and the copy is still in HTTP mode', () => {
+    const original = path.join(root, 'reference', 'seat-reservation', 'http-python');
+    const p = packSubmission(original);
+    expect(p.external).toEqual([]);
+    const dir = unpackSubmission(p, fresh());
+    expect(readSubmissionConfig(dir)).toMatchObject({ mode: 'http', start: 'exec /usr/bin/python3 server.py serve' });
+    expect(fs.readFileSync(path.join(dir, 'server.py'), 'utf8')).toBe(fs.readFileSync(path.join(original, 'server.py'), 'utf8'));
+    expect(findModule(dir, challenges.find((c) => c.id === 'seat-reservation')!, readSubmissionConfig(dir))).toBe(path.join(dir, 'gauntlet.json'));
+  });
+
   it('packs the folder\'s files, never node_modules, .git or build output, and keeps the executable bit', () => {
     const dir = submission({ 'seat-reservation.ts': seat, 'lib/util.ts': 'export const x = 1;\n', 'node_modules/pg/index.js': 'x', '.git/HEAD': 'ref', 'dist/out.js': 'x', 'run.sh': '#!/bin/sh\n' });
     fs.chmodSync(path.join(dir, 'run.sh'), 0o755);
