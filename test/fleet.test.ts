@@ -190,6 +190,35 @@ describe('a fleet of two workers on one machine', () => {
     expect(held).toEqual([]);
   }, 420_000);
 
+  it('a worker stopped by SIGTERM mid-grade cleans up, exits 143 and puts the job back in the queue at once', async () => {
+    const stop = { ...queue, name: `${queue.name}-stop` };
+    const added = cli(['queue', 'add', submissions[2], '--queue', stop.url, '--name', stop.name, '--batch', `stop-${tag}`, ...GRADE_FLAGS, '--json']);
+    expect(added.status, added.stderr).toBe(0);
+    const child = spawn(process.execPath, ['bin/gauntlet.mjs', 'worker', '--queue', stop.url, '--name', stop.name, '--store', storeUrl, '--out', path.join(tmp, 'runs')], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      expect(await until(() => / grading /.test(err), 60_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 1000));
+      child.kill('SIGTERM');
+      expect(await exit).toBe(143);
+      expect(err).toMatch(/stopped by SIGTERM; back in the queue/);
+      const status = await queueStatus(stop);
+      expect(status.counts).toMatchObject({ waiting: 1, active: 0, failed: 0, completed: 0 });
+      const store = await openStore(storeUrl, { mustExist: true });
+      expect(await store.listRuns({ batch: `stop-${tag}` })).toEqual([]);
+      await store.close();
+      expect(instanceProcesses(`gauntlet-instance-${child.pid}-`, true)).toEqual([]);
+      expect(await leftoverDatabases(child.pid!, ADMIN)).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+      const q = openQueue(stop);
+      await q.obliterate({ force: true }).catch(() => undefined);
+      await q.close();
+    }
+  }, 120_000);
+
   it('queue add packs every folder first: one that cannot be packed enqueues nothing and exits 2', async () => {
     const bad = path.join(tmp, 'submissions', 'leaky');
     fs.mkdirSync(bad, { recursive: true });

@@ -1,6 +1,7 @@
 // A grading worker: takes one job at a time from the BullMQ queue (a grade needs the machine to itself), unpacks the
 // submission into a temp folder, grades it through grade() — the same sandbox, containment and checks as `gauntlet
 // grade` — and records the run in the results store under the job's id and batch. Faults:
+// - a worker stopped by a signal puts the job it was grading back in the queue at once (no attempt counted);
 // - a worker killed mid-grade holds the job's lock until it expires; another worker's stalled check then moves the
 //   job back to the queue and grades it again from scratch. Nothing of the killed grade was stored (a run is
 //   recorded in one transaction at the end), and the store keeps at most one run per job id, so a worker killed
@@ -13,7 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { grade as gradeSubmission, type GradeOptions } from '../grade.ts';
 import { openStore, type RunStore } from '../store/index.ts';
 import { onCleanup, interrupted } from '../../cleanup.ts';
@@ -60,10 +61,19 @@ export function startWorker(o: FleetWorkerOptions): { done: Promise<WorkerSummar
   let store: RunStore | undefined;
   const storeOnce = async (): Promise<RunStore> => (store ??= await openStore(o.store));
 
-  const processor = async (job: Job<GradeJobData, GradeJobReturn>): Promise<GradeJobReturn> => {
+  const processor = async (job: Job<GradeJobData, GradeJobReturn>, token?: string): Promise<GradeJobReturn> => {
     busy++;
     try {
       return await gradeJob(job, await storeOnce(), o, log);
+    } catch (err) {
+      // Stopped by a signal (Ctrl-C, SIGTERM: a deploy, a machine shutting down): the grade unwound without a result.
+      // The job goes back to the queue now, not after its lock expires, and no attempt is counted against it.
+      if (interrupted() && token) {
+        await job.moveToWait(token).catch(() => undefined);
+        log(`job ${job.id}: stopped by ${interrupted()}; back in the queue`);
+        throw new WaitingError();
+      }
+      throw err;
     } finally {
       busy--;
     }
@@ -74,7 +84,7 @@ export function startWorker(o: FleetWorkerOptions): { done: Promise<WorkerSummar
     concurrency: 1,
     lockDuration: lockMs,
     stalledInterval: o.stalledCheckMs ?? lockMs,
-    // A job whose worker died twice is not retried a third time: something about it kills workers.
+    // A job is taken up again after its worker died at most twice; a third time fails it: something about it kills workers.
     maxStalledCount: 2,
     autorun: true,
   });
@@ -105,8 +115,14 @@ export function startWorker(o: FleetWorkerOptions): { done: Promise<WorkerSummar
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(drainTimer);
-      // force: a grade in progress is not waited for (a signal already unwinds it; its job is taken up again).
-      await worker.close(interrupted() ? true : false).catch(() => undefined);
+      // After a signal the grade in progress unwinds first (the cleanup registry undoes it, newest first) and its
+      // job is put back in the queue by the processor above; close then waits only for that.
+      // A grade that does not unwind within 30 s is not waited for (its job then returns when its lock expires).
+      let timer: NodeJS.Timeout | undefined;
+      const patience = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 30_000)));
+      if ((await Promise.race([worker.close().catch(() => undefined), patience])) === 'late') await worker.close(true).catch(() => undefined);
+      clearTimeout(timer);
+      await q?.close().catch(() => undefined);
       await store?.close().catch(() => undefined);
       unregister();
       finish(summary);
@@ -127,7 +143,6 @@ export function startWorker(o: FleetWorkerOptions): { done: Promise<WorkerSummar
       .then(async (empty) => {
         if (empty && !busy) {
           log('the queue is empty: stopping (--drain)');
-          await q.close().catch(() => undefined);
           await close();
         }
       })
@@ -174,8 +189,13 @@ async function gradeJob(job: Job<GradeJobData, GradeJobReturn>, store: RunStore,
     );
     // Interrupted: the grade unwound without finishing; the job goes back to the queue (its lock expires).
     if (interrupted()) throw new Error(`interrupted by ${interrupted()}`);
-    // The run names the folder it was added from, not this worker's temp copy.
+    // The run names the folder it was added from, not this worker's temp copy (gone once the job ends): the
+    // submission and its module files, as packed (modules carried from elsewhere keep their _external/ place).
     result.submission = d.origin.path;
+    for (const c of result.challenges) {
+      const rel = c.file ? path.relative(dir, c.file) : '..';
+      if (!rel.startsWith('..') && !path.isAbsolute(rel)) c.file = path.join(d.origin.path, rel);
+    }
     if (result.runDir) rewriteResultFile(result);
     const stored = await store.recordRun(result, { batch: d.batch, jobId, filesFrom: dir });
     return { runId: result.runId!, verdict: result.verdict, total: result.score.total, stored, worker: workerId() };
