@@ -9,6 +9,7 @@ import { DEFAULTS, LIMITS, PROFILES, type Range } from '../harness/app/defaults.
 import { validateOptions } from '../harness/app/grade.ts';
 import { InfraError, UsageError } from '../harness/errors.ts';
 import { redactUrl } from '../harness/infra/url-util.ts';
+import { withTimeout } from '../harness/infra/process-util.ts';
 import { packSubmission, DEFAULT_MAX_PACK_BYTES, type PackedSubmission } from '../harness/app/fleet/pack.ts';
 import { DEFAULT_ATTEMPTS, DEFAULT_LOCK_MS, DEFAULT_QUEUE_NAME } from '../harness/app/fleet/defaults.ts';
 // BullMQ loads only when a fleet command runs (harness/app/fleet/queue.ts, worker.ts): every other command starts faster.
@@ -89,7 +90,7 @@ export function registerFleetCommands(program: Command, { intArg, Option }: Help
           const data: GradeJobData = { kind: 'grade', version: 1, batch, origin: originOf(folder), pack, seed: opts.seed ?? crypto.randomInt(DEFAULTS.randomSeed.min, DEFAULTS.randomSeed.max), ...base, install: !!opts.install, addedAt };
           return { name: 'grade', data, opts: jobOptions(opts.attempts ?? DEFAULT_ATTEMPTS) };
         });
-        const enqueued = await withTimeout(q.addBulk(jobs), 15_000, `the queue at ${redactUrl(ref.url)} did not answer`);
+        const enqueued = await answered(q.addBulk(jobs), 15_000, `the queue at ${redactUrl(ref.url)} did not answer`);
         enqueued.forEach((j, i) => added.push({ jobId: String(j.id), submission: jobs[i].data.origin.path, seed: jobs[i].data.seed, files: packs[i].pack.files, bytes: packs[i].pack.bytes }));
         if (opts.json) {
           process.stdout.write(JSON.stringify({ queue: redactUrl(ref.url), name: ref.name, batch, jobs: added }, null, 2) + '\n');
@@ -118,7 +119,7 @@ export function registerFleetCommands(program: Command, { intArg, Option }: Help
       const ref = queueRef(opts);
       const { assertQueueReachable, queueStatus } = await import('../harness/app/fleet/queue.ts');
       await assertQueueReachable(ref);
-      const status = await withTimeout(queueStatus(ref, { batch: opts.batch, limit: opts.limit }), 15_000, `the queue at ${redactUrl(ref.url)} did not answer`);
+      const status = await answered(queueStatus(ref, { batch: opts.batch, limit: opts.limit }), 15_000, `the queue at ${redactUrl(ref.url)} did not answer`);
       if (opts.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n');
       else process.stdout.write(renderStatus(status, opts.batch) + '\n');
     });
@@ -174,11 +175,10 @@ function renderStatus(s: QueueStatus, batch?: string): string {
 
 const kib = (n: number): string => (n < 1024 * 1024 ? `${Math.round(n / 102.4) / 10} KiB` : `${Math.round(n / 104857.6) / 10} MiB`);
 
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new InfraError(`${what} within ${ms / 1000} s`, 'check the --queue URL and that Redis runs there')), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** A queue call that does not answer in time is the queue's infrastructure failing (exit 3). */
+function answered<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  const message = `${what} within ${ms / 1000} s`;
+  return withTimeout(p, ms, message).catch((err: unknown) => {
+    throw err instanceof Error && err.message === message ? new InfraError(message, 'check the --queue URL and that Redis runs there') : err;
+  });
 }

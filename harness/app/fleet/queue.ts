@@ -7,9 +7,9 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
 import { InfraError, UsageError } from '../../errors.ts';
 import { redactUrl } from '../../infra/url-util.ts';
+import { probeRedis } from '../../infra/redis-client.ts';
 import type { ProfileName } from '../../types.ts';
 import type { PackedSubmission } from './pack.ts';
 
@@ -76,16 +76,9 @@ export function connectionFor(url: string): ConnectionOptions {
 
 /** Fail fast with a clear message when the queue's Redis cannot be reached (a worker reconnects later, but must start connected). */
 export async function assertQueueReachable(ref: QueueRef, timeoutMs = 5000): Promise<void> {
-  const client = new Redis({ ...(connectionFor(ref.url) as RedisOptions), lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (err) {
-    throw new InfraError(`cannot reach the queue's Redis at ${redactUrl(ref.url)}: ${(err as Error).message || 'no answer'}`, 'check --queue (or GAUNTLET_QUEUE) and that Redis runs there and accepts this machine');
-  } finally {
-    client.disconnect();
-  }
+  connectionFor(ref.url); // the URL's own mistakes (not redis://, not database 0) first
+  const probe = await probeRedis(ref.url, timeoutMs);
+  if (!probe.ok) throw new InfraError(`cannot reach the queue's Redis at ${redactUrl(ref.url)}: ${probe.reason || 'no answer'}`, 'check --queue (or GAUNTLET_QUEUE) and that Redis runs there and accepts this machine');
 }
 
 export function openQueue(ref: QueueRef): Queue<GradeJobData, GradeJobReturn> {
