@@ -87,6 +87,8 @@ export default defineConfig({
       'harness/app/batch/similarity.test.ts',
       'harness/app/batch/batch-report.test.ts',
       'harness/app/fleet/pack.test.ts',
+      'harness/scenario-runner.test.ts',
+      'harness/app/scenario-pipeline.test.ts',
     ],
     testTimeout: 30_000,
     fileParallelism: false,

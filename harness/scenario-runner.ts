@@ -10,7 +10,8 @@ import type { Infra } from './infra/index.ts';
 import type { Containment } from './instances/netns.ts';
 import { InfraError } from './errors.ts';
 import { probePostgres } from './infra/pg-admin.ts';
-import { openScenario, resultOf, tearDown } from './scenario-steps/state.ts';
+import { openScenario, resultOf, tearDown, type ScenarioState } from './scenario-steps/state.ts';
+import type { Provisioned } from './scenario-steps/provision.ts';
 import { provision } from './scenario-steps/provision.ts';
 import { startInstances } from './scenario-steps/start.ts';
 import { runWorkload, settle } from './scenario-steps/workload.ts';
@@ -43,6 +44,36 @@ export interface ScenarioRunOptions {
   scenarioTimeoutMs: number;
   progress(message: string): void;
   signal?: AbortSignal;
+  /**
+   * The grade's teardowns still running. When given, a scenario's teardown (stopping its instances, dropping its
+   * database, releasing its Redis) finishes in the background once its result is known: the next scenario
+   * provisions and starts its instances meanwhile and waits for it before its workload. Without it, the teardown
+   * is over when runScenario returns.
+   */
+  teardowns?: Teardowns;
+  /**
+   * Called once, when the workload is over and every fault is healed (the settle begins): from then on nothing of
+   * this scenario is timed, so the grade may provision and start the next scenario beside its settle, final reads
+   * and teardown. Its workload still waits for this teardown.
+   */
+  onHealed?(): void;
+}
+
+/**
+ * Teardowns that outlive their scenario's result. Each is awaited before the next workload (`drain`), so no
+ * workload ever runs beside another scenario's processes, and by the grade before it returns or gives up.
+ */
+export class Teardowns {
+  private readonly pending = new Set<Promise<void>>();
+
+  add(p: Promise<void>): void {
+    const tracked = p.catch(() => {}).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  async drain(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
 }
 
 /**
@@ -50,9 +81,48 @@ export interface ScenarioRunOptions {
  * results meaningless, so the run ends as an InfraError (exit 3), not as the candidate's failure (or pass).
  */
 export async function runScenario(o: ScenarioRunOptions): Promise<ScenarioResult> {
-  const result = await runScenarioSteps(o);
+  return runPreparedScenario(await prepareScenario(o));
+}
+
+/**
+ * A scenario provisioned and started (steps 1–2), its workload not begun. A grade prepares the next scenario while
+ * the current one settles, reads and tears down (`onHealed`); whatever went wrong meanwhile is kept for the run.
+ */
+export interface PreparedScenario {
+  readonly s: ScenarioState;
+  readonly p?: Provisioned;
+  /** The run ended at setup or start (a module that does not load, a missing method). */
+  readonly early?: ScenarioResult;
+  readonly error?: unknown;
+}
+
+/** Steps 1–2: provision, run setup, start the instances. A failure in them is kept for runPreparedScenario. */
+export async function prepareScenario(o: ScenarioRunOptions): Promise<PreparedScenario> {
+  const s = openScenario(o);
+  try {
+    const p = await provision(s);
+    const early = await startInstances(s, p.cluster);
+    return early ? { s, p, early } : { s, p };
+  } catch (err) {
+    return { s, error: err };
+  }
+}
+
+/**
+ * The rest of the run (steps 3–5 and the teardown), then the PostgreSQL check of runScenario. `turnStarted`: when
+ * the grade turned to this scenario (its duration counts from then when it was prepared before).
+ */
+export async function runPreparedScenario(prepared: PreparedScenario, turnStarted?: number): Promise<ScenarioResult> {
+  if (turnStarted !== undefined) prepared.s.turnStarted = turnStarted;
+  const result = await runScenarioSteps(prepared);
+  const { o } = prepared.s;
   await assertPostgresUp(o.infra, `${o.challenge.id}/${o.scenario.id}`);
   return result;
+}
+
+/** A prepared scenario that will not run (the grade ended first): only its teardown. */
+export async function discardPrepared(prepared: PreparedScenario): Promise<void> {
+  await tearDown(prepared.s);
 }
 
 async function assertPostgresUp(infra: Infra, scenario: string): Promise<void> {
@@ -68,23 +138,28 @@ async function assertPostgresUp(infra: Infra, scenario: string): Promise<void> {
 
 /**
  * The pipeline, one step each (scenario-steps/): provision → start → workload → settle → analyse, and teardown
- * always — after a result, an early end, an error or an abort alike. A step that ends the run early returns its
- * result; anything thrown is this scenario's `error` (an InfraError ends the whole grade).
+ * always — after a result, an early end, an error or an abort alike (in the background with `o.teardowns`). A step
+ * that ends the run early returns its result; anything thrown is this scenario's `error` (an InfraError ends the
+ * whole grade). Steps 1–2 ran in prepareScenario.
  */
-async function runScenarioSteps(o: ScenarioRunOptions): Promise<ScenarioResult> {
-  const s = openScenario(o);
+async function runScenarioSteps(prepared: PreparedScenario): Promise<ScenarioResult> {
+  const { s, p } = prepared;
+  const { o } = s;
   try {
-    const p = await provision(s);
-    const notStarted = await startInstances(s, p.cluster);
-    if (notStarted) return notStarted;
-    const work = await runWorkload(s, p);
+    if (prepared.error !== undefined) throw prepared.error;
+    if (prepared.early) return prepared.early;
+    // The previous scenario's teardown overlapped this one's provisioning and start; it is over before the workload.
+    await o.teardowns?.drain();
+    const work = await runWorkload(s, p!);
     if (!work.ok) return work.result;
-    const settled = await settle(s, p, work);
-    return await analyse(s, p, work, settled);
+    const settled = await settle(s, p!, work);
+    return await analyse(s, p!, work, settled);
   } catch (err) {
     if (err instanceof InfraError) throw err;
     return resultOf(s, 'error', [], { error: `gauntlet could not run this scenario: ${(err as Error).message}` });
   } finally {
-    await tearDown(s);
+    // Deferred: tearDown says 'cleaning up' at once (before the result is reported) and finishes in the background.
+    if (o.teardowns) o.teardowns.add(tearDown(s));
+    else await tearDown(s);
   }
 }

@@ -22,8 +22,9 @@ import type { ManualScoring } from '../../rubric/manual.ts';
 import { writeReports, type FileReport } from './reporters/index.ts';
 import { isStoreUrl, openStore, type RunStore } from './store/index.ts';
 import { machineId } from './machine-id.ts';
-import { runScenario, type ScenarioRunOptions } from '../scenario-runner.ts';
-import { compareWithReference, type FigureMemory } from './reference-throughput.ts';
+import { Teardowns, type ScenarioRunOptions } from '../scenario-runner.ts';
+import { runPlan, type PlanItem } from './scenario-pipeline.ts';
+import { compareWithReference, mayRunReference, type FigureMemory } from './reference-throughput.ts';
 import { machineBusy, type ReferenceFigures } from './reference-figures.ts';
 import { instanceUser, type LaunchSpec } from '../instances/instance-process.ts';
 import { containment as probeContainment, type Containment } from '../instances/netns.ts';
@@ -179,11 +180,12 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   const results: ChallengeResult[] = [];
   // The submission's own node_modules, staged once for the whole grade when a bundle uses them.
   const dependencies = new DependencyStage(submission);
+  // Each scenario's teardown overlaps the next one's start (scenario-runner.ts); all are over before the grade ends.
+  const teardowns = new Teardowns();
   try {
     const plan = modules.flatMap((m) => (m.file ? m.challenge.scenarios.filter((s) => !o.scenarios || o.scenarios.includes(s.id)).map((s) => ({ m, s })) : []));
-    let index = 0;
     const moduleLaunch = (bundle: string, readable: string[] = [], manifest?: string): LaunchSpec => ({ kind: 'module', bundle, sandbox: o.sandbox ?? true, maxHeapMb: o.maxHeapMb ?? DEFAULTS.maxHeapMb, maxLogBytes: o.maxLogBytes, readable, manifest });
-    const scenarioOptions = (challenge: ChallengeDef, s: ScenarioDef, launch: LaunchSpec): ScenarioRunOptions => ({
+    const scenarioOptions = (challenge: ChallengeDef, s: ScenarioDef, launch: LaunchSpec, scenarioProgress: (message: string) => void, onHealed?: () => void): ScenarioRunOptions => ({
       infra: infra!,
       challenge,
       scenario: s,
@@ -202,35 +204,58 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       settleMs: DEFAULTS.settleMs,
       // Far above any scenario's designed length: slow answers are waited for (up to the hard limit each).
       scenarioTimeoutMs: DEFAULTS.scenarioTimeoutMs,
-      progress: (message) => progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: s.id, message }),
+      progress: scenarioProgress,
+      teardowns,
+      ...(onHealed ? { onHealed } : {}),
+    });
+    const fileOf = new Map(modules.map((m) => [m.challenge, m.file]));
+    // One bundle per challenge, made when its first scenario is staged (possibly while the previous challenge's last
+    // scenario settles). Each in a folder of its own: a sandboxed instance may read its bundle's folder and nothing
+    // else of the run (not the histories, ledgers or logs of other scenarios).
+    const launches = new Map<ChallengeDef, Promise<{ bundled: { ok: true } | { ok: false; error?: string }; launch: LaunchSpec }>>();
+    const launchFor = (challenge: ChallengeDef) => {
+      let l = launches.get(challenge);
+      if (!l) {
+        l = (async () => {
+          const file = fileOf.get(challenge)!;
+          const bundleFile = path.join(runDir, challenge.id, 'bundle', 'instance.bundle.mjs');
+          const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission, dependencies, contractFiles());
+          // Under bubblewrap an HTTP-mode instance sees the run folders and the run store's folder empty.
+          const hide = [path.resolve(o.outDir ?? DEFAULTS.outDir), ...(o.store && !isStoreUrl(o.store) ? [path.dirname(path.resolve(o.store))] : [])];
+          const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes, hide } : moduleLaunch(bundleFile, dependencies.readable(), path.join(submission, 'package.json'));
+          return { bundled, launch };
+        })();
+        launches.set(challenge, l);
+      }
+      return l;
+    };
+    const items: PlanItem[] = plan.map((p) => ({ challenge: p.m.challenge, scenario: p.s }));
+    const ran = await runPlan(items, {
+      async optionsFor({ challenge, scenario }, scenarioProgress, onHealed) {
+        const { bundled, launch } = await launchFor(challenge);
+        if (!bundled.ok) return { id: scenario.id, status: 'error', error: `the module does not compile:\n${bundled.error}`, checks: [fail('loads', `the module does not compile: ${bundled.error!.split('\n')[0]}`, { error: bundled.error })], metrics: { operations: 0, ok: 0, fail: 0, indeterminate: 0, p50Ms: 0, p99Ms: 0, throughputPerS: 0, maxInFlight: 0 } };
+        return scenarioOptions(challenge, scenario, launch, scenarioProgress, onHealed);
+      },
+      mayRunReference: ({ challenge, scenario }) => mayRunReference(challenge, scenario, opts.profile, fileOf.get(challenge)!),
+      after: (item, result, options) => compareWithReference(result, options, fileOf.get(item.challenge)!, moduleLaunch, figureMemory),
+      onStart: ({ challenge, scenario }, i) => progress({ kind: 'scenario-start', challenge: challenge.id, scenario: scenario.id, index: i + 1, total: items.length }),
+      onProgress: ({ challenge, scenario }, message) => progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: scenario.id, message }),
+      onEnd: ({ challenge, scenario }, result) => {
+        completed.push({ challenge: challenge.id, scenario: scenario.id, status: result.status });
+        progress({ kind: 'scenario-end', challenge: challenge.id, scenario: scenario.id, result });
+      },
     });
     for (const { challenge, file } of modules) {
       if (!file) {
         results.push({ id: challenge.id, status: 'not-attempted', scenarios: [] });
         continue;
       }
-      // Each bundle in a folder of its own: a sandboxed instance may read its bundle's folder and nothing else
-      // of the run (not the histories, ledgers or logs of other scenarios).
-      const bundleFile = path.join(runDir, challenge.id, 'bundle', 'instance.bundle.mjs');
-      const bundled = config.mode === 'http' ? { ok: true as const } : await bundleInstance(file, challenge.routesModule, bundleFile, submission, dependencies, contractFiles());
-      // Under bubblewrap an HTTP-mode instance sees the run folders and the run store's folder empty.
-      const hide = [path.resolve(o.outDir ?? DEFAULTS.outDir), ...(o.store && !isStoreUrl(o.store) ? [path.dirname(path.resolve(o.store))] : [])];
-      const launch: LaunchSpec = config.mode === 'http' ? { kind: 'http', start: config.start!, setup: config.setup, cwd: submission, maxLogBytes: o.maxLogBytes, hide } : moduleLaunch(bundleFile, dependencies.readable(), path.join(submission, 'package.json'));
-      const scenarios: ScenarioResult[] = [];
-      for (const { s } of plan.filter((p) => p.m.challenge === challenge)) {
-        index++;
-        progress({ kind: 'scenario-start', challenge: challenge.id, scenario: s.id, index, total: plan.length });
-        const result: ScenarioResult = !bundled.ok
-          ? { id: s.id, status: 'error', error: `the module does not compile:\n${bundled.error}`, checks: [fail('loads', `the module does not compile: ${bundled.error!.split('\n')[0]}`, { error: bundled.error })], metrics: { operations: 0, ok: 0, fail: 0, indeterminate: 0, p50Ms: 0, p99Ms: 0, throughputPerS: 0, maxInFlight: 0 } }
-          : await runScenario(scenarioOptions(challenge, s, launch));
-        await compareWithReference(result, scenarioOptions(challenge, s, launch), file, moduleLaunch, figureMemory);
-        scenarios.push(result);
-        completed.push({ challenge: challenge.id, scenario: s.id, status: result.status });
-        progress({ kind: 'scenario-end', challenge: challenge.id, scenario: s.id, result });
-      }
+      const scenarios = ran.filter((_, i) => items[i].challenge === challenge);
+      const bundled = launches.has(challenge) ? (await launches.get(challenge)!).bundled : { ok: true };
       results.push({ id: challenge.id, status: challengeStatus(scenarios), file, scenarios, ...(bundled.ok ? {} : { error: 'the module does not compile' }) });
     }
   } finally {
+    await teardowns.drain();
     unmarkInterrupted();
     dependencies.remove();
     // A failed cleanup is reported, never allowed to replace the error that ended the run (e.g. PostgreSQL stopped).

@@ -5,7 +5,8 @@
 // is taken instead of running the reference again when it stands for a measurement now (reference-figures.ts).
 
 import path from 'node:path';
-import type { ScenarioResult } from '../types.ts';
+import type { ProfileName, ScenarioResult } from '../types.ts';
+import type { ChallengeDef, ScenarioDef } from '../scenario.ts';
 import type { LaunchSpec } from '../instances/instance-process.ts';
 import { bundleInstance } from '../instances/bundle.ts';
 import { runScenario, type ScenarioRunOptions } from '../scenario-runner.ts';
@@ -15,6 +16,15 @@ import { figureKey, MAX_BUSY, reusable, type ReferenceFigures } from './referenc
 export interface FigureMemory {
   figures: ReferenceFigures;
   busy: number;
+}
+
+/**
+ * Whether a run of the benchmark reference may follow this scenario in a grade of module `file` (its workload is a
+ * measurement: nothing may be prepared beside it). True even when a remembered figure may be taken instead.
+ */
+export function mayRunReference(challenge: ChallengeDef, scenario: ScenarioDef, profile: ProfileName, file: string): boolean {
+  const reference = challenge.benchmarkReference;
+  return !!scenario.params[profile]?.compareReference && !!reference && path.resolve(file) !== reference;
 }
 
 /**
@@ -60,7 +70,7 @@ async function safely<T>(f: () => T | Promise<T>): Promise<T | undefined> {
 async function referenceThroughput(reference: string, own: ScenarioRunOptions, moduleLaunch: (bundle: string) => LaunchSpec): Promise<number> {
   const refBundle = path.join(own.runDir, own.challenge.id, 'reference-bundle', 'instance.bundle.mjs');
   const ref = (await bundleInstance(reference, own.challenge.routesModule, refBundle, undefined, undefined, [own.challenge.contract])).ok
-    ? await runScenario({ ...own, launch: moduleLaunch(refBundle), runDir: path.join(own.runDir, 'reference'), progress: () => {} })
+    ? await runScenario({ ...own, onHealed: undefined, launch: moduleLaunch(refBundle), runDir: path.join(own.runDir, 'reference'), progress: () => {} })
     : null;
   return Number(ref?.metrics.loadThroughputPerS ?? ref?.metrics.throughputPerS ?? 0);
 }

@@ -14,8 +14,13 @@ import { fail } from '../checkers/verdict.ts';
 
 export interface ScenarioState {
   readonly o: ScenarioRunOptions;
-  /** Date.now() when the run began: a result's durationMs counts from here. */
+  /** Date.now() when the run began (its preparation). */
   readonly started: number;
+  /**
+   * Date.now() when the grade turned to this scenario, when it was prepared ahead beside the previous one: a result's
+   * durationMs counts from the later of this and `started`, so the scenarios' durations add up to the grade's time.
+   */
+  turnStarted?: number;
   /** The scenario's folder in the run folder (history, sql.jsonl, logs, …). */
   readonly dir: string;
   /** This scenario's seeded stream; each use forks its own. */
@@ -57,7 +62,7 @@ export function resultOf(s: ScenarioState, status: ScenarioResult['status'], che
     status,
     checks,
     metrics: { ...NO_METRICS },
-    durationMs: Date.now() - s.started,
+    durationMs: Date.now() - Math.max(s.started, s.turnStarted ?? 0),
     historyFile: s.historyFile,
     ...more,
   };

@@ -124,6 +124,8 @@ export async function settle(s: ScenarioState, p: Provisioned, w: Workload): Pro
   await w.nemesis.healAll();
   await services?.healAll();
   o.progress('healing and settling');
+  // Nothing from here on is timed: the grade may start preparing the next scenario (scenario-runner.ts).
+  o.onHealed?.();
   // A replica healed is not a replica caught up: final reads judge the data, not the stream's backlog.
   if (p.replica) await p.replica.pair.waitCaughtUp(30_000);
   // With mock services the quiet wait below is the settle (nothing changed and nothing in flight for its quiet

@@ -149,15 +149,21 @@ export class Traffic {
 
 /**
  * The final reads: once stalenessMs passed since the last acknowledged write (the pipeline already healed every
- * fault and waited for the replica), every user read anonymously on every live instance and on a fresh one.
+ * fault and waited for the replica), every user read anonymously on every live instance and on a fresh one (started
+ * while that time passes).
  */
 export async function readEverything(ctx: ScenarioContext): Promise<ReadsFinal> {
   const d = readsData(ctx.data);
   const lastWriteUs = Math.max(0, ...ctx.history().filter((o) => (o.f === 'change-plan' || o.f === 'cancel') && o.type === 'ok').map((o) => o.endUs));
   // A second beyond the bound: cache-invalidated looks for states kept for good, not for the bound's edge.
   const waitMs = d.stalenessMs + 1000 - (ctx.nowUs() - lastWriteUs) / 1000;
+  // The fresh instance boots during that wait (every write is acknowledged and the replica caught up, so nothing it
+  // could load at start is older than what the others read); it is read only once the wait is over.
+  const starting = ctx.cluster.startFresh().then((i) => ({ i }), (err: Error) => ({ err }));
   if (waitMs > 0) await ctx.sleep(waitMs);
-  const fresh = await ctx.cluster.startFresh();
+  const started = await starting;
+  if ('err' in started) throw started.err;
+  const fresh = started.i;
   const instances = [...Array.from({ length: ctx.cluster.size }, (_, i) => i).filter((i) => ctx.cluster.isUp(i)), fresh];
   const calls = d.users.flatMap((u) => instances.map((i) => ({ userId: u.userId, instance: i })));
   let next = 0;

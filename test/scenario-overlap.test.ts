@@ -1,0 +1,55 @@
+// Once a scenario's workload is over, the next scenario is provisioned and started beside its settle, final reads and
+// teardown (issue 14, harness/app/scenario-pipeline.ts): this checks that it happens, holds the line that keeps it
+// fair — no workload runs beside another scenario's processes — and that the grade still ends with nothing left
+// behind, on real PostgreSQL and Redis.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { grade, type ProgressEvent } from '../harness/app/grade.ts';
+import { acquireInfra, type Infra } from '../harness/infra/index.ts';
+import { instanceProcesses, leftoverDatabases } from './helpers.ts';
+
+let infra: Infra;
+let submission: string;
+beforeAll(async () => {
+  infra = await acquireInfra();
+  submission = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-overlap-'));
+  fs.writeFileSync(path.join(submission, 'gauntlet.json'), JSON.stringify({ paths: { 'seat-reservation': path.resolve('reference/seat-reservation/conditional-update.ts') } }));
+});
+afterAll(async () => {
+  await infra?.close();
+  fs.rmSync(submission, { recursive: true, force: true });
+});
+
+describe('the next scenario prepared while the previous one settles and tears down', () => {
+  it('is provisioned ahead, yet its workload starts only once the previous scenario\'s instances are gone; nothing is left at the end', async () => {
+    // Instance processes alive when each scenario's workload begins (its first progress line after the start).
+    const atWorkload = new Map<string, number>();
+    // Scenarios whose 'running setup' was held back until their start was announced: their database was created
+    // while the previous scenario settled (otherwise creating it takes real time after the start).
+    const preparedAhead: string[] = [];
+    let justStarted = false;
+    let started = '';
+    const onProgress = (e: ProgressEvent) => {
+      if (e.kind === 'scenario-start') {
+        justStarted = true;
+        setImmediate(() => (justStarted = false));
+      }
+      if (e.kind === 'scenario-progress' && e.message === 'running setup' && justStarted) preparedAhead.push(e.scenario);
+      if (e.kind === 'scenario-progress' && /^starting \d+ instances$/.test(e.message)) started = e.scenario;
+      else if (e.kind === 'scenario-progress' && started === e.scenario && !atWorkload.has(e.scenario)) atWorkload.set(e.scenario, instanceProcesses().length);
+    };
+    const r = await grade({ submission, challenges: ['seat-reservation'], scenarios: ['holds', 'many-seats', 'last-seat'], profile: 'quick', seed: 1, infra, outDir: '.gauntlet/test-runs', onProgress });
+    // In the challenge's own order.
+    expect(r.challenges[0].scenarios.map((s) => [s.id, s.status])).toEqual([['last-seat', 'passed'], ['many-seats', 'passed'], ['holds', 'passed']]);
+    // Exactly the scenario's own four instances: the previous scenario's (four, and its fresh fifth) were stopped first.
+    expect(Object.fromEntries(atWorkload)).toEqual({ 'last-seat': 4, 'many-seats': 4, holds: 4 });
+    // The second and third were provisioned while the one before settled (the first had to bundle first).
+    expect(preparedAhead).toEqual(['many-seats', 'holds']);
+    expect(instanceProcesses()).toEqual([]);
+    expect(await leftoverDatabases()).toEqual([]);
+    expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(`gauntlet-instance-${process.pid}-`))).toEqual([]);
+  }, 120_000);
+});
