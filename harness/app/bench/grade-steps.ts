@@ -1,5 +1,5 @@
 // Where a grade's wall time goes, summed over its scenarios (bundle, database, setup, instances, workload, final
-// reads + checks, teardown), from grade()'s progress events and each history's first call.
+// reads + checks, teardown), from grade()'s progress events and each scenario's workloadMs metric.
 
 import fs from 'node:fs';
 import type { ProgressEvent } from '../grade.ts';
@@ -27,18 +27,22 @@ export function createStepTimer() {
   return {
     onProgress(e: ProgressEvent): void {
       const now = performance.now();
+      if (e.kind === 'infra') return;
+      // Keyed by challenge and scenario: a full grade runs every challenge's scenarios.
+      const key = `${e.challenge}/${e.scenario}`;
       if (e.kind === 'scenario-start') {
         firstStartMs ??= now;
-        marks.set(e.scenario, { startMs: now });
+        marks.set(key, { startMs: now });
         return;
       }
-      if (e.kind === 'infra') return;
-      const m = marks.get(e.scenario);
+      const m = marks.get(key);
       if (!m) return;
       if (e.kind === 'scenario-end') {
         m.endMs = lastEndMs = now;
         return;
       }
+      // A teardown finishing in the background may report after its scenario ended: that is not this scenario's time.
+      if (m.endMs !== undefined) return;
       const msg = e.message;
       if (msg === 'creating database') m.database ??= now;
       else if (msg === 'running setup') m.setup ??= now;
@@ -53,15 +57,18 @@ export function createStepTimer() {
       const t = Object.fromEntries(STEPS.map((s) => [s, 0])) as Record<Step, number>;
       t.bundle = (firstStartMs ?? gradeEndMs) - gradeStartMs;
       t.scoring = gradeEndMs - (lastEndMs ?? gradeEndMs);
-      for (const s of result.challenges.flatMap((c) => c.scenarios)) {
-        const m = marks.get(s.id);
+      for (const [challenge, s] of result.challenges.flatMap((c) => c.scenarios.map((x) => [c.id, x] as const))) {
+        const m = marks.get(`${challenge}/${s.id}`);
         if (!m?.endMs || !m.database || !m.setup || !m.instances || !m.cleanup) continue;
-        const firstCallUs = s.historyFile ? firstInvokeUs(s.historyFile) : null;
-        const workloadStart = firstCallUs === null ? m.heal ?? m.cleanup : m.startMs + firstCallUs / 1000;
+        // The workload's own time (metric workloadMs); the step before it ends where the workload began. A scenario
+        // prepared beside the previous one reports its first steps at its start: they cost it (almost) nothing.
+        const healMs = m.heal ?? m.cleanup;
+        const workloadMs = typeof s.metrics.workloadMs === 'number' ? s.metrics.workloadMs : legacyWorkloadMs(s.historyFile, m, healMs);
+        const workloadStart = Math.max(m.instances, healMs - workloadMs);
         t.database += m.setup - m.startMs;
         t.setup += m.instances - m.setup;
         t.instances += workloadStart - m.instances;
-        t.workload += (m.heal ?? m.cleanup) - workloadStart;
+        t.workload += healMs - workloadStart;
         t['final reads + checks'] += m.heal ? m.cleanup - m.heal : 0;
         t.teardown += (m.reference ?? m.endMs) - m.cleanup;
         t.reference += m.reference ? m.endMs - m.reference : 0;
@@ -69,6 +76,12 @@ export function createStepTimer() {
       return t;
     },
   };
+}
+
+/** Before the workloadMs metric: from the history's first call (µs since the scenario's run began). */
+function legacyWorkloadMs(historyFile: string | undefined, m: Marks, healMs: number): number {
+  const firstCallUs = historyFile ? firstInvokeUs(historyFile) : null;
+  return firstCallUs === null ? 0 : healMs - (m.startMs + firstCallUs / 1000);
 }
 
 /** The history time (µs since the scenario started) of its first call, or null when there was none. */

@@ -1,4 +1,4 @@
-// `gauntlet bench`: measures this machine (grade wall time and memory, burst fidelity, load-driver overhead,
+// `gauntlet bench`: measures this machine (a full grade of every challenge, grade wall time and memory, burst fidelity, load-driver overhead,
 // each seat reference under load) on one acquired infrastructure, and returns the figures with their targets.
 
 import fs from 'node:fs';
@@ -9,6 +9,7 @@ import { acquireInfra, type Infra } from '../../infra/index.ts';
 import { measureBurstFidelity } from './burst-fidelity.ts';
 import { measureDriverThroughput } from './driver-throughput.ts';
 import { measureGradeTime } from './grade-time.ts';
+import { measureFullGrade } from './full-grade.ts';
 import { loadAverage1m, machineFacts } from './machine.ts';
 import { measureReferenceLoad } from './reference-load.ts';
 import { measureContainmentOverhead } from './containment-overhead.ts';
@@ -41,6 +42,7 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchReport> {
     const acquireMs = performance.now() - acquireStarted;
     const ctx: BenchContext = { infra, tmpDir, quick: !!o.quick, thorough: !!o.thorough, log };
     const sections: BenchSection[] = [];
+    sections.push(await measureFullGrade(ctx));
     const gradeTime = await measureGradeTime(ctx);
     gradeTime.lines.push(line('infra-acquire', 'acquiring PostgreSQL and Redis (once per CLI grade)', Math.round(acquireMs), 'ms', 0, undefined, `${infra.postgres.source} PostgreSQL, ${infra.redis?.source ?? 'no'} Redis`));
     sections.push(gradeTime);
