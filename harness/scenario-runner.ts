@@ -9,6 +9,7 @@ import type { LaunchSpec } from './instances/instance-process.ts';
 import type { Infra } from './infra/index.ts';
 import type { Containment } from './instances/netns.ts';
 import { InfraError } from './errors.ts';
+import { interrupted } from './cleanup.ts';
 import { probePostgres } from './infra/pg-admin.ts';
 import { openScenario, resultOf, tearDown, type ScenarioState } from './scenario-steps/state.ts';
 import type { Provisioned } from './scenario-steps/provision.ts';
@@ -99,6 +100,9 @@ export interface PreparedScenario {
 /** Steps 1–2: provision, run setup, start the instances. A failure in them is kept for runPreparedScenario. */
 export async function prepareScenario(o: ScenarioRunOptions): Promise<PreparedScenario> {
   const s = openScenario(o);
+  // Interrupted (Ctrl-C): the cleanup is under way; provisioning now would only leak what it makes.
+  const signal = interrupted();
+  if (signal) return { s, error: new Error(`gauntlet was interrupted (${signal})`) };
   try {
     const p = await provision(s);
     const early = await startInstances(s, p.cluster);

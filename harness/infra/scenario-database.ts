@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { InfraError } from '../errors.ts';
-import { onCleanup } from '../cleanup.ts';
+import { interrupted, onCleanup } from '../cleanup.ts';
 import type { Infra, ScenarioDatabase } from './types.ts';
 import { track } from './infra-registry.ts';
 import { ident, literal, pgErrorText, serverInfo, withPg } from './pg-admin.ts';
@@ -31,7 +31,7 @@ export async function createScenarioDatabase(infra: Infra, label: string, server
   const password = randomBytes(18).toString('hex');
   const adminUrl = server?.adminUrl ?? infra.postgres.adminUrl;
   const comment = ownerComment(label);
-  const versionNum = await withPg(adminUrl, async (client) => {
+  const creating = withPg(adminUrl, async (client) => {
     const info = await serverInfo(client);
     try {
       // Role and its comment together, so a crash never leaves an unattributed role behind.
@@ -57,6 +57,19 @@ export async function createScenarioDatabase(infra: Infra, label: string, server
   }).catch((err) => {
     throw err instanceof InfraError ? err : new InfraError(`could not reach PostgreSQL at ${redactUrl(adminUrl)}: ${pgErrorText(err)}`);
   });
+  // An interrupt (Ctrl-C, SIGTERM) while the statements are in flight: the server finishes them even if this process
+  // is gone, so the cleanup waits for them and drops what they made.
+  const unregisterCreating = onCleanup(() => creating.then((v) => withPg(adminUrl, (client) => dropDatabaseAndRole(client, name, v)), () => undefined));
+  let versionNum: number;
+  try {
+    versionNum = await creating;
+  } finally {
+    unregisterCreating();
+  }
+  if (interrupted()) {
+    await withPg(adminUrl, (client) => dropDatabaseAndRole(client, name, versionNum)).catch(() => undefined);
+    throw new InfraError(`gauntlet was interrupted (${interrupted()}): the scenario database was dropped again`);
+  }
 
   let dropping: Promise<void> | null = null;
   let dropped = false;
