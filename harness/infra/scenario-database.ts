@@ -66,11 +66,6 @@ export async function createScenarioDatabase(infra: Infra, label: string, server
   } finally {
     unregisterCreating();
   }
-  if (interrupted()) {
-    await withPg(adminUrl, (client) => dropDatabaseAndRole(client, name, versionNum)).catch(() => undefined);
-    throw new InfraError(`gauntlet was interrupted (${interrupted()}): the scenario database was dropped again`);
-  }
-
   let dropping: Promise<void> | null = null;
   let dropped = false;
   const drop = (): Promise<void> => {
@@ -88,6 +83,11 @@ export async function createScenarioDatabase(infra: Infra, label: string, server
   };
   const unregister = onCleanup(drop);
   const untrack = track(infra, drop);
+  // Interrupted while the statements ran: the cleanup may already be over, so what they made goes at once.
+  if (interrupted()) {
+    await drop().catch(() => undefined);
+    throw new InfraError(`gauntlet was interrupted (${interrupted()}): the scenario database was dropped again`);
+  }
 
   return {
     url: withUrlParts(adminUrl, { user: name, password, path: name }),
