@@ -1,6 +1,8 @@
 // The grade watches itself while a scenario's workload runs: the harness's own event-loop delay and the machine's
 // load. When the harness was starved (it could not send, read or time calls as designed), a failure that waiting
 // or speed could explain is the machine's fault, not the candidate's: the scenario is `inconclusive` (CONTRACT §8).
+// On a busy machine (other programs sharing the cores), answer times are the machine's too: the rubric does not
+// score them or raise a concern from them (`busyTimingReason`).
 
 import os from 'node:os';
 import type { CheckResult } from './types.ts';
@@ -33,6 +35,26 @@ export function watchMachine(): { stop(): MachineReport } {
       return report;
     },
   };
+}
+
+/**
+ * Load per core (1-minute average, at the end of the workload) from which answer times are not held against the
+ * candidate. A grade alone on a quiet 2-core machine measured 0.5–1.05; three CPU-bound programs beside it, 1.2–2.1.
+ * A lock convoy waits asleep (it adds no load), so a real convoy on a quiet machine is still seen.
+ */
+export const BUSY_TIMING_LOAD_PER_CORE = 1.5;
+
+/**
+ * Why a scenario's answer times may be the machine's rather than the code's (the machine was busy or the harness
+ * starved while the workload ran), or null when they are the code's. Scenarios recorded before the machine was
+ * watched have no figures and are judged as before.
+ */
+export function busyTimingReason(metrics: Record<string, unknown>): string | null {
+  const load = typeof metrics.loadPerCore === 'number' ? metrics.loadPerCore : 0;
+  const lag = typeof metrics.harnessLagMaxMs === 'number' ? metrics.harnessLagMaxMs : 0;
+  if (lag >= STARVED_LAG_MS) return `the harness itself was starved (its event loop froze for up to ${Math.round(lag)} ms)`;
+  if (load >= BUSY_TIMING_LOAD_PER_CORE) return `the machine was busy (load ${load} per core, from ${BUSY_TIMING_LOAD_PER_CORE} answer times are the machine's)`;
+  return null;
 }
 
 /** Why the machine, not the submission, may explain a failure; null when the harness ran as designed. */

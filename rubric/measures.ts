@@ -7,6 +7,7 @@ import type { MeasureId } from './rubric.ts';
 import type { ScenarioInspection, SubmissionEvidence } from './evidence/types.ts';
 import type { ScenarioWireEvidence } from './evidence/wire/types.ts';
 import type { UnindexedScan } from './evidence/sql/explain.ts';
+import { busyTimingReason } from '../harness/machine-watch.ts';
 
 export interface MeasureResult {
   share: number | null;
@@ -72,14 +73,17 @@ export function measure(id: MeasureId, input: MeasureInput): MeasureResult {
     }
     case 'answer-latency': {
       // Correct but slow is scored here, never failed (CONTRACT §8): the share of calls answered within the deadline.
-      const runs = input.challenges.flatMap((c) => c.scenarios.filter((s) => typeof s.metrics.slowCalls === 'number' && s.metrics.operations > 0).map((s) => ({ c, s })));
-      if (!runs.length) return { share: null, detail: 'not measured: no scenario recorded answer times', evidence: [] };
+      // Answer times taken while the machine was busy are the machine's (CONTRACT §8): left out, and said.
+      const timed = input.challenges.flatMap((c) => c.scenarios.filter((s) => typeof s.metrics.slowCalls === 'number' && s.metrics.operations > 0).map((s) => ({ c, s, busy: busyTimingReason(s.metrics) })));
+      const excused = timed.filter((t) => t.busy && (t.s.metrics.slowCalls as number) > 0).map(({ c, s, busy }) => `${c.id}/${s.id}: ${s.metrics.slowCalls} answered after ${s.metrics.answerDeadlineMs} ms, not scored: ${busy}`);
+      const runs = timed.filter((t) => !t.busy);
+      if (!runs.length) return { share: null, detail: timed.length ? `not measured: ${excused.length ? excused.join('; ') : 'every scenario ran while the machine was busy (answer times there are the machine\'s)'}` : 'not measured: no scenario recorded answer times', evidence: [] };
       const parts = runs.map(({ c, s }) => {
         const slow = s.metrics.slowCalls as number;
         if (s.status !== 'passed') return { share: 0, text: `${c.id}/${s.id}: failed its checks` };
         return { share: 1 - slow / s.metrics.operations, text: slow ? `${c.id}/${s.id}: ${slow} of ${s.metrics.operations} answered after ${s.metrics.answerDeadlineMs} ms (slowest ${s.metrics.maxLatencyMs} ms)` : '' };
       });
-      const slowParts = parts.filter((p) => p.text).map((p) => p.text);
+      const slowParts = [...parts.filter((p) => p.text).map((p) => p.text), ...excused];
       return { share: round2(parts.reduce((a, p) => a + p.share, 0) / parts.length), detail: slowParts.length ? slowParts.join('; ') : `every call answered within the deadline in ${runs.length} scenario(s)`, evidence: ['metric:slowCalls'] };
     }
     case 'schema-keys': {

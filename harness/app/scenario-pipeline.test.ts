@@ -12,7 +12,7 @@ const challenge = { id: 'c' } as ChallengeDef;
 const item = (id: string): PlanItem => ({ challenge, scenario: { id } as ScenarioDef });
 const result = (id: string): ScenarioResult => ({ id, status: 'passed', checks: [], metrics: {} as ScenarioResult['metrics'] });
 
-function recorder(o: { referenceAfter?: string[]; failRun?: string } = {}) {
+function recorder(o: { referenceAfter?: string[]; failRun?: string; failPrepare?: string } = {}) {
   const log: string[] = [];
   const heal = new Map<string, () => void>();
   const hooks: PipelineHooks = {
@@ -28,6 +28,7 @@ function recorder(o: { referenceAfter?: string[]; failRun?: string } = {}) {
     steps: {
       async prepare(opts) {
         log.push(`prepare ${opts.scenario.id}`);
+        if (opts.scenario.id === o.failPrepare) throw new Error('could not create the scenario database');
         opts.progress('creating database');
         return { s: { o: opts } } as unknown as PreparedScenario;
       },
@@ -35,7 +36,7 @@ function recorder(o: { referenceAfter?: string[]; failRun?: string } = {}) {
         const id = p.s.o.scenario.id;
         log.push(`workload ${id}`);
         heal.get(id)?.();
-        await new Promise((r) => setTimeout(r, 20)); // the settle, final reads and teardown
+        await new Promise((r) => setTimeout(r, o.failPrepare ? 80 : 20)); // the settle, final reads and teardown
         if (id === o.failRun) throw new Error('PostgreSQL stopped');
         log.push(`finished ${id}`);
         return result(id);
@@ -75,5 +76,21 @@ describe('runPlan', () => {
     expect(log).not.toContain('workload c');
     expect(log).not.toContain('start c');
     expect(log.filter((l) => l.startsWith('discard'))).toEqual(['discard c']);
+  });
+
+  it('a scenario whose preparation fails ahead of its turn fails the grade at its turn, never as an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { log, hooks } = recorder({ failPrepare: 'b' });
+      await expect(runPlan([item('a'), item('b'), item('c')], hooks)).rejects.toThrow('could not create the scenario database');
+      // a's settle (80 ms) outlasts b's failed preparation: the rejection waited, handled, for b's turn.
+      expect(log).toEqual(['start a', 'options a', 'prepare a', 'progress a: creating database', 'workload a', 'options b', 'prepare b', 'finished a', 'end a', 'start b']);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

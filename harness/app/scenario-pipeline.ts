@@ -60,7 +60,14 @@ export async function runPlan(plan: PlanItem[], hooks: PipelineHooks): Promise<S
     if (p) return p;
     const item = plan[i];
     const next = i + 1 < plan.length && !hooks.mayRunReference(item) ? () => void stage(i + 1).catch(() => {}) : undefined;
-    p = hooks.optionsFor(item, gates[i].progress, next).then((o) => ('id' in o ? { result: o } : { options: o, prepared: steps.prepare(o) }));
+    p = hooks.optionsFor(item, gates[i].progress, next).then((o) => {
+      if ('id' in o) return { result: o };
+      // A preparation that fails ahead of its turn is awaited (and fails the grade) at its turn; until then it is
+      // marked handled, or Node would end the process on an unhandled rejection.
+      const prepared = steps.prepare(o);
+      prepared.catch(() => {});
+      return { options: o, prepared };
+    });
     staged.set(i, p);
     return p;
   };
@@ -86,7 +93,8 @@ export async function runPlan(plan: PlanItem[], hooks: PipelineHooks): Promise<S
     // The grade ended early (an InfraError, an interrupt): a scenario prepared ahead is torn down, never run.
     for (const p of staged.values()) {
       const s = await p.catch(() => null);
-      if (s && 'prepared' in s) await steps.discard(await s.prepared);
+      const prepared = s && 'prepared' in s ? await s.prepared.catch(() => null) : null;
+      if (prepared) await steps.discard(prepared);
     }
   }
   return results;

@@ -10,6 +10,7 @@ import type { GradeResult } from '../../../rubric/result.ts';
 import { challenges as registry } from '../../../challenges/index.ts';
 import { RUBRIC } from '../../../rubric/rubric.ts';
 import { sectionTotals } from '../../../rubric/score.ts';
+import { busyTimingReason } from '../../machine-watch.ts';
 import { flattenCounterexample } from './counterexample.ts';
 import { COLORS, esc, histogramSvg, scoreBar, timelineSvg } from './html-charts.ts';
 import { loadReportData, type ScenarioView } from './report-data.ts';
@@ -145,7 +146,8 @@ function scenarioHtml(challenge: string, s: ScenarioResult, view: ScenarioView |
     if (view.ops.length < view.totalOps) out.push(`<p class="dim">showing ${view.ops.length} of ${view.totalOps} calls (every indeterminate and counterexample call, and an even sample of the rest)</p>`);
     const slow = typeof s.metrics.slowCalls === 'number' && s.metrics.slowCalls > 0;
     if (view.histogram.length) out.push(`<h4>Latency</h4>${histogramSvg(view.histogram, view.p50Ms, view.p99Ms, slow ? Number(s.metrics.answerDeadlineMs) : undefined)}`);
-    if (slow) out.push(`<p class="dim">${s.metrics.slowCalls} call(s) answered after the ${s.metrics.answerDeadlineMs} ms answer deadline (slowest ${s.metrics.maxLatencyMs} ms): judged on their answers, and scored as slow under Database optimisation.</p>`);
+    const busy = busyTimingReason(s.metrics);
+    if (slow) out.push(`<p class="dim">${s.metrics.slowCalls} call(s) answered after the ${s.metrics.answerDeadlineMs} ms answer deadline (slowest ${s.metrics.maxLatencyMs} ms): judged on their answers, and ${busy ? `not scored: ${esc(busy)}` : 'scored as slow under Database optimisation'}.</p>`);
   } else if (view?.missing && !s.skipped) out.push(`<p class="dim">${esc(view.missing)}</p>`);
   if (s.faults?.length) out.push(`<p class="dim">faults: ${s.faults.map((f) => `${esc(f.fault)} ${(f.startUs / 1000).toFixed(0)}–${(f.endUs / 1000).toFixed(0)} ms`).join(' · ')}</p>`);
   out.push(referenceHtml(s));

@@ -137,6 +137,12 @@ describe('html', () => {
     const slow = renderHtml(r);
     expect(slow).toContain('12 call(s) answered after the 1 ms answer deadline (slowest 17800 ms)');
     expect(slow).toContain('answer deadline (later answers still count)');
+    expect(slow).toContain('scored as slow under Database optimisation');
+    // Taken on a busy machine: shown, but said not to be scored, and why.
+    Object.assign(s.metrics, { loadPerCore: 2.1 });
+    expect(renderHtml(r)).toContain('not scored: the machine was busy (load 2.1 per core');
+    expect(renderTerminal(r)).toContain('12 answered after 1 ms (slowest 17800 ms; not scored, the machine was busy)');
+    Object.assign(s.metrics, { loadPerCore: 0.5 });
     Object.assign(s, { status: 'inconclusive', inconclusive: 'the grading machine was starved: gauntlet froze' });
     r.verdict = 'inconclusive';
     expect(renderHtml(r)).toContain('<b>inconclusive</b>: the grading machine was starved');
