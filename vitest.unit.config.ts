@@ -52,6 +52,7 @@ export default defineConfig({
       'harness/generator/steady-load.test.ts',
       'harness/history/latency.test.ts',
       'harness/infra/abort-socket.test.ts',
+      'harness/cpu-share.test.ts',
       'harness/machine-watch.test.ts',
       'harness/nemesis/redis-faults.test.ts',
       'harness/app/reporters/library-notes.test.ts',

@@ -1,19 +1,22 @@
 // The grade watches itself while a scenario's workload runs: the harness's own event-loop delay and the machine's
 // load. When the harness was starved (it could not send, read or time calls as designed), a failure that waiting
 // or speed could explain is the machine's fault, not the candidate's: the scenario is `inconclusive` (CONTRACT §8).
-// On a busy machine (other programs sharing the cores), answer times are the machine's too: the rubric does not
-// score them or raise a concern from them (`busyTimingReason`).
+// On a busy machine (other programs taking the cores, cpu-share.ts), answer times are the machine's too: the rubric
+// does not score them or raise a concern from them (`busyTimingReason`).
 
 import os from 'node:os';
 import type { CheckResult } from './types.ts';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { watchCpuShare } from './cpu-share.ts';
 
 export interface MachineReport {
   /** Longest the harness's event loop was blocked, ms. */
   lagMaxMs: number;
   lagP99Ms: number;
-  /** 1-minute load average per core at the end of the workload. */
+  /** 1-minute load average per core at the end of the workload (the grade's own load included). */
   loadPerCore: number;
+  /** Cores' worth of CPU that programs other than the grade used during the workload (cpu-share.ts); absent off Linux. */
+  otherCpuCores?: number;
 }
 
 /** A harness that froze this long could not keep its own timing: its time-based verdicts do not hold. */
@@ -27,33 +30,43 @@ export function watchMachine(): { stop(): MachineReport } {
   } catch {
     h = null;
   }
+  const cpu = watchCpuShare();
   return {
     stop() {
       h?.disable();
       const ms = (ns: number) => Math.round(ns / 1e5) / 10;
-      const report = { lagMaxMs: h ? ms(h.max) : 0, lagP99Ms: h ? ms(h.percentile(99)) : 0, loadPerCore: Math.round((os.loadavg()[0] / Math.max(1, os.cpus().length)) * 100) / 100 };
+      const report: MachineReport = { lagMaxMs: h ? ms(h.max) : 0, lagP99Ms: h ? ms(h.percentile(99)) : 0, loadPerCore: Math.round((os.loadavg()[0] / Math.max(1, os.cpus().length)) * 100) / 100 };
+      let share = null;
+      try {
+        share = cpu.stop();
+      } catch {
+        share = null;
+      }
+      if (share) report.otherCpuCores = share.otherCores;
       return report;
     },
   };
 }
 
 /**
- * Load per core (1-minute average, at the end of the workload) from which answer times are not held against the
- * candidate. A grade alone on a quiet 2-core machine measured 0.5–1.05; three CPU-bound programs beside it, 1.2–2.1.
- * A lock convoy waits asleep (it adds no load), so a real convoy on a quiet machine is still seen.
+ * Cores' worth of CPU taken by other programs during the workload (cpu-share.ts) from which answer times are not
+ * held against the candidate: a quarter of this 2-core machine's. Measured here: a grade alone, 0–0.1; three
+ * CPU-bound programs beside it, above 1. The load average cannot tell this apart: a grade of subscription-reads
+ * alone ends scenarios at up to 2.15 per core. A lock convoy waits asleep, so a real convoy on a quiet machine
+ * is still seen.
  */
-export const BUSY_TIMING_LOAD_PER_CORE = 1.5;
+export const BUSY_OTHER_CPU_CORES = 0.5;
 
 /**
- * Why a scenario's answer times may be the machine's rather than the code's (the machine was busy or the harness
- * starved while the workload ran), or null when they are the code's. Scenarios recorded before the machine was
- * watched have no figures and are judged as before.
+ * Why a scenario's answer times may be the machine's rather than the code's (other programs took the cores, or
+ * the harness starved, while the workload ran), or null when they are the code's. A scenario recorded where the
+ * share could not be measured (not Linux, or before it was) is excused only by starvation.
  */
 export function busyTimingReason(metrics: Record<string, unknown>): string | null {
-  const load = typeof metrics.loadPerCore === 'number' ? metrics.loadPerCore : 0;
+  const other = typeof metrics.otherCpuCores === 'number' ? metrics.otherCpuCores : 0;
   const lag = typeof metrics.harnessLagMaxMs === 'number' ? metrics.harnessLagMaxMs : 0;
   if (lag >= STARVED_LAG_MS) return `the harness itself was starved (its event loop froze for up to ${Math.round(lag)} ms)`;
-  if (load >= BUSY_TIMING_LOAD_PER_CORE) return `the machine was busy (load ${load} per core, from ${BUSY_TIMING_LOAD_PER_CORE} answer times are the machine's)`;
+  if (other >= BUSY_OTHER_CPU_CORES) return `the machine was busy (other programs used ${other} cores' worth of CPU while the workload ran; from ${BUSY_OTHER_CPU_CORES}, answer times are the machine's)`;
   return null;
 }
 

@@ -12,7 +12,7 @@ import { INJECTION_FLAG_CHECK } from './score.ts';
 
 const MEASURES: Record<string, string> = {
   'throughput-ratio': `throughput under the load scenario as a share of the fastest reference, measured in the same run or remembered from an earlier grade on this machine begun as quiet (metric referenceMeasured; full marks from ${THROUGHPUT_FULL}×, none at ${THROUGHPUT_FLOOR}×; standard and thorough profiles; nothing if the scenario failed)`,
-  'answer-latency': 'share of the workload\'s calls answered within the answer deadline (10 s), over the scenarios that passed: a correct but slow solution (a lock convoy) loses these points, never a check; a scenario that ran while the machine was busy (load 1.5 per core or more, or the harness starved) is left out, its answer times being the machine\'s (CONTRACT §8)',
+  'answer-latency': 'share of the workload\'s calls answered within the answer deadline (10 s), over the scenarios that passed: a correct but slow solution (a lock convoy) loses these points, never a check; a scenario that ran while the machine was busy (other programs took half a core or more of CPU, or the harness starved) is left out, its answer times being the machine\'s (CONTRACT §8)',
   'schema-keys': 'share of the candidate\'s tables with a primary key or unique constraint (from the catalog, after the run)',
   'schema-indexes': 'share of the distinct statements the code sent with a predicate on a table (recorded on the wire) that an index can serve: each EXPLAINed with its recorded parameters against the final database, sequential scans disabled, so a Seq Scan left in the plan means no index can serve it',
   'clean-sessions': 'no session left idle in a transaction, no advisory lock and no Redis lock key without expiry after the run',

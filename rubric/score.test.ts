@@ -148,28 +148,29 @@ describe('measures and unmeasured parts', () => {
   });
 
   it('slow answers taken on a busy machine are the machine\'s: no answer-latency points lost, no concern (CONTRACT §8)', T, () => {
-    const run = (slowCalls: number, machine: { loadPerCore: number; harnessLagMaxMs: number }) =>
+    const run = (slowCalls: number, machine: { loadPerCore: number; otherCpuCores: number; harnessLagMaxMs: number }) =>
       challenge('seat-reservation', [seatScenario('last-seat', {}, { metrics: { operations: 503, ok: 1, fail: 502, indeterminate: 0, p50Ms: 4000, p99Ms: 12000, throughputPerS: 50, maxInFlight: 503, slowCalls, maxLatencyMs: 12800, answerDeadlineMs: 10000, ...machine } })]);
-    const scored = (slow: number, machine: { loadPerCore: number; harnessLagMaxMs: number }) => scoreChallenges([run(slow, machine)], input());
-    // The case that accused a plain FOR UPDATE solution: 38 of 503 after 10 s, at 2.1 load per core.
-    const busy = scored(38, { loadPerCore: 2.1, harnessLagMaxMs: 120 });
+    const scored = (slow: number, machine: { loadPerCore: number; otherCpuCores: number; harnessLagMaxMs: number }) => scoreChallenges([run(slow, machine)], input());
+    // The case that accused a plain FOR UPDATE solution: 38 of 503 after 10 s, graded beside another grade.
+    const busy = scored(38, { loadPerCore: 2.1, otherCpuCores: 0.9, harnessLagMaxMs: 120 });
     expect(busy.concerns.map((c) => c.id)).not.toContain('slow-under-contention');
     const opt = line(busy.rubric, 'database-optimisation');
     // Nothing else in the item was measured here, so it is unmeasured as a whole: nothing lost.
     expect(opt.awarded).toBe(opt.points);
-    expect(opt.detail).toMatch(/38 answered after 10000 ms, not scored: the machine was busy \(load 2\.1 per core/);
-    // A starved harness excuses them too, whatever the load.
-    expect(scored(38, { loadPerCore: 0.4, harnessLagMaxMs: 1500 }).concerns.map((c) => c.id)).not.toContain('slow-under-contention');
-    // The same answers on a quiet machine are the code's: the concern and the lost point stand.
-    const quiet = scored(38, { loadPerCore: 0.6, harnessLagMaxMs: 50 });
+    expect(opt.detail).toMatch(/38 answered after 10000 ms, not scored: the machine was busy \(other programs used 0\.9 cores' worth of CPU/);
+    // A starved harness excuses them too, whatever else ran.
+    expect(scored(38, { loadPerCore: 0.4, otherCpuCores: 0, harnessLagMaxMs: 1500 }).concerns.map((c) => c.id)).not.toContain('slow-under-contention');
+    // The same answers on a quiet machine are the code's, however heavy the grade itself was (the load average
+    // counts the grade's own processes): the concern and the lost point stand.
+    const quiet = scored(38, { loadPerCore: 2.1, otherCpuCores: 0.1, harnessLagMaxMs: 50 });
     expect(quiet.concerns.find((c) => c.id === 'slow-under-contention')?.evidence[0]).toMatch(/38 of 503 calls answered after 10000 ms/);
     expect(line(quiet.rubric, 'database-optimisation').detail).toMatch(/38 of 503 answered after 10000 ms/);
     expect(line(quiet.rubric, 'database-optimisation').detail).not.toMatch(/not scored/);
     expect(line(quiet.rubric, 'database-optimisation').awarded).toBeLessThan(line(quiet.rubric, 'database-optimisation').points);
     // A busy scenario beside a quiet one: the quiet one alone is scored.
     const two = challenge('seat-reservation', [
-      seatScenario('last-seat', {}, { metrics: { operations: 500, ok: 1, fail: 499, indeterminate: 0, p50Ms: 4000, p99Ms: 12000, throughputPerS: 50, maxInFlight: 500, slowCalls: 250, maxLatencyMs: 12800, answerDeadlineMs: 10000, loadPerCore: 1.9, harnessLagMaxMs: 40 } }),
-      seatScenario('many-seats', {}, { metrics: { operations: 800, ok: 700, fail: 100, indeterminate: 0, p50Ms: 100, p99Ms: 300, throughputPerS: 500, maxInFlight: 200, slowCalls: 0, maxLatencyMs: 400, answerDeadlineMs: 10000, loadPerCore: 0.8, harnessLagMaxMs: 40 } }),
+      seatScenario('last-seat', {}, { metrics: { operations: 500, ok: 1, fail: 499, indeterminate: 0, p50Ms: 4000, p99Ms: 12000, throughputPerS: 50, maxInFlight: 500, slowCalls: 250, maxLatencyMs: 12800, answerDeadlineMs: 10000, loadPerCore: 1.9, otherCpuCores: 1.2, harnessLagMaxMs: 40 } }),
+      seatScenario('many-seats', {}, { metrics: { operations: 800, ok: 700, fail: 100, indeterminate: 0, p50Ms: 100, p99Ms: 300, throughputPerS: 500, maxInFlight: 200, slowCalls: 0, maxLatencyMs: 400, answerDeadlineMs: 10000, loadPerCore: 0.8, otherCpuCores: 0, harnessLagMaxMs: 40 } }),
     ]);
     const both = scoreChallenges([two], input());
     expect(line(both.rubric, 'database-optimisation').awarded).toBe(4);

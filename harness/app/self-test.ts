@@ -21,9 +21,6 @@ import { RED_FLAGS } from '../../rubric/rubric.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Concerns that measure time (answers after the deadline): they follow the machine's load, so no bar holds them. */
-const TIMING_CONCERNS = ['slow-under-contention'];
-
 export interface FixtureExpectation {
   challenge: string;
   mustFail: string[];
@@ -217,9 +214,9 @@ export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
           const concerns = (r.concerns ?? []).map((x) => x.id);
           const flags = r.redFlags.map((f) => f.id);
           if (c.kind === 'reference') {
-            // A correct solution passes every check and draws no red flag and no concern (issue 12's bar) — but
-            // slow-under-contention, a timing measurement that follows the machine's load, not the code's.
-            const judged = (r.concerns ?? []).filter((x) => !TIMING_CONCERNS.includes(x.id));
+            // A correct solution passes every check and draws no red flag and no concern (issue 12's bar), also
+            // slow-under-contention: the rubric itself leaves out answer times taken on a busy machine.
+            const judged = r.concerns ?? [];
             const ok = r.challenges[0]?.status === 'passed' && flags.length === 0 && judged.length === 0;
             const why = [...got.map((g) => `failed ${g}`), ...errs, ...flags.map((f) => `red flag ${f}`), ...judged.map((x) => `concern ${x.id}: ${x.evidence[0]?.split('\n')[0].slice(0, 200)}`)];
             rows.push({ kind: 'reference', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected: 'all checks pass, no concern', got: ok ? 'all checks pass, no concern' : why.join('; '), durationMs: Date.now() - started, runDir: r.runDir });

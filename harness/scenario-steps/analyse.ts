@@ -67,6 +67,7 @@ function scenarioMetrics(s: ScenarioState, p: Provisioned, w: Workload): Scenari
   metrics.workloadMs = Math.round((w.toUs - w.fromUs) / 1000);
   metrics.harnessLagMaxMs = w.machine.lagMaxMs;
   metrics.loadPerCore = w.machine.loadPerCore;
+  if (w.machine.otherCpuCores !== undefined) metrics.otherCpuCores = w.machine.otherCpuCores;
   return metrics;
 }
 

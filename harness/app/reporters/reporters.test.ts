@@ -139,10 +139,10 @@ describe('html', () => {
     expect(slow).toContain('answer deadline (later answers still count)');
     expect(slow).toContain('scored as slow under Database optimisation');
     // Taken on a busy machine: shown, but said not to be scored, and why.
-    Object.assign(s.metrics, { loadPerCore: 2.1 });
-    expect(renderHtml(r)).toContain('not scored: the machine was busy (load 2.1 per core');
+    Object.assign(s.metrics, { otherCpuCores: 1.3 });
+    expect(renderHtml(r)).toContain('not scored: the machine was busy (other programs used 1.3 cores&#39; worth');
     expect(renderTerminal(r)).toContain('12 answered after 1 ms (slowest 17800 ms; not scored, the machine was busy)');
-    Object.assign(s.metrics, { loadPerCore: 0.5 });
+    Object.assign(s.metrics, { otherCpuCores: 0 });
     Object.assign(s, { status: 'inconclusive', inconclusive: 'the grading machine was starved: gauntlet froze' });
     r.verdict = 'inconclusive';
     expect(renderHtml(r)).toContain('<b>inconclusive</b>: the grading machine was starved');
