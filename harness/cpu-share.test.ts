@@ -10,12 +10,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { gradePids, parseProcStat, watchCpuShare } from './cpu-share.ts';
 
 const T = { timeout: 20_000 };
-const stat = (pid: number, comm: string, ppid: number, utime: number, stime: number, children = 0) => `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194304 0 0 0 0 ${utime} ${stime} ${children} 0 20 0 1 0 100 0 0`;
+const stat = (pid: number, comm: string, ppid: number, utime: number, stime: number, children = 0, started = 100) => `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194304 0 0 0 0 ${utime} ${stime} ${children} 0 20 0 1 0 ${started} 0 0`;
 
 describe('/proc parsing', () => {
   it('reads ppid and CPU ticks (its reaped children\'s included), also when the command name holds spaces and parentheses', () => {
-    expect(parseProcStat(stat(7, 'node', 1, 120, 30, 50))).toEqual({ ppid: 1, comm: 'node', ticks: 200 });
-    expect(parseProcStat(stat(8, 'a (b) c', 7, 5, 5))).toEqual({ ppid: 7, comm: 'a (b) c', ticks: 10 });
+    expect(parseProcStat(stat(7, 'node', 1, 120, 30, 50, 4242))).toEqual({ ppid: 1, comm: 'node', ticks: 200, started: 4242 });
+    expect(parseProcStat(stat(8, 'a (b) c', 7, 5, 5))).toEqual({ ppid: 7, comm: 'a (b) c', ticks: 10, started: 100 });
     expect(parseProcStat('garbage')).toBeNull();
   });
 
@@ -56,22 +56,32 @@ describe('watchCpuShare', () => {
     write(10, stat(10, 'node', 1, 100, 0)); // gauntlet
     write(12, stat(12, 'node', 10, 50, 0)); // an instance, killed inside the window
     write(20, stat(20, 'postgres', 1, 10, 0, 500));
+    write(21, stat(21, 'postgres', 20, 400, 0)); // a long-lived backend (another grade's pool), closed inside the window
     write(40, stat(40, 'cc1plus', 1, 0, 0)); // a compiler beside the grade
+    write(50, stat(50, 'kworker/u8:3-events', 2, 300, 0)); // a kernel worker: it renames itself as it works
+    write(60, stat(60, 'node', 10, 70, 0, 0, 90)); // a grade process whose pid another one takes inside the window
     const w = watchCpuShare({ root, self: 10 });
     await new Promise((r) => setTimeout(r, 250));
     fs.rmSync(path.join(root, '12'), { recursive: true });
     write(10, stat(10, 'node', 1, 160, 0, 80)); // +60 of its own, +80 reaped: the killed instance's whole life
     write(13, stat(13, 'node', 10, 20, 0)); // its restart, born inside the window: all 20 are the grade's
-    write(20, stat(20, 'postgres', 1, 15, 0, 530)); // +5, and +30 of backends that ended
+    fs.rmSync(path.join(root, '21'), { recursive: true });
+    write(20, stat(20, 'postgres', 1, 15, 0, 530 + 410)); // +5; +30 of short backends; the closed one's 400 + 10
     write(40, stat(40, 'cc1plus', 1, 90, 0)); // +90, not the grade's
-    machine(1000 + 60 + 80 - 50 + 20 + 35 + 90 - 10, 40, 10); // the instance's 50 before the window was counted then
+    write(50, stat(50, 'kworker/u8:3-ext4-rsv-conversion', 2, 305, 0)); // +5: the same thread, renamed
+    write(60, stat(60, 'node', 10, 8, 0, 0, 95)); // a new process on pid 60 (started later): all 8 are in the window
+    // In the window: gauntlet 60, the killed instance 30, its restart 20, PostgreSQL 5 + 30 + 10, the kernel
+    // worker 5, the process on the reused pid 8 (the one before it ended unseen, reaped by gauntlet: its 70 were
+    // all before the window and are not in gauntlet's cutime here); the compiler 90; 10 stolen by a neighbour; 40
+    // of interrupts.
+    machine(1000 + 60 + 30 + 20 + 45 + 90 + 5 + 8 + 0, 40, 10);
     const share = w.stop();
     expect(share).not.toBeNull();
-    // The grade: 60 + 80 + 20 + 35 = 195 ticks; the machine's busy time grew by 225 + 10 stolen: other = 40 ticks
-    // (the compiler's 90 less the 50 the killed instance had used before the window, counted again by its parent).
+    // The grade: 168 ticks. The killed instance's 50 and the closed backend's 400 from before the window, reaped
+    // into their parents' time, are taken back. Other: the compiler's 90 and the 10 stolen.
     const secs = share!.windowMs / 1000;
-    expect(share!.gradeCores).toBeCloseTo(1.95 / secs, 1);
-    expect(share!.otherCores).toBeCloseTo(0.4 / secs, 1);
+    expect(share!.gradeCores).toBeCloseTo(1.68 / secs, 1);
+    expect(share!.otherCores).toBeCloseTo(1.0 / secs, 1);
   });
 
   it('no /proc: no figure', T, async () => {

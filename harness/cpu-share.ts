@@ -3,7 +3,8 @@
 // an embedded PostgreSQL), the database servers the grade drives (every `postgres` and `redis-server` process,
 // whoever started them) and the kernel's threads (they move the grade's loopback traffic). What is left is a compiler, a browser, another grade's own processes: load that is not the
 // grade's. A process's time counts its reaped children's (cutime, cstime), so a short-lived process or a killed
-// instance is counted through the parent that waited for it: two readings, at the window's start and end, suffice. It tells a busy machine apart from a grade that is merely heavy, which the load average cannot (a grade
+// instance is counted through the parent that waited for it (less what it had used before the window): two
+// readings, at the window's start and end, suffice. It tells a busy machine apart from a grade that is merely heavy, which the load average cannot (a grade
 // of subscription-reads alone reaches 2 per core on two cores). Linux only; elsewhere there is no figure (null).
 
 import fs from 'node:fs';
@@ -26,6 +27,8 @@ interface ProcSample {
   ppid: number;
   comm: string;
   ticks: number;
+  /** When the process started (ticks since boot): with the pid, its identity (a kernel worker renames itself). */
+  started?: number;
 }
 
 function machineBusyTicks(root: string): number | null {
@@ -49,11 +52,12 @@ export function parseProcStat(text: string): ProcSample | null {
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return null;
   const rest = text.slice(close + 2).split(' ');
-  // rest[0] is field 3 (state): ppid is field 4, utime 14, stime 15, cutime 16, cstime 17.
+  // rest[0] is field 3 (state): ppid is field 4, utime 14, stime 15, cutime 16, cstime 17, starttime 22.
   const ppid = Number(rest[1]);
   const ticks = Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
   if (!Number.isFinite(ppid) || !Number.isFinite(ticks)) return null;
-  return { ppid, comm: text.slice(open + 1, close), ticks };
+  const started = Number(rest[19]);
+  return { ppid, comm: text.slice(open + 1, close), ticks, ...(Number.isFinite(started) ? { started } : {}) };
 }
 
 function readProcesses(root: string): Map<number, ProcSample> {
@@ -95,7 +99,7 @@ export function gradePids(procs: Map<number, ProcSample>, self: number): Set<num
  * Watches the window from now to stop(). Both readings are synchronous (a few milliseconds for a few hundred
  * processes), taken before the workload starts and after it ends. A grade process alive at the end counts its time
  * since the start (all of it if it was born inside the window); one that ended inside the window is counted in the
- * parent that reaped it. Returns null at stop() where /proc cannot be read.
+ * parent that reaped it, its time before the window taken back. Returns null at stop() where /proc cannot be read.
  */
 export function watchCpuShare(o: { root?: string; self?: number } = {}): { stop(): CpuShare | null } {
   const root = o.root ?? '/proc';
@@ -110,14 +114,25 @@ export function watchCpuShare(o: { root?: string; self?: number } = {}): { stop(
       const busyAtEnd = machineBusyTicks(root);
       const windowMs = Math.max(1, Date.now() - started);
       if (busyAtEnd === null || !atEnd.size) return null;
+      const grade = gradePids(atEnd, self);
       let gradeTicks = 0;
-      for (const pid of gradePids(atEnd, self)) {
+      for (const pid of grade) {
         const before = atStart.get(pid);
         const now = atEnd.get(pid)!;
-        // A pid reused by another program since the start is a new process.
-        const from = before && before.comm === now.comm && before.ticks <= now.ticks ? before.ticks : 0;
+        // A pid reused by another process since the start is a new process (its start time differs).
+        const from = before && before.started === now.started && before.ticks <= now.ticks ? before.ticks : 0;
         gradeTicks += now.ticks - from;
       }
+      // A process that ended inside the window was reaped with its whole life's time (a long-lived PostgreSQL
+      // backend: all of it lands in the postmaster's cutime). What it had used before the window is taken back when
+      // the ancestor that holds it now is the grade's.
+      for (const [pid, before] of atStart) {
+        if (atEnd.has(pid)) continue;
+        let up = before.ppid;
+        for (let depth = 0; depth < 64 && up > 1 && !atEnd.has(up); depth++) up = atStart.get(up)?.ppid ?? 0;
+        if (grade.has(up)) gradeTicks -= before.ticks;
+      }
+      gradeTicks = Math.max(0, gradeTicks);
       const otherTicks = Math.max(0, busyAtEnd - busyAtStart - gradeTicks);
       const cores = (ticks: number) => Math.round((ticks / HZ / (windowMs / 1000)) * 100) / 100;
       return { otherCores: cores(otherTicks), gradeCores: cores(gradeTicks), windowMs };

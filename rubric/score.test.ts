@@ -158,6 +158,9 @@ describe('measures and unmeasured parts', () => {
     // Nothing else in the item was measured here, so it is unmeasured as a whole: nothing lost.
     expect(opt.awarded).toBe(opt.points);
     expect(opt.detail).toMatch(/38 answered after 10000 ms, not scored: the machine was busy \(other programs used 0\.9 cores' worth of CPU/);
+    // A short workload's blip is not a busy machine: 0.9 cores over 0.8 s is 0.72 s of CPU, under the 1 s floor.
+    const blip = challenge('seat-reservation', [seatScenario('last-seat', {}, { metrics: { operations: 503, ok: 1, fail: 502, indeterminate: 0, p50Ms: 4000, p99Ms: 12000, throughputPerS: 50, maxInFlight: 503, slowCalls: 38, maxLatencyMs: 12800, answerDeadlineMs: 10000, loadPerCore: 0.5, otherCpuCores: 0.9, harnessLagMaxMs: 40, workloadMs: 800 } })]);
+    expect(scoreChallenges([blip], input()).concerns.map((c) => c.id)).toContain('slow-under-contention');
     // A starved harness excuses them too, whatever else ran.
     expect(scored(38, { loadPerCore: 0.4, otherCpuCores: 0, harnessLagMaxMs: 1500 }).concerns.map((c) => c.id)).not.toContain('slow-under-contention');
     // The same answers on a quiet machine are the code's, however heavy the grade itself was (the load average
