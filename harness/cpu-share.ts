@@ -1,10 +1,11 @@
 // How much of the machine's CPU other programs took while a workload ran: the cores' busy time (/proc/stat, steal
 // included) minus what the grade itself used — gauntlet's process and everything it started (instances, sandboxes,
 // an embedded PostgreSQL), the database servers the grade drives (every `postgres` and `redis-server` process,
-// whoever started them) and the kernel's threads (they move the grade's loopback traffic). What is left is a compiler, a browser, another grade's own processes: load that is not the
-// grade's. A process's time counts its reaped children's (cutime, cstime), so a short-lived process or a killed
-// instance is counted through the parent that waited for it (less what it had used before the window): two
-// readings, at the window's start and end, suffice. It tells a busy machine apart from a grade that is merely heavy, which the load average cannot (a grade
+// whoever started them) and the kernel's threads (they move the grade's loopback traffic). What is left is a
+// compiler, a browser, another grade's own processes: load that is not the grade's. A process's time counts its
+// reaped children's (cutime, cstime), so a short-lived process or a killed instance is counted through the parent
+// that waited for it (less what it had used before the window): two readings, at the window's start and end,
+// suffice. It tells a busy machine apart from a grade that is merely heavy, which the load average cannot (a grade
 // of subscription-reads alone reaches 2 per core on two cores). Linux only; elsewhere there is no figure (null).
 
 import fs from 'node:fs';

@@ -36,12 +36,7 @@ export function watchMachine(): { stop(): MachineReport } {
       h?.disable();
       const ms = (ns: number) => Math.round(ns / 1e5) / 10;
       const report: MachineReport = { lagMaxMs: h ? ms(h.max) : 0, lagP99Ms: h ? ms(h.percentile(99)) : 0, loadPerCore: Math.round((os.loadavg()[0] / Math.max(1, os.cpus().length)) * 100) / 100 };
-      let share = null;
-      try {
-        share = cpu.stop();
-      } catch {
-        share = null;
-      }
+      const share = cpu.stop(); // reads what /proc it can; null where it cannot
       if (share) report.otherCpuCores = share.otherCores;
       return report;
     },
