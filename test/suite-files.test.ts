@@ -1,0 +1,29 @@
+// What `npm test` collects: gauntlet's own test files, never a package's. A stack fixture's installed packages
+// (fixtures/stacks/*/node_modules, e.g. Prisma's @electric-sql/pglite-socket) ship test files of their own; once
+// they were collected, a second `npm test` ran 21 foreign files (about 100 s) and could fail on them.
+
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+// A folder of this test's own, named without a dot (the collector skips dot folders anyway, which would prove nothing).
+const decoys = path.resolve('test', `decoy-files-${process.pid}`);
+
+afterAll(() => fs.rmSync(decoys, { recursive: true, force: true }));
+
+describe('npm test collects', () => {
+  it('no test file inside a node_modules folder, at any depth, and an ordinary one beside it', () => {
+    const body = "import { it } from 'vitest';\nit('is never run', () => { throw new Error('a decoy of test/suite-files.test.ts was run'); });\n";
+    const nested = path.join(decoys, 'stack', 'node_modules', 'some-package', 'tests', 'inside.test.ts');
+    const beside = path.join(decoys, 'stack', 'outside.test.ts');
+    for (const f of [nested, beside]) {
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, body);
+    }
+    const r = spawnSync(process.execPath, [path.resolve('node_modules/vitest/vitest.mjs'), 'list', '--filesOnly', path.relative(process.cwd(), decoys)], { encoding: 'utf8', timeout: 60_000 });
+    const listed = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => path.resolve(l));
+    expect(listed, r.stderr).toContain(beside);
+    expect(listed).not.toContain(nested);
+  }, 90_000);
+});
