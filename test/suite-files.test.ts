@@ -1,6 +1,7 @@
 // What `npm test` collects: gauntlet's own test files, never a package's. A stack fixture's installed packages
 // (fixtures/stacks/*/node_modules, e.g. Prisma's @electric-sql/pglite-socket) ship test files of their own; once
-// they were collected, a second `npm test` ran 21 foreign files (about 100 s) and could fail on them.
+// they were collected, a second `npm test` ran 21 foreign files (about 100 s), could fail on them, and left two
+// pglite servers (tsx processes) running after it ended.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
