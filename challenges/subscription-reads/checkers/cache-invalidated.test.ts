@@ -5,7 +5,11 @@
 
 import { describe, expect, it } from 'vitest';
 import { cacheInvalidated } from './cache-invalidated.ts';
-import { history, info, ok, type ReadsHistory } from './test-history.ts';
+import { history, info, ok, randomHistory, type ReadsHistory } from './test-history.ts';
+import type { ReadValue } from '../operations.ts';
+import { describeVersion, identify, readsData, seconds, versionModel, type Version } from './model.ts';
+import { brief, summarise } from '../../../harness/checkers/verdict.ts';
+import { createRng } from '../../../harness/seed.ts';
 
 const check = (h: ReadsHistory) => cacheInvalidated.check(h.input());
 
@@ -131,4 +135,45 @@ describe('cache-invalidated', () => {
       expect(check(h)).toEqual({ id: 'cache-invalidated', passed: null, message: 'none of the 2 final reads was answered, so nothing shows what the caches hold' });
     });
   });
+
+  // The checker looks up what answers had shown of a user before a final read with a binary search over that user's
+  // answers; the plain definition rescans the whole history for every final read. The results must be the same.
+  describe('the same result as rescanning the history for every final read', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      it(`random history, seed ${seed}`, () => {
+        const h = randomHistory(createRng(seed), { finals: true });
+        expect(check(h)).toEqual(rescan(h));
+      });
+    }
+  });
 });
+
+/** cache-invalidated as first written: the whole history rescanned for every final read. */
+function rescan(h: ReadsHistory) {
+  const { ops, data } = h.input();
+  const model = versionModel(ops, readsData(data));
+  const answered = ops.filter((o) => o.f === 'read' && o.phase === 'final' && o.type === 'ok' && o.value);
+  const violations = [];
+  for (const op of answered) {
+    const u = model.get(String(op.args.userId));
+    if (!u) continue;
+    const id = identify(u, op.value as ReadValue);
+    if (!id.ok) continue;
+    const lastOk = u.versions.reduce((best, v) => (v.ackUs !== null && v.index > best.index ? v : best), u.versions[0]);
+    let shown: Version | null = null;
+    for (const o of ops) {
+      if (o.type !== 'ok' || !o.value || o.endUs >= op.startUs || o.args.userId !== u.userId) continue;
+      const p = identify(u, o.value as ReadValue);
+      if (p.ok && (!shown || p.version.index > shown.index)) shown = p.version;
+    }
+    const latest = shown && shown.index > lastOk.index ? shown : lastOk;
+    if (id.version.index >= latest.index) continue;
+    violations.push({
+      reason: latest === lastOk
+        ? `after the run, a read of ${u.userId} on instance ${op.instance} returned ${describeVersion(id.version)}, though ${describeVersion(lastOk)} was acknowledged at ${seconds(lastOk.ackUs ?? 0)}, ${((op.startUs - (lastOk.ackUs ?? 0)) / 1e6).toFixed(1)} s earlier`
+        : `after the run, a read of ${u.userId} on instance ${op.instance} returned ${describeVersion(id.version)}, though ${describeVersion(latest)} (never answered, but shown by an earlier answer, so applied) is newer`,
+      read: brief(op), latest: latest.op ? brief(latest.op) : latest.requestId,
+    });
+  }
+  return summarise('cache-invalidated', violations, `${answered.length} final read(s) on every instance returned each user's latest state`, (v) => v.reason);
+}

@@ -5,12 +5,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { monotonicReads } from './monotonic-reads.ts';
-import { history, info, ok, type ReadsHistory } from './test-history.ts';
+import { history, info, ok, randomHistory, type ReadsHistory } from './test-history.ts';
 import type { Op } from '../../../harness/types.ts';
 import type { ReadValue } from '../operations.ts';
 import { brief, summarise } from '../../../harness/checkers/verdict.ts';
 import { answeredReads, describeVersion, identify, newestAcked, readsData, seconds, versionModel, type Version } from './model.ts';
-import { createRng, type Rng } from '../../../harness/seed.ts';
+import { createRng } from '../../../harness/seed.ts';
 
 const check = (h: ReadsHistory) => monotonicReads.check(h.input());
 
@@ -161,32 +161,6 @@ describe('monotonic-reads', () => {
     });
   });
 });
-
-/** Users, session and admin writes, session and anonymous reads answering any state so far, overlapping in time. */
-function randomHistory(rng: Rng): ReadsHistory {
-  const h = history();
-  const users = ['u1', 'u2', 'u3'];
-  const written = new Map(users.map((u) => [u, ['initial']]));
-  for (const u of users) h.user(u, rng.pick(['free', 'pro']));
-  let t = 100;
-  for (let i = 0; i < 120; i++) {
-    const u = rng.pick(users);
-    t += rng.int(0, 6);
-    const start = t;
-    const end = start + rng.int(0, 25);
-    const by = rng.int(0, 4) === 0 ? 'admin' : 'session';
-    const roll = rng.int(0, 9);
-    if (roll < 2) {
-      const id = `w${i}`;
-      written.get(u)!.push(id);
-      if (roll === 0) h.cancel(u, id, rng.int(0, 5) === 0 ? info(start, end, { by }) : ok(start, end, { by, instance: rng.int(0, 3) }));
-      else h.changePlan(u, rng.pick(['free', 'pro', 'team']), id, rng.int(0, 5) === 0 ? info(start, end, { by }) : ok(start, end, { by, instance: rng.int(0, 3) }));
-    } else {
-      h.read(u, rng.pick(written.get(u)!), ok(start, end, { by: rng.int(0, 3) === 0 ? 'anonymous' : 'session', instance: rng.int(0, 3) }));
-    }
-  }
-  return h;
-}
 
 /** monotonic-reads as first written: every earlier answer of the session rescanned for every read. */
 function rescan(h: ReadsHistory) {

@@ -11,6 +11,7 @@ import type { CheckInput } from '../../../harness/scenario.ts';
 import type { FaultWindow, InstanceEvent, Op, OpType } from '../../../harness/types.ts';
 import type { Caller, ReadValue } from '../operations.ts';
 import type { ReadsData, ReadsFinal, ReadsUser } from './model.ts';
+import type { Rng } from '../../../harness/seed.ts';
 
 const US = 1000;
 
@@ -146,3 +147,36 @@ export class ReadsHistory {
 }
 
 export const history = () => new ReadsHistory();
+
+/**
+ * A random history for comparing a checker with a plain definition of it: three users, session and admin writes
+ * (some never answered), session and anonymous reads answering any state written so far, overlapping in time, some
+ * of no length; with `finals`, final reads of every user on four instances after the run, answering any such state.
+ */
+export function randomHistory(rng: Rng, o: { finals?: boolean } = {}): ReadsHistory {
+  const h = history();
+  const users = ['u1', 'u2', 'u3'];
+  const written = new Map(users.map((u) => [u, ['initial']]));
+  for (const u of users) h.user(u, rng.pick(['free', 'pro']));
+  let t = 100;
+  for (let i = 0; i < 120; i++) {
+    const u = rng.pick(users);
+    t += rng.int(0, 6);
+    const start = t;
+    const end = start + rng.int(0, 25);
+    const by = rng.int(0, 4) === 0 ? 'admin' : 'session';
+    const roll = rng.int(0, 9);
+    if (roll < 2) {
+      const id = `w${i}`;
+      written.get(u)!.push(id);
+      const at = rng.int(0, 5) === 0 ? info(start, end, { by }) : ok(start, end, { by, instance: rng.int(0, 3) });
+      if (roll === 0) h.cancel(u, id, at);
+      else h.changePlan(u, rng.pick(['free', 'pro', 'team']), id, at);
+    } else {
+      h.read(u, rng.pick(written.get(u)!), ok(start, end, { by: rng.int(0, 3) === 0 ? 'anonymous' : 'session', instance: rng.int(0, 3) }));
+    }
+  }
+  if (o.finals) for (const u of users) for (let instance = 0; instance < 4; instance++) h.finalRead(u, rng.int(0, 9) === 0 ? rng.pick(written.get(u)!) : written.get(u)![written.get(u)!.length - 1], { instance });
+  return h;
+}
+
