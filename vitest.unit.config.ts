@@ -90,6 +90,7 @@ export default defineConfig({
       'harness/app/fleet/pack.test.ts',
       'harness/scenario-runner.test.ts',
       'harness/app/scenario-pipeline.test.ts',
+      'harness/app/grade-chain.test.ts',
       'test/suite-files.test.ts',
     ],
     testTimeout: 30_000,

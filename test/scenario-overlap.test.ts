@@ -1,13 +1,14 @@
 // Once a scenario's workload is over, the next scenario is provisioned and started beside its settle, final reads and
 // teardown (issue 14, harness/app/scenario-pipeline.ts): this checks that it happens, holds the line that keeps it
 // fair — no workload runs beside another scenario's processes — and that the grade still ends with nothing left
-// behind, on real PostgreSQL and Redis.
+// behind, on real PostgreSQL and Redis. The same between grades in a row (self-test, harness/app/grade-chain.ts).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { grade, type ProgressEvent } from '../harness/app/grade.ts';
+import { GradeChain } from '../harness/app/grade-chain.ts';
 import { acquireInfra, type Infra } from '../harness/infra/index.ts';
 import { instanceProcesses, leftoverDatabases } from './helpers.ts';
 
@@ -51,5 +52,41 @@ describe('the next scenario prepared while the previous one settles and tears do
     expect(instanceProcesses()).toEqual([]);
     expect(await leftoverDatabases()).toEqual([]);
     expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(`gauntlet-instance-${process.pid}-`))).toEqual([]);
+  }, 120_000);
+
+  it('between grades in a row: the next grade starts its instances beside the previous one\'s settle, and its workload only once that grade has ended', async () => {
+    const chain = new GradeChain();
+    const events: { at: number; grade: string; what: string; instances: number }[] = [];
+    const ended = new Map<string, number>();
+    const onProgressOf = (g: string) => {
+      let started = false;
+      return (e: ProgressEvent) => {
+        if (e.kind !== 'scenario-progress') return;
+        if (/^starting \d+ instances$/.test(e.message)) {
+          started = true;
+          events.push({ at: Date.now(), grade: g, what: 'start', instances: 0 });
+        } else if (started) {
+          started = false;
+          events.push({ at: Date.now(), grade: g, what: 'workload', instances: instanceProcesses().length });
+        }
+      };
+    };
+    const results = [];
+    for (const g of ['first', 'second']) {
+      const { result } = await chain.next({ submission, challenges: ['seat-reservation'], scenarios: ['holds'], profile: 'quick', seed: 1, infra, outDir: '.gauntlet/test-runs', onProgress: onProgressOf(g) });
+      results.push(result.then((r) => (ended.set(g, Date.now()), r)));
+    }
+    const [a, b] = await Promise.all(results);
+    await chain.idle();
+    expect([a.verdict, b.verdict]).toEqual(['pass', 'pass']);
+    const at = (g: string, what: string) => events.find((e) => e.grade === g && e.what === what)!;
+    // The second grade's instances were started before the first grade had ended (the overlap happened) ...
+    expect(at('second', 'start').at).toBeLessThan(ended.get('first')!);
+    // ... and its workload began after it, beside its own four instances only.
+    expect(at('second', 'workload').at).toBeGreaterThanOrEqual(ended.get('first')!);
+    expect(at('second', 'workload').instances).toBe(4);
+    expect(fs.existsSync(path.join(a.runDir!, 'result.json'))).toBe(true);
+    expect(instanceProcesses()).toEqual([]);
+    expect(await leftoverDatabases()).toEqual([]);
   }, 120_000);
 });

@@ -97,6 +97,14 @@ export interface GradeOptions {
    * the scenarios share); false skips it.
    */
   sourceEvidence?: boolean | 'without-types';
+  /**
+   * Grades one after another, overlapped like the scenarios of one grade (gradeInTurn, grade-chain.ts): this grade's
+   * first workload waits for `after` (the previous grade, wholly over: its checks, teardown and scoring) and
+   * `onWorkloadsOver` says when this grade's last workload is over and healed, so the next grade can prepare beside
+   * its settle, final reads, checks and teardown.
+   */
+  after?: Promise<unknown>;
+  onWorkloadsOver?(): void;
 }
 
 export type ProgressEvent =
@@ -182,6 +190,8 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
   const dependencies = new DependencyStage(submission);
   // Each scenario's teardown overlaps the next one's start (scenario-runner.ts); all are over before the grade ends.
   const teardowns = new Teardowns();
+  // The grade before this one (when chained) is over before this grade's first workload, as a teardown would be.
+  if (o.after) teardowns.add(o.after.then(() => undefined));
   try {
     const plan = modules.flatMap((m) => (m.file ? m.challenge.scenarios.filter((s) => !o.scenarios || o.scenarios.includes(s.id)).map((s) => ({ m, s })) : []));
     const moduleLaunch = (bundle: string, readable: string[] = [], manifest?: string): LaunchSpec => ({ kind: 'module', bundle, sandbox: o.sandbox ?? true, maxHeapMb: o.maxHeapMb ?? DEFAULTS.maxHeapMb, maxLogBytes: o.maxLogBytes, readable, manifest });
@@ -240,6 +250,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       after: (item, result, options) => compareWithReference(result, options, fileOf.get(item.challenge)!, moduleLaunch, figureMemory),
       onStart: ({ challenge, scenario }, i) => progress({ kind: 'scenario-start', challenge: challenge.id, scenario: scenario.id, index: i + 1, total: items.length }),
       onProgress: ({ challenge, scenario }, message) => progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: scenario.id, message }),
+      ...(o.onWorkloadsOver ? { onLastHealed: o.onWorkloadsOver } : {}),
       onEnd: ({ challenge, scenario }, result) => {
         completed.push({ challenge: challenge.id, scenario: scenario.id, status: result.status });
         progress({ kind: 'scenario-end', challenge: challenge.id, scenario: scenario.id, result });

@@ -93,4 +93,14 @@ describe('runPlan', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  it('tells the grade when its last scenario healed (the next grade may start there), unless a reference run may follow it', async () => {
+    for (const referenceAfter of [[], ['b']]) {
+      const { log, hooks } = recorder({ referenceAfter });
+      hooks.onLastHealed = () => log.push('last healed');
+      await runPlan([item('a'), item('b')], hooks);
+      if (referenceAfter.length) expect(log).not.toContain('last healed');
+      else expect(log.slice(-4)).toEqual(['workload b', 'last healed', 'finished b', 'end b']);
+    }
+  });
 });

@@ -3,7 +3,8 @@
 // its settle, final reads, checks and teardown. Every workload still runs alone: the next one waits until the
 // previous scenario's teardown is over (scenario-runner.ts). Nothing is overlapped with a scenario that is followed
 // by a benchmark-reference run (its workload is a measurement too), and the next scenario's progress is held back
-// until its turn, so the lines read as before.
+// until its turn, so the lines read as before. The last scenario's healing is told to the grade (`onLastHealed`): a
+// caller grading one submission after another starts the next grade there, the same overlap between grades.
 
 import type { ChallengeDef, ScenarioDef } from '../scenario.ts';
 import type { ScenarioResult } from '../types.ts';
@@ -27,6 +28,12 @@ export interface PipelineHooks {
   onStart(item: PlanItem, index: number): void;
   onProgress(item: PlanItem, message: string): void;
   onEnd(item: PlanItem, result: ScenarioResult): void;
+  /**
+   * The last scenario's workload is over and its faults healed: no workload of this plan is left. Not called when a
+   * benchmark-reference run may follow it, nor when the last scenario ends without healing (an error, a module that
+   * does not load).
+   */
+  onLastHealed?(): void;
   /** The scenario runner's steps (scenario-runner.ts unless a test gives its own). */
   steps?: { prepare(o: ScenarioRunOptions): Promise<PreparedScenario>; run(p: PreparedScenario, turnStarted?: number): Promise<ScenarioResult>; discard(p: PreparedScenario): Promise<void> };
 }
@@ -59,7 +66,8 @@ export async function runPlan(plan: PlanItem[], hooks: PipelineHooks): Promise<S
     let p = staged.get(i);
     if (p) return p;
     const item = plan[i];
-    const next = i + 1 < plan.length && !hooks.mayRunReference(item) ? () => void stage(i + 1).catch(() => {}) : undefined;
+    const overlap = !hooks.mayRunReference(item);
+    const next = !overlap ? undefined : i + 1 < plan.length ? () => void stage(i + 1).catch(() => {}) : hooks.onLastHealed;
     p = hooks.optionsFor(item, gates[i].progress, next).then((o) => {
       if ('id' in o) return { result: o };
       // A preparation that fails ahead of its turn is awaited (and fails the grade) at its turn; until then it is
