@@ -179,14 +179,18 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .addOption(new Option('--profile <name>', 'profile').choices(PROFILES).default(DEFAULTS.selfTest.profile))
     .option('--only <names>', 'comma-separated reference/fixture names to run')
     .option('--json', 'print the table as JSON')
+    .option('--no-overlap', 'grade strictly one after another (by default each grade begins beside the previous one\'s settle and checks; no workload ever overlaps another grade)')
     .addHelpText('after', `
+Grades run in a row: each begins (database, setup, instances) beside the previous one's settle, final reads and
+checks, and its workload waits until that grade has ended. A row's time counts from its grade's start.
+
 Flake hunting: run a case on many seeds before changing a checker or a scenario; the table ends with each case's
 flip rate (verdicts that differ from the expected one; expected 0) and the seeds to replay with gauntlet grade --seed.
   $ gauntlet self-test --only plain-for-update,seat-serializable-no-retry --seeds 20
   $ npm run flakes -- --only cockatiel-policies          every listed case on seeds 1-20`)
     .action(async (opts) => {
       const { runSelfTest, renderSelfTest } = await import('../harness/app/self-test.ts');
-      const rows = await runSelfTest({ seed: opts.seed ?? DEFAULTS.selfTest.seed, seeds: opts.seeds, profile: opts.profile, only: opts.only ? String(opts.only).split(',') : undefined, log: (m) => process.stderr.write(m + '\n') });
+      const rows = await runSelfTest({ seed: opts.seed ?? DEFAULTS.selfTest.seed, seeds: opts.seeds, profile: opts.profile, only: opts.only ? String(opts.only).split(',') : undefined, overlap: opts.overlap !== false, log: (m) => process.stderr.write(m + '\n') });
       process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : renderSelfTest(rows)) + '\n');
       process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
     });

@@ -4,4 +4,4 @@
 
 import { describeReferencesAndFixtures } from './self-test-cases.ts';
 
-describeReferencesAndFixtures('notification-fanout', { minReferences: 3, minFixtures: 8, timeoutMs: 900_000 });
+describeReferencesAndFixtures('notification-fanout', { minReferences: 3, minFixtures: 8, caseTimeoutMs: 240_000 });

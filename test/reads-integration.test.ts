@@ -4,4 +4,4 @@
 
 import { describeReferencesAndFixtures } from './self-test-cases.ts';
 
-describeReferencesAndFixtures('subscription-reads', { minReferences: 3, minFixtures: 9, timeoutMs: 900_000 });
+describeReferencesAndFixtures('subscription-reads', { minReferences: 3, minFixtures: 9, caseTimeoutMs: 240_000 });

@@ -3,4 +3,4 @@
 
 import { describeReferencesAndFixtures } from './self-test-cases.ts';
 
-describeReferencesAndFixtures('seat-reservation', { minReferences: 5, minFixtures: 8, timeoutMs: 600_000 });
+describeReferencesAndFixtures('seat-reservation', { minReferences: 5, minFixtures: 8, caseTimeoutMs: 240_000 });

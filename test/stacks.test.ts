@@ -3,13 +3,16 @@
 // brings their own stack hands it in. Each is installed (`npm ci`, from the lock file) when its node_modules is
 // missing, then graded with the quick profile against real PostgreSQL and Redis, under the sandbox and the
 // network containment: every scenario must pass, with no red flag. A library that stops loading under the
-// sandbox, or whose client stops surviving the injected faults, fails here with the grade's own message.
+// sandbox, or whose client stops surviving the injected faults, fails here with the grade's own message. Every stack
+// is installed first; then they are graded in a row, each begun beside the previous one's settle (grade-chain.ts),
+// and each stack's test reads its grade.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { grade } from '../harness/app/grade.ts';
+import { GradeChain } from '../harness/app/grade-chain.ts';
+import type { GradeResult } from '../rubric/result.ts';
 import { installDependencies } from '../harness/instances/dependencies.ts';
 import { acquireInfra, type Infra } from '../harness/infra/index.ts';
 import { expectContractShape, instanceProcesses, leftoverDatabases } from './helpers.ts';
@@ -24,12 +27,43 @@ interface Expected {
 }
 
 let infra: Infra;
+const installs = new Map<string, string | undefined>();
+// Each stack's grade, started in turn by the chain below; its test awaits it.
+const grades = new Map(stacks.map((name) => {
+  let hand!: (g: { result: Promise<GradeResult> } | { error: unknown }) => void;
+  const handed = new Promise<{ result: Promise<GradeResult> } | { error: unknown }>((r) => (hand = r));
+  return [name, { hand, handed }];
+}));
+const chain = new GradeChain();
+let graded: Promise<void>;
+
 beforeAll(async () => {
   infra = await acquireInfra();
-});
+  // All installs (blocking npm ci) before the first grade, so none blocks another grade's settle.
+  for (const name of stacks) installs.set(name, installDependencies(path.join(root, name)).error);
+  graded = (async () => {
+    for (const name of stacks) {
+      const dir = path.join(root, name);
+      const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Expected;
+      try {
+        const g = await chain.next({ submission: dir, challenges: [expected.challenge], profile: 'quick', seed: 1, infra, outDir: '.gauntlet/test-runs' });
+        g.result.catch(() => {});
+        grades.get(name)!.hand(g);
+      } catch (error) {
+        grades.get(name)!.hand({ error });
+      }
+    }
+    await chain.idle();
+  })();
+}, 300_000);
 afterAll(async () => {
+  await graded?.catch(() => {});
   await infra?.close();
-});
+  // Nothing of any grade is left: instances, databases, the staged copies of the stacks' node_modules.
+  expect(instanceProcesses()).toEqual([]);
+  expect(await leftoverDatabases()).toEqual([]);
+  expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(`gauntlet-deps-${process.pid}-`))).toEqual([]);
+}, 300_000);
 
 describe('the compatibility matrix: a correct solution on each popular library passes the quick profile', () => {
   it('has the libraries the matrix promises', () => {
@@ -41,19 +75,16 @@ describe('the compatibility matrix: a correct solution on each popular library p
     it(name, async () => {
       const dir = path.join(root, name);
       const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Expected;
-      const installed = installDependencies(dir);
-      expect(installed.error).toBeUndefined();
-      const r = await grade({ submission: dir, challenges: [expected.challenge], profile: 'quick', seed: 1, infra, outDir: '.gauntlet/test-runs' });
+      expect(installs.get(name)).toBeUndefined();
+      const handed = await grades.get(name)!.handed;
+      if ('error' in handed) throw handed.error;
+      const r = await handed.result;
       expectContractShape(JSON.parse(JSON.stringify(r)));
       const challenge = r.challenges.find((c) => c.id === expected.challenge)!;
       const failures = challenge.scenarios.flatMap((s) => (s.status === 'passed' ? [] : [`${s.id}: ${s.status} ${s.error ?? s.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.message}`).join('; ')}`]));
       expect(failures, `${expected.library} (${r.runDir})`).toEqual([]);
       expect(challenge.scenarios.length).toBeGreaterThanOrEqual(5);
       expect(r.redFlags.map((f) => f.id)).toEqual([]);
-      expect(instanceProcesses()).toEqual([]);
-      expect(await leftoverDatabases()).toEqual([]);
-      // The staged copy of its node_modules is gone with the grade.
-      expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(`gauntlet-deps-${process.pid}-`))).toEqual([]);
     }, 300_000);
   }
 });

@@ -4,4 +4,4 @@
 
 import { describeReferencesAndFixtures } from './self-test-cases.ts';
 
-describeReferencesAndFixtures('subscription', { minReferences: 2, minFixtures: 6, timeoutMs: 900_000 });
+describeReferencesAndFixtures('subscription', { minReferences: 2, minFixtures: 6, caseTimeoutMs: 240_000 });

@@ -7,7 +7,7 @@ import { describeReferencesAndFixtures } from './self-test-cases.ts';
 describeReferencesAndFixtures('payment-webhook', {
   minReferences: 2,
   minFixtures: 7,
-  timeoutMs: 600_000,
+  caseTimeoutMs: 240_000,
   inventory(cases) {
     // The fixtures cover every webhook check, and one shows a bug that only several instances reveal.
     const fixtures = cases.filter((c) => c.kind === 'fixture');

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import chalk from 'chalk';
-import { grade } from './grade.ts';
+import { GradeChain } from './grade-chain.ts';
 import { acquireInfra, type Infra } from '../infra/index.ts';
 import { challenges } from '../../challenges/index.ts';
 import type { ProfileName } from '../types.ts';
@@ -181,70 +181,99 @@ export interface SelfTestOptions {
   infra?: Infra;
   outDir?: string;
   log?(message: string): void;
+  /**
+   * Begin each grade beside the previous one's settle, final reads and checks (default true; grade-chain.ts). False
+   * grades strictly one after another, as before issue 14's chain: to compare, or to rule the overlap out.
+   */
+  overlap?: boolean;
 }
 
 export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
   const cases = discoverCases().filter((c) => !o.only || o.only.some((n) => c.name === n || c.name.endsWith('/' + n)));
   const infra = o.infra ?? (await acquireInfra({ log: o.log }));
-  const rows: SelfTestRow[] = [];
   const outDir = o.outDir ?? path.join('.gauntlet', 'self-test');
+  // A folder reference with dependencies of its own (a lock file, as a candidate's) is installed as `grade
+  // --install` would: once, from its lock file, lifecycle scripts off; skipped when node_modules is up to date.
+  // All before the first grade: an install blocks this process, and later it would block another grade's settle.
+  for (const c of cases.filter((x) => x.folder)) {
+    const installed = installDependencies(c.file, { log: (chunk) => o.log?.(chunk.trimEnd()) });
+    if (installed.ran) o.log?.(`self-test: ${installed.ran} in ${c.file}${installed.ok ? '' : ` failed: ${installed.error}`}`);
+  }
+  // Grades in a row, each begun beside the previous one's settle, final reads and checks (grade-chain.ts); a row is
+  // made when its grade ends, in the order the grades were started.
+  const chain = new GradeChain();
+  const rows: SelfTestRow[][] = [];
+  const ending: Promise<void>[] = [];
+  let failure: { err: unknown } | undefined;
+  const fail = (err: unknown) => void (failure ??= { err });
   try {
     for (const c of cases) {
-      // A folder reference with dependencies of its own (a lock file, as a candidate's) is installed as `grade
-      // --install` would: once, from its lock file, lifecycle scripts off; skipped when node_modules is up to date.
-      if (c.folder) {
-        const installed = installDependencies(c.file, { log: (chunk) => o.log?.(chunk.trimEnd()) });
-        if (installed.ran) o.log?.(`self-test: ${installed.ran} in ${c.file}${installed.ok ? '' : ` failed: ${installed.error}`}`);
-      }
-      for (let seed = o.seed; seed < o.seed + o.seeds; seed++) {
+      for (let seed = o.seed; seed < o.seed + o.seeds && !failure; seed++) {
         const sub = submissionFor(c);
-        // Removed after the grade, or by the cleanup registry when the run is interrupted mid-grade.
+        // Removed after the case's grades, or by the cleanup registry when the run is interrupted mid-grade.
         const remove = () => { if (!c.folder) fs.rmSync(sub, { recursive: true, force: true }); };
         const unregister = onCleanup(remove);
-        try {
-          const scenarios = c.kind === 'fixture' ? c.expect!.scenarios : undefined;
-          const started = Date.now();
-          o.log?.(`self-test: ${c.kind} ${c.name} (seed ${seed})`);
-          // The source is read (without the costly type check) for references, held to zero concerns, and for
-          // fixtures that name concerns.
-          const wantsSource = c.kind === 'reference' || c.expect!.concerns !== undefined;
-          const r = await grade({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir, sourceEvidence: wantsSource ? 'without-types' : false });
-          const got = failedChecks(r);
-          const errs = errors(r);
-          const concerns = (r.concerns ?? []).map((x) => x.id);
-          const flags = r.redFlags.map((f) => f.id);
-          if (c.kind === 'reference') {
-            // A correct solution passes every check and draws no red flag and no concern (issue 12's bar), also
-            // slow-under-contention: the rubric itself leaves out answer times taken on a busy machine.
-            const judged = r.concerns ?? [];
-            const ok = r.challenges[0]?.status === 'passed' && flags.length === 0 && judged.length === 0;
-            const why = [...got.map((g) => `failed ${g}`), ...errs, ...flags.map((f) => `red flag ${f}`), ...judged.map((x) => `concern ${x.id}: ${x.evidence[0]?.split('\n')[0].slice(0, 200)}`)];
-            rows.push({ kind: 'reference', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected: 'all checks pass, no concern', got: ok ? 'all checks pass, no concern' : why.join('; '), durationMs: Date.now() - started, runDir: r.runDir });
-          } else {
-            const missing = [...c.expect!.mustFail.filter((id) => !got.includes(id)), ...(c.expect!.concerns ?? []).filter((id) => !concerns.includes(id)), ...(c.expect!.redFlags ?? []).filter((id) => !flags.includes(id))];
-            const ok = missing.length === 0;
-            const expected = [c.expect!.mustFail.length ? `fails ${c.expect!.mustFail.join(', ')}` : '', ...(c.expect!.concerns ?? []).map((x) => `concern ${x}`), ...(c.expect!.redFlags ?? []).map((x) => `red flag ${x}`)].filter(Boolean).join('; ');
-            const gotText = [got.length ? `failed ${got.join(', ')}` : errs.length ? `error: ${errs.join('; ').slice(0, 160)}` : 'passed everything', ...concerns.map((x) => `concern ${x}`), ...flags.map((x) => `red flag ${x}`)].join('; ');
-            rows.push({ kind: 'fixture', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected, got: gotText, durationMs: Date.now() - started, runDir: r.runDir });
-            if (c.expect!.passesWithInstances) {
-              const n = c.expect!.passesWithInstances;
-              const t = Date.now();
-              const r1 = await grade({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir, instances: n, sourceEvidence: false });
-              const got1 = failedChecks(r1);
-              const ok1 = r1.challenges[0]?.status === 'passed';
-              rows.push({ kind: 'fixture@instances', name: c.name, challenge: c.challenge, seed, instances: n, ok: ok1, expected: `passes with ${n} instance(s)`, got: ok1 ? 'passed' : got1.length ? `failed ${got1.join(', ')}` : errors(r1).join('; ').slice(0, 160), durationMs: Date.now() - t, runDir: r1.runDir });
-            }
-          }
-        } finally {
-          unregister();
-          remove();
+        const caseEnds: Promise<void>[] = [];
+        const scenarios = c.kind === 'fixture' ? c.expect!.scenarios : undefined;
+        const slot = (): SelfTestRow[] => { const r: SelfTestRow[] = []; rows.push(r); return r; };
+        const started = Date.now();
+        o.log?.(`self-test: ${c.kind} ${c.name} (seed ${seed})`);
+        // The source is read (without the costly type check) for references, held to zero concerns, and for
+        // fixtures that name concerns.
+        const wantsSource = c.kind === 'reference' || c.expect!.concerns !== undefined;
+        const main = slot();
+        const { result } = await chain.next({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir, sourceEvidence: wantsSource ? 'without-types' : false });
+        caseEnds.push(result.then((r) => void main.push(rowFor(c, seed, r, Date.now() - started))).catch(fail));
+        if (c.kind === 'fixture' && c.expect!.passesWithInstances && !failure) {
+          const n = c.expect!.passesWithInstances;
+          const variant = slot();
+          const t = Date.now();
+          o.log?.(`self-test: ${c.kind} ${c.name} with ${n} instance(s) (seed ${seed})`);
+          if (o.overlap === false) await result.catch(() => {});
+          const { result: r1 } = await chain.next({ submission: sub, challenges: [c.challenge], scenarios, seed, profile: o.profile, infra, outDir, instances: n, sourceEvidence: false });
+          caseEnds.push(r1.then((r) => void variant.push(variantRow(c, seed, n, r, Date.now() - t))).catch(fail));
         }
+        const ended = Promise.all(caseEnds).then(() => undefined).finally(() => { unregister(); remove(); });
+        ending.push(ended);
+        if (o.overlap === false) await ended;
       }
+      if (failure) break;
     }
   } finally {
+    await Promise.allSettled(ending);
+    await chain.idle();
     if (!o.infra) await infra.close();
   }
-  return rows;
+  if (failure) throw failure.err;
+  return rows.flat();
+}
+
+/** A case's row from its grade: a reference passes every check with no concern or red flag; a fixture fails what it names. */
+function rowFor(c: SelfTestCase, seed: number, r: GradeResult, durationMs: number): SelfTestRow {
+  const got = failedChecks(r);
+  const errs = errors(r);
+  const concerns = (r.concerns ?? []).map((x) => x.id);
+  const flags = r.redFlags.map((f) => f.id);
+  if (c.kind === 'reference') {
+    // A correct solution passes every check and draws no red flag and no concern (issue 12's bar), also
+    // slow-under-contention: the rubric itself leaves out answer times taken on a busy machine.
+    const judged = r.concerns ?? [];
+    const ok = r.challenges[0]?.status === 'passed' && flags.length === 0 && judged.length === 0;
+    const why = [...got.map((g) => `failed ${g}`), ...errs, ...flags.map((f) => `red flag ${f}`), ...judged.map((x) => `concern ${x.id}: ${x.evidence[0]?.split('\n')[0].slice(0, 200)}`)];
+    return { kind: 'reference', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected: 'all checks pass, no concern', got: ok ? 'all checks pass, no concern' : why.join('; '), durationMs, runDir: r.runDir };
+  }
+  const missing = [...c.expect!.mustFail.filter((id) => !got.includes(id)), ...(c.expect!.concerns ?? []).filter((id) => !concerns.includes(id)), ...(c.expect!.redFlags ?? []).filter((id) => !flags.includes(id))];
+  const ok = missing.length === 0;
+  const expected = [c.expect!.mustFail.length ? `fails ${c.expect!.mustFail.join(', ')}` : '', ...(c.expect!.concerns ?? []).map((x) => `concern ${x}`), ...(c.expect!.redFlags ?? []).map((x) => `red flag ${x}`)].filter(Boolean).join('; ');
+  const gotText = [got.length ? `failed ${got.join(', ')}` : errs.length ? `error: ${errs.join('; ').slice(0, 160)}` : 'passed everything', ...concerns.map((x) => `concern ${x}`), ...flags.map((x) => `red flag ${x}`)].join('; ');
+  return { kind: 'fixture', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected, got: gotText, durationMs, runDir: r.runDir };
+}
+
+/** A fixture whose bug cannot show with `n` instances (a per-process lock) must pass with them. */
+function variantRow(c: SelfTestCase, seed: number, n: number, r1: GradeResult, durationMs: number): SelfTestRow {
+  const got1 = failedChecks(r1);
+  const ok1 = r1.challenges[0]?.status === 'passed';
+  return { kind: 'fixture@instances', name: c.name, challenge: c.challenge, seed, instances: n, ok: ok1, expected: `passes with ${n} instance(s)`, got: ok1 ? 'passed' : got1.length ? `failed ${got1.join(', ')}` : errors(r1).join('; ').slice(0, 160), durationMs, runDir: r1.runDir };
 }
 
 /** Per case over its seeds: how many verdicts differ from the expected one, and on which seeds (the flip rate). */
