@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { grade, type ProgressEvent } from '../harness/app/grade.ts';
 import { GradeChain } from '../harness/app/grade-chain.ts';
+import { runSelfTest } from '../harness/app/self-test.ts';
 import { acquireInfra, type Infra } from '../harness/infra/index.ts';
 import { instanceProcesses, leftoverDatabases } from './helpers.ts';
 
@@ -86,6 +87,29 @@ describe('the next scenario prepared while the previous one settles and tears do
     expect(at('second', 'workload').at).toBeGreaterThanOrEqual(ended.get('first')!);
     expect(at('second', 'workload').instances).toBe(4);
     expect(fs.existsSync(path.join(a.runDir!, 'result.json'))).toBe(true);
+    expect(instanceProcesses()).toEqual([]);
+    expect(await leftoverDatabases()).toEqual([]);
+  }, 120_000);
+
+  it('self-test grades a case and its one-instance variant in a row, overlapped by default and strictly one after another with overlap: false', async () => {
+    // When each grade of a run began and ended (its run folder), in the order they began.
+    const spans = (dir: string) => fs.readdirSync(dir).map((d) => {
+      const r = JSON.parse(fs.readFileSync(path.join(dir, d, 'result.json'), 'utf8')) as { startedAt: string; durationMs: number; instances: number };
+      return { start: Date.parse(r.startedAt), end: Date.parse(r.startedAt) + r.durationMs, instances: r.instances };
+    }).sort((x, y) => x.start - y.start);
+    for (const overlap of [true, false]) {
+      const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-overlap-runs-'));
+      try {
+        const rows = await runSelfTest({ seed: 1, seeds: 1, profile: 'quick', only: ['seat-process-mutex'], infra, outDir, overlap });
+        expect(rows.map((r) => [r.kind, r.instances, r.ok])).toEqual([['fixture', 4, true], ['fixture@instances', 1, true]]);
+        const [first, second] = spans(outDir);
+        expect([first.instances, second.instances]).toEqual([4, 1]);
+        if (overlap) expect(second.start).toBeLessThan(first.end);
+        else expect(second.start).toBeGreaterThanOrEqual(first.end);
+      } finally {
+        fs.rmSync(outDir, { recursive: true, force: true });
+      }
+    }
     expect(instanceProcesses()).toEqual([]);
     expect(await leftoverDatabases()).toEqual([]);
   }, 120_000);
