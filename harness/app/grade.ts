@@ -98,7 +98,7 @@ export interface GradeOptions {
    */
   sourceEvidence?: boolean | 'without-types';
   /**
-   * Grades one after another, overlapped like the scenarios of one grade (gradeInTurn, grade-chain.ts): this grade's
+   * Grades one after another, overlapped like the scenarios of one grade (GradeChain, grade-chain.ts): this grade's
    * first workload waits for `after` (the previous grade, wholly over: its checks, teardown and scoring) and
    * `onWorkloadsOver` says when this grade's last workload is over and healed, so the next grade can prepare beside
    * its settle, final reads, checks and teardown.
