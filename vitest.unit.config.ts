@@ -10,6 +10,8 @@ export default defineConfig({
     setupFiles: ['test/setup-cleanup.ts'],
     include: [
       'challenges/notification-fanout/checkers/backlog-drained.test.ts',
+      'harness/history/history.test.ts',
+      'harness/generator/release-priority.test.ts',
       'challenges/notification-fanout/checkers/dead-lettered.test.ts',
       'challenges/notification-fanout/checkers/delivered-exactly-once.test.ts',
       'challenges/notification-fanout/checkers/no-loss-on-crash.test.ts',

@@ -15,6 +15,7 @@ import { interrupted } from '../harness/cleanup.ts';
 import type { ProfileName } from '../harness/types.ts';
 import { parseReportList } from '../harness/app/reporters/index.ts';
 import { readManualFile, registerWorkflowCommands } from './workflow-commands.ts';
+import { BENCH_SECTIONS as BENCH_SECTION_IDS, parseBenchSections } from '../harness/app/bench/sections.ts';
 
 interface Helpers {
   intArg(name: string, range: Range): (v: string) => number;
@@ -200,12 +201,19 @@ flip rate (verdicts that differ from the expected one; expected 0) and the seeds
     .description('measure this machine: grade wall time and memory, burst fidelity, load-driver overhead, each seat reference under load')
     .option('--quick', 'fewer repetitions and shorter runs (a smoke run)')
     .option('--thorough', 'also time a grade with the thorough profile')
+    .option('--only <sections>', `only these sections, comma-separated: ${BENCH_SECTION_IDS.join(', ')}`, (v: string) => {
+      try {
+        return parseBenchSections(v);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    })
     .option('--json', 'print the figures as JSON on stdout (progress stays on stderr)')
     .option('--md <file>', 'also write the figures as Markdown tables to this file')
-    .addHelpText('after', '\nPrints figures with their targets (✓/✗); a missed target does not change the exit status (0), only an error does.')
+    .addHelpText('after', '\nPrints figures with their targets (✓/✗); a missed target does not change the exit status (0), only an error does.\nExample: gauntlet bench --only burst-fidelity,driver-throughput')
     .action(async (opts) => {
       const { runBench, renderBench, writeBenchMarkdown } = await import('../harness/app/bench/index.ts');
-      const report = await runBench({ quick: !!opts.quick, thorough: !!opts.thorough, log: (m) => process.stderr.write(chalk.dim(m) + '\n') });
+      const report = await runBench({ quick: !!opts.quick, thorough: !!opts.thorough, only: opts.only, log: (m) => process.stderr.write(chalk.dim(m) + '\n') });
       if (opts.md) writeBenchMarkdown(String(opts.md), report);
       process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : renderBench(report)) + '\n');
     });

@@ -47,7 +47,7 @@ export interface ClientHandle {
   /** One call → one history entry (invoke, then ok | fail | info). Never throws. */
   call(spec: CallSpec): Promise<Op>;
   /** Many calls released together: connections are opened first, then every request is written at once. */
-  burst(specs: CallSpec[]): Promise<{ ops: Op[]; releaseSkewMs: number; connectMs: number }>;
+  burst(specs: CallSpec[]): Promise<{ ops: Op[]; releaseSkewMs: number; connectMs: number; releasePriority?: 'realtime' | 'high' | 'normal' }>;
   /** Steady load (autocannon) against every instance for a duration; each answered request joins the history. */
   steady(opts: { durationMs: number; connectionsPerInstance: number; make(seq: number, instance: number): CallSpec }): Promise<SteadyLoadResult>;
 }

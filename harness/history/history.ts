@@ -1,6 +1,8 @@
 // The history of a scenario: every call's invoke and completion, in order, with instance and µs timestamps.
 // Kept in memory for the checkers and appended as JSONL (one line per invoke, one per completion) to the run
-// folder, so a checker can be re-run offline on exactly what happened.
+// folder, so a checker can be re-run offline on exactly what happened. Lines are written in batches (every
+// FLUSH_MS or FLUSH_BYTES, and at close): one file write per line cost the steady-load driver about 60 µs of CPU
+// per request (a thread-pool hand-off each), CPU taken from the instances on a two-core machine.
 
 import fs from 'node:fs';
 import type { Op, OpType } from '../types.ts';
@@ -21,10 +23,18 @@ export interface Completion {
   status?: number;
 }
 
+/** A batch of history lines goes to the file at least this often... */
+const FLUSH_MS = 100;
+/** ...or as soon as it holds this many characters. */
+const FLUSH_BYTES = 64 * 1024;
+
 export class History {
   readonly ops: Op[] = [];
   private out: fs.WriteStream | null = null;
   private readonly origin: bigint;
+  private batch: string[] = [];
+  private batchChars = 0;
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(file?: string, origin: bigint = process.hrtime.bigint()) {
     this.origin = origin;
@@ -66,10 +76,29 @@ export class History {
   }
 
   private write(line: Record<string, unknown>): void {
-    this.out?.write(JSON.stringify(line) + '\n');
+    if (!this.out) return;
+    const text = JSON.stringify(line) + '\n';
+    this.batch.push(text);
+    this.batchChars += text.length;
+    if (this.batchChars >= FLUSH_BYTES) this.flush();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Hand the lines batched so far to the file (in order: one stream, one write per batch). */
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (!this.batch.length || !this.out) return;
+    this.out.write(this.batch.join(''));
+    this.batch = [];
+    this.batchChars = 0;
   }
 
   async close(): Promise<void> {
+    this.flush();
     const out = this.out;
     this.out = null;
     if (out) await new Promise<void>((resolve) => out.end(resolve));

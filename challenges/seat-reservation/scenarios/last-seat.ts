@@ -40,6 +40,7 @@ export const lastSeat: ScenarioDef<SeatFinal> = {
     if (peak > 0) ctx.metric('maxInFlight', peak);
     ctx.metric('releaseSkewMs', Math.round(burst.releaseSkewMs * 100) / 100);
     ctx.metric('connectMs', Math.round(burst.connectMs));
+    if (burst.releasePriority) ctx.metric('releasePriority', burst.releasePriority);
     ctx.metric('callers', specs.length);
   },
   finalReads: (ctx) => readAllSeats(ctx, [SEAT]),

@@ -8,7 +8,8 @@ import { writeFloorMs } from './write-floor.ts';
 import { bounded, median, problems, referenceFile, round, SEAT, submissionFor, type BenchContext } from './support.ts';
 
 const IN_FLIGHT_TARGET = atLeast(90, '%');
-const SKEW_TARGET = atMost(20, 'ms');
+/** Issue 14: the release skew at most twice this machine's write floor (the same writes to a server doing nothing). */
+const SKEW_FLOOR_FACTOR = 2;
 
 interface Sample {
   seed: number;
@@ -17,6 +18,10 @@ interface Sample {
   inFlightPct: number;
   skewMs: number;
   connectMs: number;
+  /** How the release loop ran: `realtime`, `high` (nice) or `normal` (release-priority.ts). */
+  priority: string;
+  /** The instances were reached through Unix sockets (contained) rather than loopback TCP. */
+  unix: boolean;
   status: string;
 }
 
@@ -45,6 +50,8 @@ export async function measureBurstFidelity(ctx: BenchContext): Promise<BenchSect
         inFlightPct: (m.maxInFlight / callers) * 100,
         skewMs: Number(m.releaseSkewMs ?? 0),
         connectMs: Number(m.connectMs ?? 0),
+        priority: String(m.releasePriority ?? 'normal'),
+        unix: result.sandbox?.network === 'contained',
         status: scenario.status === 'passed' ? 'passed' : `${scenario.status} (${problems(result).join('; ')})`,
       };
       samples.push(sample);
@@ -57,18 +64,23 @@ export async function measureBurstFidelity(ctx: BenchContext): Promise<BenchSect
     lines.push(line('callers', 'callers per burst', samples[0].callers, '', 0, undefined, `standard profile, ${samples.length} seeds (${seeds.join(', ')}), scenario ${statuses}`));
     lines.push(line('in-flight-median', 'peak in flight / callers, median', round(median(pcts)), '%', 1, IN_FLIGHT_TARGET, perSeed((s) => String(s.maxInFlight))));
     lines.push(line('in-flight-worst', 'peak in flight / callers, worst', round(Math.min(...pcts)), '%', 1, IN_FLIGHT_TARGET));
-    lines.push(line('skew-median', 'release skew, median', round(median(skews), 2), 'ms', 1, SKEW_TARGET, perSeed((s) => s.skewMs.toFixed(1))));
-    lines.push(line('skew-worst', 'release skew, worst', round(Math.max(...skews), 2), 'ms', 1, SKEW_TARGET));
-    const floorMs = await bounded(writeFloorMs(samples[0].callers), 30_000, 'the write-floor measurement');
-    lines.push(line('write-floor', 'floor: the same number of 1-byte writes, idle server', round(floorMs, 1), 'ms', 1, undefined, 'loopback sockets to a server that does nothing: the least a release can take here'));
+    // The floor first: the skew's target is stated against it, over the transport the bursts used.
+    const unix = samples.every((s) => s.unix);
+    const floorMs = await bounded(writeFloorMs(samples[0].callers, unix ? 'unix' : 'tcp'), 30_000, 'the write-floor measurement');
+    const skewTarget = atMost(round(SKEW_FLOOR_FACTOR * floorMs, 1), 'ms');
+    skewTarget.text = `≤ ${SKEW_FLOOR_FACTOR}× floor (${skewTarget.value} ms)`;
+    const priorities = [...new Set(samples.map((s) => s.priority))].join('/');
+    lines.push(line('skew-median', 'release skew, median', round(median(skews), 2), 'ms', 1, skewTarget, `${perSeed((s) => s.skewMs.toFixed(1))}; release loop at ${priorities} priority`));
+    lines.push(line('skew-worst', 'release skew, worst', round(Math.max(...skews), 2), 'ms', 1, skewTarget));
+    lines.push(line('write-floor', 'floor: the same number of 1-byte writes, idle server', round(floorMs, 1), 'ms', 1, undefined, `${unix ? 'Unix sockets (the instances are contained)' : 'loopback TCP'} to a server that does nothing: the least a release can take here`));
     lines.push(line('connect-median', 'connection set-up before release, median', round(median(samples.map((s) => s.connectMs)), 0), 'ms', 0, undefined, 'opening every connection, not part of the skew'));
   } catch (err) {
-    lines.push(failedLine('in-flight-median', 'peak in flight / callers', err, IN_FLIGHT_TARGET), failedLine('skew-median', 'release skew', err, SKEW_TARGET));
+    lines.push(failedLine('in-flight-median', 'peak in flight / callers', err, IN_FLIGHT_TARGET), failedLine('skew-median', 'release skew', err, atMost(SKEW_FLOOR_FACTOR, '× floor')));
   }
   return {
     id: 'burst-fidelity',
     title: 'last-seat burst fidelity (standard profile, 4 instances, conditional-update reference)',
     lines,
-    notes: ['Peak in flight is the sum of each instance\'s own peak of concurrent requests (the adapter counts them); release skew is the time between the first and the last request\'s final byte being written.'],
+    notes: ['Peak in flight is the sum of each instance\'s own peak of concurrent requests (the adapter counts them); release skew is the time between the first and the last request\'s final byte being written. The release loop runs at real-time priority where the harness may take it (root or CAP_SYS_NICE; harness/generator/release-priority.ts).'],
   };
 }

@@ -16,15 +16,27 @@ import { measureContainmentOverhead } from './containment-overhead.ts';
 import { renderBenchMarkdown } from './render.ts';
 import { line, type BenchReport, type BenchSection } from './report.ts';
 import type { BenchContext } from './support.ts';
+import { BENCH_SECTIONS, type BenchSectionId } from './sections.ts';
 
 export interface BenchOptions {
   /** Fewer repetitions and shorter runs: a smoke run. */
   quick?: boolean;
   /** Also time a grade with the thorough profile. */
   thorough?: boolean;
+  /** Only these sections (ids of BENCH_SECTIONS); every section when absent. */
+  only?: readonly BenchSectionId[];
   /** Progress lines (the CLI sends them to stderr). */
   log?(message: string): void;
 }
+
+const MEASURES: Record<BenchSectionId, (ctx: BenchContext) => Promise<BenchSection>> = {
+  'full-grade': measureFullGrade,
+  'grade-time': measureGradeTime,
+  'burst-fidelity': measureBurstFidelity,
+  'driver-throughput': measureDriverThroughput,
+  'reference-load': measureReferenceLoad,
+  containment: measureContainmentOverhead,
+};
 
 export async function runBench(o: BenchOptions = {}): Promise<BenchReport> {
   const started = Date.now();
@@ -42,21 +54,19 @@ export async function runBench(o: BenchOptions = {}): Promise<BenchReport> {
     const acquireMs = performance.now() - acquireStarted;
     const ctx: BenchContext = { infra, tmpDir, quick: !!o.quick, thorough: !!o.thorough, log };
     const sections: BenchSection[] = [];
-    sections.push(await measureFullGrade(ctx));
-    const gradeTime = await measureGradeTime(ctx);
-    gradeTime.lines.push(line('infra-acquire', 'acquiring PostgreSQL and Redis (once per CLI grade)', Math.round(acquireMs), 'ms', 0, undefined, `${infra.postgres.source} PostgreSQL, ${infra.redis?.source ?? 'no'} Redis`));
-    sections.push(gradeTime);
-    sections.push(await measureBurstFidelity(ctx));
-    sections.push(await measureDriverThroughput(ctx));
-    sections.push(await measureReferenceLoad(ctx));
-    sections.push(await measureContainmentOverhead(ctx));
+    for (const id of BENCH_SECTIONS) {
+      if (o.only && !o.only.includes(id)) continue;
+      const section = await MEASURES[id](ctx);
+      if (id === 'grade-time') section.lines.push(line('infra-acquire', 'acquiring PostgreSQL and Redis (once per CLI grade)', Math.round(acquireMs), 'ms', 0, undefined, `${infra.postgres.source} PostgreSQL, ${infra.redis?.source ?? 'no'} Redis`));
+      sections.push(section);
+    }
     const misses = sections.flatMap((s) => s.lines.filter((l) => l.ok === false).map((l) => `${l.label} ${l.display} (target ${l.target?.text ?? '?'})`));
     return {
       schemaVersion: 1,
       tool: 'gauntlet-bench',
       startedAt: new Date(started).toISOString(),
       durationMs: Date.now() - started,
-      options: { quick: !!o.quick, thorough: !!o.thorough },
+      options: { quick: !!o.quick, thorough: !!o.thorough, ...(o.only ? { only: [...o.only] } : {}) },
       machine: machineFacts(infra, loadAtStart),
       sections,
       misses,

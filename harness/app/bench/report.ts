@@ -50,7 +50,7 @@ export interface BenchReport {
   tool: 'gauntlet-bench';
   startedAt: string;
   durationMs: number;
-  options: { quick: boolean; thorough: boolean };
+  options: { quick: boolean; thorough: boolean; only?: string[] };
   machine: MachineFacts;
   sections: BenchSection[];
   /** Labels of the lines that miss their target. */

@@ -1,24 +1,32 @@
-// The floor under the release skew on this machine: one tight loop of one-byte writes, one per open loopback
-// connection, to a server that does nothing. A burst's skew cannot be smaller than this.
+// The floor under the release skew on this machine: one tight loop of one-byte writes, one per open connection,
+// to a server that does nothing, over the transport the burst used (loopback TCP, or the Unix sockets a contained
+// instance is reached through). A burst's skew cannot be much smaller than this.
 
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { median } from './support.ts';
 
-/** Median over `reps` loops of `connections` one-byte writes, in ms (each write is a syscall that runs the receiver's TCP path). */
-export async function writeFloorMs(connections: number, reps = 5): Promise<number> {
+export type FloorTransport = 'tcp' | 'unix';
+
+/** Median over `reps` loops of `connections` one-byte writes, in ms (each write is a syscall that runs the receiver's side of the socket). */
+export async function writeFloorMs(connections: number, transport: FloorTransport = 'tcp', reps = 5): Promise<number> {
   const sockets: net.Socket[] = [];
   const server = net.createServer((c) => {
     c.on('data', () => {});
     c.on('error', () => {});
   });
+  const dir = transport === 'unix' ? fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-floor-')) : null;
   try {
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as net.AddressInfo;
+    const where = dir ? { path: path.join(dir, 'floor.sock') } : { port: 0, host: '127.0.0.1' };
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(where, resolve));
+    const to = dir ? { path: where.path! } : { port: (server.address() as net.AddressInfo).port, host: '127.0.0.1' };
     for (let i = 0; i < connections; i++) {
       sockets.push(
         await new Promise<net.Socket>((resolve, reject) => {
-          const s = net.connect(port, '127.0.0.1', () => resolve(s));
-          s.setNoDelay(true);
+          const s = net.connect(to, () => resolve(s));
+          if (!dir) s.setNoDelay(true);
           s.once('error', reject);
         }),
       );
@@ -35,5 +43,6 @@ export async function writeFloorMs(connections: number, reps = 5): Promise<numbe
   } finally {
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,70 @@
+// The history file: every invoke and completion reaches history.jsonl in order, batched (a steady load writes
+// one batch per FLUSH_MS, not one file write per line), within a fraction of a second even while the scenario
+// is still running, and wholly by close(); readHistory rebuilds the same ops.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { History, readHistory } from './history.ts';
+
+const dirs: string[] = [];
+const tmpFile = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-history-test-'));
+  dirs.push(dir);
+  return path.join(dir, 'history.jsonl');
+};
+const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+const call = (i: number) => ({ process: `p${i}`, instance: i % 4, f: 'reserve', args: { seatId: `s-${i}`, userId: `u-${i}` }, phase: 'test' });
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('History file', () => {
+  it('writes every line, in order, by close(), and readHistory gives back the same ops', async () => {
+    const file = tmpFile();
+    const h = new History(file);
+    for (let i = 0; i < 500; i++) {
+      const op = h.invoke(call(i), i * 10);
+      if (i % 3 === 0) h.complete(op, { type: 'ok', value: { n: i }, status: 200 }, i * 10 + 5);
+      else if (i % 3 === 1) h.complete(op, { type: 'fail', code: 'SEAT_TAKEN', status: 409 }, i * 10 + 7);
+    }
+    h.note('fault', { kind: 'partition' });
+    await h.close();
+    const written = lines(file).map((l) => JSON.parse(l));
+    expect(written).toHaveLength(500 + 167 + 167 + 1);
+    expect(written[0]).toMatchObject({ event: 'invoke', index: 0, timeUs: 0 });
+    expect(written[1]).toMatchObject({ event: 'ok', index: 0, timeUs: 5 });
+    expect(written.at(-1)).toMatchObject({ event: 'fault', kind: 'partition' });
+    expect(readHistory(file)).toEqual(h.ops.map((op) => ({ ...op, value: op.value, code: op.code, error: op.error, status: op.status })));
+  });
+
+  it('reaches the file within a fraction of a second while the scenario still runs (no close)', async () => {
+    const file = tmpFile();
+    const h = new History(file);
+    h.complete(h.invoke(call(1)), { type: 'ok', status: 200 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(lines(file)).toHaveLength(2);
+    await h.close();
+  });
+
+  it('writes a large batch at once, before its timer', async () => {
+    const file = tmpFile();
+    const h = new History(file);
+    const big = 'x'.repeat(2000);
+    for (let i = 0; i < 40; i++) h.note('big', { big, i }); // 80 KB: over one batch
+    await new Promise((resolve) => setTimeout(resolve, 30)); // well under the 100 ms timer
+    expect(lines(file).length).toBeGreaterThanOrEqual(32);
+    await h.close();
+    expect(lines(file)).toHaveLength(40);
+  });
+
+  it('without a file keeps the ops in memory only, and close() is harmless twice', async () => {
+    const h = new History();
+    h.complete(h.invoke(call(1)), { type: 'info', error: 'timeout' });
+    await h.close();
+    await h.close();
+    expect(h.ops).toHaveLength(1);
+    expect(h.ops[0]).toMatchObject({ type: 'info', error: 'timeout' });
+  });
+});
