@@ -13,7 +13,16 @@ const tmpFile = () => {
   dirs.push(dir);
   return path.join(dir, 'history.jsonl');
 };
-const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+/** Polls until the file holds at least `n` lines (true), or gives up after `ms` (false). */
+async function eventually(file: string, n: number, ms = 3000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (lines(file).length >= n) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return lines(file).length >= n;
+}
 const call = (i: number) => ({ process: `p${i}`, instance: i % 4, f: 'reserve', args: { seatId: `s-${i}`, userId: `u-${i}` }, phase: 'test' });
 
 afterEach(() => {
@@ -43,18 +52,18 @@ describe('History file', () => {
     const file = tmpFile();
     const h = new History(file);
     h.complete(h.invoke(call(1)), { type: 'ok', status: 200 });
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(lines(file)).toHaveLength(2);
+    expect(await eventually(file, 2)).toBe(true);
     await h.close();
+    expect(lines(file)).toHaveLength(2);
   });
 
   it('writes a large batch at once, before its timer', async () => {
     const file = tmpFile();
-    const h = new History(file);
+    const h = new History(file, undefined, 60_000); // a timer that never fires here: only the size can flush
     const big = 'x'.repeat(2000);
     for (let i = 0; i < 40; i++) h.note('big', { big, i }); // 80 KB: over one batch
-    await new Promise((resolve) => setTimeout(resolve, 30)); // well under the 100 ms timer
-    expect(lines(file).length).toBeGreaterThanOrEqual(32);
+    expect(await eventually(file, 32)).toBe(true);
+    expect(lines(file).length).toBeLessThan(40); // the rest waits for its batch to fill, or for close()
     await h.close();
     expect(lines(file)).toHaveLength(40);
   });

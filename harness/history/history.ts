@@ -35,9 +35,12 @@ export class History {
   private batch: string[] = [];
   private batchChars = 0;
   private flushTimer: NodeJS.Timeout | null = null;
+  private readonly flushMs: number;
 
-  constructor(file?: string, origin: bigint = process.hrtime.bigint()) {
+  /** `flushMs`: how long a line may wait in the batch (tests set it). */
+  constructor(file?: string, origin: bigint = process.hrtime.bigint(), flushMs = FLUSH_MS) {
     this.origin = origin;
+    this.flushMs = flushMs;
     if (file) this.out = fs.createWriteStream(file, { flags: 'a' });
   }
 
@@ -82,7 +85,7 @@ export class History {
     this.batchChars += text.length;
     if (this.batchChars >= FLUSH_BYTES) this.flush();
     else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.flushTimer = setTimeout(() => this.flush(), this.flushMs);
       this.flushTimer.unref();
     }
   }
