@@ -21,6 +21,7 @@ export const TIMING_FILES = [
 export const UNIT_FILES = [
   'challenges/notification-fanout/checkers/backlog-drained.test.ts',
   'harness/history/history.test.ts',
+  'harness/app/bench/sections.test.ts',
   'challenges/notification-fanout/checkers/dead-lettered.test.ts',
   'challenges/notification-fanout/checkers/delivered-exactly-once.test.ts',
   'challenges/notification-fanout/checkers/no-loss-on-crash.test.ts',
