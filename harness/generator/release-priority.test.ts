@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { raiseForRelease } from './release-priority.ts';
+import { prioritySettled, raiseForRelease } from './release-priority.ts';
 
 const policyOf = (pid: number): string => execFileSync('chrt', ['--pid', String(pid)], { encoding: 'utf8' }).split('\n')[0];
 const hasChrt = (() => {
@@ -24,12 +24,27 @@ describe('raiseForRelease', () => {
     expect(raised.priority).toBe('realtime');
     expect(policyOf(process.pid)).toMatch(/SCHED_FIFO/);
     raised.restore();
-    // The way back runs in the background; the next raise waits for it, so a second round trip proves it ended.
+    await prioritySettled(); // the way back runs in the background
+    expect(policyOf(process.pid)).toMatch(/SCHED_OTHER/);
+    // The next raise waits for the way back, then raises again.
     const again = await raiseForRelease();
+    expect(policyOf(process.pid)).toMatch(/SCHED_FIFO/);
     again.restore();
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await prioritySettled();
     expect(policyOf(process.pid)).toMatch(/SCHED_OTHER/);
     expect(os.getPriority(0)).toBe(niceBefore);
+  });
+
+  it.runIf(mayBeRealtime)('overlapping releases share one raise: the priority goes back when the last one is done', async () => {
+    const [a, b] = await Promise.all([raiseForRelease(), raiseForRelease()]);
+    expect([a.priority, b.priority]).toEqual(['realtime', 'realtime']);
+    a.restore();
+    a.restore(); // twice is once
+    await prioritySettled();
+    expect(policyOf(process.pid)).toMatch(/SCHED_FIFO/);
+    b.restore();
+    await prioritySettled();
+    expect(policyOf(process.pid)).toMatch(/SCHED_OTHER/);
   });
 
   it('never throws, and says how high it got', async () => {

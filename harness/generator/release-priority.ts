@@ -35,13 +35,12 @@ function chrt(args: string[], timeoutMs = 2000): Promise<boolean> {
   });
 }
 
-/**
- * Raise the harness's main thread for a release: real-time (SCHED_FIFO, priority 1: above every normal process,
- * below the kernel's own) when allowed, else the highest nice allowed. Returns how high it got and the undo, to be
- * called right after the loop: the way back to normal priority runs in the background (a `chrt` child, about
- * 10 ms; meanwhile the harness only reads answers), and the next raise waits for it.
- */
-export async function raiseForRelease(): Promise<{ priority: ReleasePriority; restore(): void }> {
+interface Raised {
+  priority: ReleasePriority;
+  undo(): void;
+}
+
+async function raise(): Promise<Raised> {
   await restoring;
   // `chrt --pid` names a thread: the process's id is its main thread's.
   if (realtimeAllowed !== false && process.platform === 'linux' && isMainThread) {
@@ -49,7 +48,7 @@ export async function raiseForRelease(): Promise<{ priority: ReleasePriority; re
     if (realtimeAllowed) {
       return {
         priority: 'realtime',
-        restore() {
+        undo() {
           restoring = chrt(['--other', '--pid', '0']).then(() => undefined);
         },
       };
@@ -60,16 +59,57 @@ export async function raiseForRelease(): Promise<{ priority: ReleasePriority; re
     before = os.getPriority(0);
     os.setPriority(0, os.constants.priority.PRIORITY_HIGHEST);
   } catch {
-    return { priority: 'normal', restore() {} };
+    return { priority: 'normal', undo() {} };
   }
   return {
     priority: 'high',
-    restore() {
+    undo() {
       try {
         os.setPriority(0, before);
       } catch {
         // lowering our own priority is never refused
       }
+    },
+  };
+}
+
+/** Resolves once the last way back to normal priority has ended (for tests and clean exits). */
+export function prioritySettled(): Promise<void> {
+  return restoring;
+}
+
+/** Releases under way: the priority goes back when the last of them is done (two bursts may overlap). */
+let holders = 0;
+let current: Raised | null = null;
+let raising: Promise<Raised> | null = null;
+
+/**
+ * Raise the harness's main thread for a release: real-time (SCHED_FIFO, priority 1: above every normal process,
+ * below the kernel's own) when allowed, else the highest nice allowed. Returns how high it got and the undo, to be
+ * called right after the loop: the way back to normal priority runs in the background (a `chrt` child, about
+ * 10 ms; meanwhile the harness only reads answers), and the next raise waits for it. Overlapping releases share
+ * one raise; the last to finish undoes it.
+ */
+export async function raiseForRelease(): Promise<{ priority: ReleasePriority; restore(): void }> {
+  holders++;
+  if (!current) {
+    raising ??= raise().finally(() => {
+      raising = null;
+    });
+    const raised = await raising;
+    current ??= raised;
+  }
+  const priority = current.priority;
+  let restored = false;
+  return {
+    priority,
+    restore() {
+      if (restored) return;
+      restored = true;
+      if (--holders > 0) return;
+      const done = current;
+      current = null;
+      done?.undo();
     },
   };
 }
