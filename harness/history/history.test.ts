@@ -1,6 +1,8 @@
 // The history file: every invoke and completion reaches history.jsonl in order, batched (a steady load writes
 // one batch per FLUSH_MS, not one file write per line), within a fraction of a second even while the scenario
-// is still running, and wholly by close(); readHistory rebuilds the same ops.
+// is still running, wholly by close() or by the process's exit; readHistory rebuilds the same ops; a file that
+// cannot be written stops the file, not the history.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -66,6 +68,31 @@ describe('History file', () => {
     expect(lines(file).length).toBeLessThan(40); // the rest waits for its batch to fill, or for close()
     await h.close();
     expect(lines(file)).toHaveLength(40);
+  });
+
+  it('writes what was batched when the process exits before close() (process.exit after a Ctrl-C cleanup)', () => {
+    const file = tmpFile();
+    const script = path.join(path.dirname(file), 'exit.mts');
+    fs.writeFileSync(
+      script,
+      `import { History } from ${JSON.stringify(path.resolve('harness/history/history.ts'))};\n` +
+        `const h = new History(${JSON.stringify(file)}, undefined, 60_000);\n` +
+        `for (let i = 0; i < 5; i++) h.complete(h.invoke({ process: 'p', instance: 0, f: 'f', args: {}, phase: 'x' }), { type: 'ok' });\n` +
+        `process.exit(0);\n`,
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(lines(file)).toHaveLength(10);
+  });
+
+  it.runIf(fs.existsSync('/dev/full'))('a file that cannot be written (a full disk) stops the file, never the history', async () => {
+    const h = new History('/dev/full', undefined, 60_000);
+    const big = 'x'.repeat(70_000);
+    h.note('big', { big }); // over one batch: written at once, and refused
+    expect(h.writeError).toMatch(/ENOSPC|no space/i);
+    h.complete(h.invoke(call(1)), { type: 'ok', status: 200 });
+    expect(h.ops).toHaveLength(1);
+    await h.close();
   });
 
   it('without a file keeps the ops in memory only, and close() is harmless twice', async () => {
