@@ -10,6 +10,17 @@ import { arm, encodeRequest, openConnection, targetOf, type ArmedExchange, type 
 import { StallWatchdog } from './stall-watchdog.ts';
 import { raiseForRelease } from './release-priority.ts';
 
+/**
+ * The release: one last byte per connection, each write's time kept. A function of its own, so the JIT compiles
+ * (on-stack replacement, mid-loop in the first big burst) this small loop and not the whole burst: compiling the
+ * burst cost one 5–6 ms stall inside the first 1000-caller release of a process.
+ */
+function releaseAll(armed: ArmedExchange[], lastBytes: Buffer[], writtenNs: (bigint | undefined)[]): void {
+  for (let i = 0; i < armed.length; i++) {
+    if (armed[i].send(lastBytes[i])) writtenNs[i] = process.hrtime.bigint();
+  }
+}
+
 /** The answer deadline: a call slower than this is slow (measured, reported), not yet failed. */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 /** The hard limit for a call without a deadline of its own: far above any sane latency (CONTRACT §8). */
@@ -95,9 +106,7 @@ export function createClient(history: History, cluster: Pick<ClusterHandle, 'bas
       const [raised] = await Promise.all([raiseForRelease(), new Promise((resolve) => setTimeout(resolve, 20))]);
       const writtenNs = new Array<bigint | undefined>(prepared.length);
       try {
-        for (let i = 0; i < prepared.length; i++) {
-          if (armed[i].send(lastBytes[i])) writtenNs[i] = process.hrtime.bigint();
-        }
+        releaseAll(armed, lastBytes, writtenNs);
       } finally {
         raised.restore();
       }
