@@ -23,6 +23,11 @@ describe('doctor', () => {
     expect(text).toContain('✓ embedded PostgreSQL');
     expect(text).not.toContain('✗');
     expect(text.split('\n').at(-1)).toBe('ready: grading can run');
+    // As root here, a burst's release runs at real-time priority.
+    if (process.getuid?.() === 0) {
+      expect(report.burstPriority).toBe('realtime');
+      expect(text).toMatch(/✓ burst release: real-time priority/);
+    }
   });
 
   it('can prove the embedded server starts (and stops it again)', async () => {

@@ -12,6 +12,7 @@ import { INSTALL_REDIS_FIX, LOCAL_REDIS_URL } from './redis-source.ts';
 import { redactUrl } from './url-util.ts';
 import { containment } from '../instances/netns.ts';
 import { instanceUser } from '../instances/instance-process.ts';
+import { prioritySettled, raiseForRelease } from '../generator/release-priority.ts';
 
 export interface DiagnoseOptions {
   /** Really start (and stop) embedded PostgreSQL to prove it works; default: only check its binaries run. */
@@ -21,8 +22,29 @@ export interface DiagnoseOptions {
 
 export async function diagnose(opts: DiagnoseOptions = {}): Promise<DoctorReport> {
   const env = opts.env ?? process.env;
-  const [pg, redis, network] = await Promise.all([diagnosePostgres(env, opts.tryEmbedded ?? false), diagnoseRedis(env), diagnoseNetwork()]);
-  return { ok: pg.postgres.source !== null, ...pg, ...redis, network: network.network, items: [...pg.items, ...redis.items, ...network.items] };
+  const [pg, redis, network, burst] = await Promise.all([diagnosePostgres(env, opts.tryEmbedded ?? false), diagnoseRedis(env), diagnoseNetwork(), diagnoseBurstPriority()]);
+  return {
+    ok: pg.postgres.source !== null,
+    ...pg,
+    ...redis,
+    network: network.network,
+    burstPriority: burst.priority,
+    items: [...pg.items, ...redis.items, ...network.items, ...burst.items],
+  };
+}
+
+/** How a burst's release loop will run here (generator/release-priority.ts): raised once and put back, as a burst does. */
+async function diagnoseBurstPriority(): Promise<{ priority: DoctorReport['burstPriority']; items: DoctorItem[] }> {
+  const raised = await raiseForRelease();
+  raised.restore();
+  await prioritySettled();
+  const label = 'burst release';
+  if (raised.priority === 'realtime') return { priority: raised.priority, items: [{ status: 'ok', label, detail: 'real-time priority (chrt): a 1000-caller release takes a few ms' }] };
+  const how = raised.priority === 'high' ? 'the highest nice allowed, not real-time' : 'normal priority';
+  return {
+    priority: raised.priority,
+    items: [{ status: 'info', label, detail: `${how}: on a busy machine a 1000-caller release may spread over tens of ms (grade as root, or give chrt CAP_SYS_NICE, for real-time)` }],
+  };
 }
 
 /** Network containment: whether instances will run in namespaces of their own here (probed as a grade would). */

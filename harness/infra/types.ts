@@ -88,5 +88,7 @@ export interface DoctorReport {
   redisServerBinary: { path: string | null; version?: string };
   /** Whether instances get a network namespace of their own here (instances/netns.ts), and if not, why. */
   network: { contained: boolean; how?: string; reason?: string };
+  /** How a burst's release loop runs here: real-time (root or CAP_SYS_NICE), a raised nice, or normal. */
+  burstPriority: 'realtime' | 'high' | 'normal';
   items: DoctorItem[];
 }
