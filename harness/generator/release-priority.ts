@@ -5,9 +5,9 @@
 // CAP_SYS_NICE), no gap: 4.6–6.9 ms. Without the privilege it falls back to the highest nice it may take, or
 // nothing; a burst is never refused for it.
 
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { isMainThread } from 'node:worker_threads';
+import { runBounded } from '../infra/process-util.ts';
 
 export type ReleasePriority = 'realtime' | 'high' | 'normal';
 
@@ -16,23 +16,9 @@ let realtimeAllowed: boolean | null = null;
 /** The previous burst's restore, when it is still running (a child process). */
 let restoring: Promise<void> = Promise.resolve();
 
-function chrt(args: string[], timeoutMs = 2000): Promise<boolean> {
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (ok: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve(ok);
-    };
-    const child = spawn('chrt', [...args, String(process.pid)], { stdio: 'ignore' });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish(false);
-    }, timeoutMs);
-    child.once('error', () => finish(false));
-    child.once('exit', (code) => finish(code === 0));
-  });
+/** `chrt … <this process>`: true when it succeeded (a missing `chrt`, a refusal or a hang past 2 s: false). */
+async function chrt(args: string[]): Promise<boolean> {
+  return (await runBounded('chrt', [...args, String(process.pid)], { timeoutMs: 2000 })).code === 0;
 }
 
 interface Raised {
