@@ -62,6 +62,7 @@ export const UNIT_FILES = [
   'harness/candidate-view.test.ts',
   'harness/history/latency.test.ts',
   'harness/infra/abort-socket.test.ts',
+  'harness/nemesis/startup-watch.test.ts',
   'harness/nemesis/redis-faults.test.ts',
   'harness/app/reporters/library-notes.test.ts',
   'harness/app/reporters/reporters.test.ts',

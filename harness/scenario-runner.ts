@@ -17,6 +17,7 @@ import { provision } from './scenario-steps/provision.ts';
 import { startInstances } from './scenario-steps/start.ts';
 import { runWorkload, settle } from './scenario-steps/workload.ts';
 import { analyse } from './scenario-steps/analyse.ts';
+import { excuseRefusals } from './scenario-steps/refusals.ts';
 
 export interface ScenarioRunOptions {
   infra: Infra;
@@ -43,7 +44,8 @@ export interface ScenarioRunOptions {
   settleMs: number;
   /** Hard budget for the workload; past it the scenario ends as `error`. */
   scenarioTimeoutMs: number;
-  progress(message: string): void;
+  /** A step of the run; a `notice` (a wait the user should know of) is also said on a line of its own where stderr is no terminal. */
+  progress(message: string, notice?: boolean): void;
   signal?: AbortSignal;
   /**
    * The grade's teardowns still running. When given, a scenario's teardown (stopping its instances, dropping its
@@ -151,16 +153,16 @@ async function runScenarioSteps(prepared: PreparedScenario): Promise<ScenarioRes
   const { o } = s;
   try {
     if (prepared.error !== undefined) throw prepared.error;
-    if (prepared.early) return prepared.early;
+    if (prepared.early) return excuseRefusals(s, p, prepared.early);
     // The previous scenario's teardown overlapped this one's provisioning and start; it is over before the workload.
     await o.teardowns?.drain();
     const work = await runWorkload(s, p!);
-    if (!work.ok) return work.result;
+    if (!work.ok) return excuseRefusals(s, p, work.result);
     const settled = await settle(s, p!, work);
-    return await analyse(s, p!, work, settled);
+    return excuseRefusals(s, p, await analyse(s, p!, work, settled));
   } catch (err) {
     if (err instanceof InfraError) throw err;
-    return resultOf(s, 'error', [], { error: `gauntlet could not run this scenario: ${(err as Error).message}` });
+    return excuseRefusals(s, p, resultOf(s, 'error', [], { error: `gauntlet could not run this scenario: ${(err as Error).message}` }));
   } finally {
     // Deferred: tearDown says 'cleaning up' at once (before the result is reported) and finishes in the background.
     if (o.teardowns) o.teardowns.add(tearDown(s));

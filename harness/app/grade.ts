@@ -110,7 +110,7 @@ export interface GradeOptions {
 export type ProgressEvent =
   | { kind: 'infra'; message: string; /** Printed even with --quiet (the sandbox is weaker than by default). */ warning?: boolean }
   | { kind: 'scenario-start'; challenge: string; scenario: string; index: number; total: number }
-  | { kind: 'scenario-progress'; challenge: string; scenario: string; message: string }
+  | { kind: 'scenario-progress'; challenge: string; scenario: string; message: string; notice?: boolean }
   | { kind: 'scenario-end'; challenge: string; scenario: string; result: ScenarioResult };
 
 // Defaults and limits live in harness/defaults.ts (the CLI's help and parsing read the same values).
@@ -249,7 +249,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
       mayRunReference: ({ challenge, scenario }) => mayRunReference(challenge, scenario, opts.profile, fileOf.get(challenge)!),
       after: (item, result, options) => compareWithReference(result, options, fileOf.get(item.challenge)!, moduleLaunch, figureMemory),
       onStart: ({ challenge, scenario }, i) => progress({ kind: 'scenario-start', challenge: challenge.id, scenario: scenario.id, index: i + 1, total: items.length }),
-      onProgress: ({ challenge, scenario }, message) => progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: scenario.id, message }),
+      onProgress: ({ challenge, scenario }, message, notice) => progress({ kind: 'scenario-progress', challenge: challenge.id, scenario: scenario.id, message, ...(notice ? { notice } : {}) }),
       ...(o.onWorkloadsOver ? { onLastHealed: o.onWorkloadsOver } : {}),
       onEnd: ({ challenge, scenario }, result) => {
         completed.push({ challenge: challenge.id, scenario: scenario.id, status: result.status });

@@ -20,13 +20,13 @@ export interface PipelineHooks {
    * The scenario's run options, or a result when it cannot run (its module does not compile). `progress` is the
    * scenario's gated progress; `onHealed` starts preparing the next scenario.
    */
-  optionsFor(item: PlanItem, progress: (message: string) => void, onHealed?: () => void): Promise<ScenarioRunOptions | ScenarioResult>;
+  optionsFor(item: PlanItem, progress: (message: string, notice?: boolean) => void, onHealed?: () => void): Promise<ScenarioRunOptions | ScenarioResult>;
   /** Whether a benchmark-reference run may follow this scenario (nothing may overlap it then). */
   mayRunReference(item: PlanItem): boolean;
   /** What follows a scenario's run, before the next begins (e.g. the reference run). */
   after?(item: PlanItem, result: ScenarioResult, options: ScenarioRunOptions): Promise<void>;
   onStart(item: PlanItem, index: number): void;
-  onProgress(item: PlanItem, message: string): void;
+  onProgress(item: PlanItem, message: string, notice?: boolean): void;
   onEnd(item: PlanItem, result: ScenarioResult): void;
   /**
    * The last scenario's workload is over and its faults healed: no workload of this plan is left. Not called when a
@@ -43,12 +43,12 @@ const RUNNER = { prepare: prepareScenario, run: runPreparedScenario, discard: di
 /** Progress held back until the scenario's start was announced, then passed through. */
 function gatedProgress(item: PlanItem, hooks: PipelineHooks) {
   let open = false;
-  const held: string[] = [];
+  const held: [string, boolean | undefined][] = [];
   return {
-    progress: (message: string) => (open ? hooks.onProgress(item, message) : held.push(message)),
+    progress: (message: string, notice?: boolean) => (open ? hooks.onProgress(item, message, notice) : held.push([message, notice])),
     open: () => {
       open = true;
-      for (const m of held.splice(0)) hooks.onProgress(item, m);
+      for (const [m, notice] of held.splice(0)) hooks.onProgress(item, m, notice);
     },
   };
 }

@@ -8,6 +8,7 @@ import type { Infra, ScenarioDatabase } from './types.ts';
 import { track } from './infra-registry.ts';
 import { ident, literal, pgErrorText, serverInfo, withPg } from './pg-admin.ts';
 import { dropDatabaseAndRole } from './pg-drop.ts';
+import { serverFull } from './connection-slots.ts';
 import { ownerComment } from './stale-sweep.ts';
 import { redactUrl, withUrlParts } from './url-util.ts';
 
@@ -55,7 +56,12 @@ export async function createScenarioDatabase(infra: Infra, label: string, server
       throw new InfraError(`could not create a scenario database on ${redactUrl(adminUrl)}: ${pgErrorText(err)}`);
     }
   }).catch((err) => {
-    throw err instanceof InfraError ? err : new InfraError(`could not reach PostgreSQL at ${redactUrl(adminUrl)}: ${pgErrorText(err)}`);
+    if (err instanceof InfraError) throw err;
+    const full = serverFull((err as { code?: string }).code, (err as Error).message);
+    throw new InfraError(
+      `could not reach PostgreSQL at ${redactUrl(adminUrl)}: ${pgErrorText(err)}`,
+      full ? 'the server has no free connection slots, not even for an admin: close what holds them (SELECT usename, application_name, count(*) FROM pg_stat_activity GROUP BY 1, 2) or raise max_connections, then grade again' : undefined,
+    );
   });
   // An interrupt (Ctrl-C, SIGTERM) while the statements are in flight: the server finishes them even if this process
   // is gone, so the cleanup waits for them and drops what they made.

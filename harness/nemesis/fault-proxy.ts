@@ -7,6 +7,7 @@ import { abortSocket } from '../infra/abort-socket.ts';
 import net from 'node:net';
 import { onCleanup } from '../cleanup.ts';
 import { createPgWireDecoder, type PgWireDecoder, type SqlRecord } from '../wire/pg-wire.ts';
+import { createStartupWatch, type StartupError, type StartupWatch } from './startup-watch.ts';
 import { bindServer, closeServer, SslRefusal, type BoundAddress, type ListenOptions, type ProxyListener } from './proxy-listeners.ts';
 
 export type { ListenOptions, ProxyListener } from './proxy-listeners.ts';
@@ -43,12 +44,27 @@ export interface FaultProxy {
   /** Open connection pairs. */
   connections(): number;
   /**
+   * Connections the server refused before they were ready (an ErrorResponse during startup: no free slots, a server
+   * starting or stopping), with how many connections through this proxy held a server slot then. Always watched,
+   * recorded or not.
+   */
+  refusals(): ConnectionRefusal[];
+  /**
    * Listen on one more TCP address or Unix socket path; its connections share the fault state of the others and
    * their records carry `tag` (the default listener's carry none).
    */
   listen(o: ListenOptions): Promise<ProxyListener>;
   /** Stop listening and destroy every connection. Idempotent. */
   close(): Promise<void>;
+}
+
+export interface ConnectionRefusal extends StartupError {
+  /** When, on the proxy's clock (µs). */
+  tUs: number;
+  /** Connections through this proxy that the server had made ready and that were still open at the time. */
+  open: number;
+  /** The listener's tag (which process), absent for the default listener. */
+  tag?: string;
 }
 
 /** Bytes queued in one direction (delayed) before the source is paused. */
@@ -171,6 +187,10 @@ class Pair {
   blackholed = false;
   private done = false;
   private readonly pipes: Pipe[];
+  /** Watches the server's answers up to the first ReadyForQuery; null after. */
+  private watch: StartupWatch | null;
+  /** The server made this connection ready (it holds one of the server's slots until it closes). */
+  ready = false;
 
   constructor(
     readonly client: net.Socket,
@@ -180,7 +200,11 @@ class Pair {
     delayMs: () => number,
     private readonly decoder: PgWireDecoder | null,
     private readonly onGone: (pair: Pair) => void,
+    onStartupError: (e: StartupError) => void,
   ) {
+    this.watch = createStartupWatch(onStartupError, () => {
+      this.ready = true;
+    });
     const up = new Pipe(client, upstream, this, delayMs);
     const down = new Pipe(upstream, client, this, delayMs);
     this.pipes = [up, down];
@@ -208,7 +232,12 @@ class Pair {
     });
     upstream.on('data', (chunk: Buffer) => {
       down.push(chunk);
+      if (this.watch && !this.watch.fromServer(chunk)) this.watch = null;
       if (!this.blackholed) decoder?.fromServer(chunk);
+    });
+    // The server's side is gone: its slot is free again, whenever the client notices.
+    upstream.once('close', () => {
+      this.ready = false;
     });
     for (const [socket, finish] of [[client, finishUp], [upstream, (kind: 'end' | 'reset') => down.finish(kind)]] as const) {
       // A reset must never crash the harness: every socket has an error listener.
@@ -253,6 +282,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let blackholeOn = false;
   let closed = false;
   let lastConn = 0;
+  const refused: ConnectionRefusal[] = [];
   const { record } = options;
   const nowUs = options.nowUs ?? (() => Math.round(performance.now() * 1000));
 
@@ -275,7 +305,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       upstream.setNoDelay(true);
       const conn = ++lastConn;
       const decoder = record ? createPgWireDecoder({ conn, tag: listener?.tag, nowUs, emit: record }) : null;
-      const pair = new Pair(client, upstream, listener, delayMs, decoder, (p) => pairs.delete(p));
+      const onStartupError = (e: StartupError): void => {
+        let open = 0;
+        for (const p of pairs) if (p.ready) open++;
+        if (refused.length < 1000) refused.push({ tUs: nowUs(), open, ...(listener?.tag !== undefined ? { tag: listener.tag } : {}), ...e });
+      };
+      const pair = new Pair(client, upstream, listener, delayMs, decoder, (p) => pairs.delete(p), onStartupError);
       pair.blackholed = blackholeOn;
       pairs.add(pair);
     });
@@ -319,6 +354,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return destroyAll((pair) => pair.blackholed, 'reset');
     },
     connections: () => pairs.size,
+    refusals: () => refused.map((r) => ({ ...r })),
     async listen(o) {
       if (closed) throw new Error('the fault proxy is closed');
       let closing: Promise<void> | null = null;

@@ -114,7 +114,7 @@ function noCrash(events: InstanceEvent[]): CheckResult {
 }
 
 /** Checks no starved machine can explain (ChallengeDef.checks[].safety); `no-crash` is one. */
-function isSafety(challenge: ChallengeDef, id: string): boolean {
+export function isSafety(challenge: ChallengeDef, id: string): boolean {
   // The pipeline's own checks (no-crash) declare theirs too, whether or not the registry appended them to this def.
   return !![...challenge.checks, ...PIPELINE_CHECKS].find((c) => c.id === id)?.safety;
 }

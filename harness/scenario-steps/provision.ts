@@ -20,6 +20,7 @@ import { startRedisProxy, type RedisProxy, type RedisRecord } from '../wire/redi
 import { QueryLog } from '../wire/query-log.ts';
 import { InfraError } from '../errors.ts';
 import type { ReplicaPair } from '../infra/replica-pair.ts';
+import { reserveConnectionSlots, scenarioConnections, type SlotReservation } from '../infra/connection-slots.ts';
 
 export interface Provisioned {
   db: ScenarioDatabase;
@@ -39,6 +40,8 @@ export interface Provisioned {
   replica: { pair: ReplicaPair; proxy: FaultProxy } | null;
   /** Challenges with a replica: every statement sent to either server, for the checks that count them. */
   queries: QueryLog | null;
+  /** The scenario's share of the server's connection slots and the server's slot facts. */
+  slots: SlotReservation;
 }
 
 /** What a Redis client sends on its own when it connects (ioredis, node-redis): not the submission's use of Redis. */
@@ -47,6 +50,7 @@ const REDIS_HANDSHAKE = new Set(['AUTH', 'HELLO', 'SELECT', 'CLIENT', 'INFO', 'P
 export async function provision(s: ScenarioState): Promise<Provisioned> {
   const { o } = s;
   const pair = o.challenge.replica ? await replicaPairOf(s) : null;
+  const slots = await reserveSlots(s, pair ? pair.primary.url() : o.infra.postgres.adminUrl);
   o.progress('creating database');
   const db = await createScenarioDatabase(o.infra, `${o.challenge.id}-${o.scenario.id}`, pair ? { adminUrl: pair.primary.url(), host: pair.primary.host, port: pair.primary.port } : undefined);
   if (!o.keep) s.teardown.push(() => db.drop());
@@ -65,7 +69,19 @@ export async function provision(s: ScenarioState): Promise<Provisioned> {
   const scenarioFile = writeScenarioFiles(s);
   const services = await startServices(s);
   const cluster = createCluster(s, { containment, proxy, redisProxy, replicaProxy: replica?.proxy ?? null, services, webhookSecret, scenarioFile, ...ways });
-  return { db, ns, proxy, redisProxy, services, cluster, wireTap, webhookSecret, redisUsed, replica, queries };
+  return { db, ns, proxy, redisProxy, services, cluster, wireTap, webhookSecret, redisUsed, replica, queries, slots };
+}
+
+/**
+ * The scenario's share of the server's connection slots (connection-slots.ts), before anything is created: other
+ * gauntlet grades on the same server take turns with this one. Released last, once the instances are gone.
+ */
+async function reserveSlots(s: ScenarioState, adminUrl: string): Promise<SlotReservation> {
+  const slots = await reserveConnectionSlots(adminUrl, { connections: scenarioConnections(s.o.instances), progress: (m) => s.o.progress(m, true) });
+  s.teardown.push(() => slots.release());
+  if (slots.waitedMs >= 1000) s.extra.connectionSlotWaitMs = slots.waitedMs;
+  if (slots.unheld && slots.waitedMs >= 1000) s.o.progress(slots.unheld, true);
+  return slots;
 }
 
 /** The grade's replica pair (started by the first scenario that needs it, a few seconds; the same one after). */

@@ -1,5 +1,5 @@
 // Progress on stderr while a grade runs: a spinner line with the scenario, its step and the elapsed time on a
-// terminal; plain lines (one per scenario start and end) when stderr is not a terminal (CI logs).
+// terminal; plain lines (one per scenario start and end, and notices such as a wait) when stderr is not a terminal (CI logs).
 
 import chalk from 'chalk';
 import type { ProgressEvent } from '../grade.ts';
@@ -37,6 +37,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
         } else stream.write(`${label} …\n`);
       } else if (e.kind === 'scenario-progress') {
         step = e.message;
+        // A wait the user should know of: a line of its own in a log (a terminal shows it as the step).
+        if (e.notice && !tty) stream.write(chalk.dim(`${label}: ${e.message}\n`));
       } else if (e.kind === 'scenario-end') {
         clear();
         const r = e.result;

@@ -1,0 +1,75 @@
+// Tests of connection-slot reservations on the real local PostgreSQL: scenarios of one process share a reservation,
+// another process (here: a holder under another spelling of the same server's URL) waits for it, says who holds
+// the slots, gets them as soon as they are released, and gives up after its bound; an unreachable server never
+// throws; the session's locks go with it.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { reserveConnectionSlots, SLOT_LOCK_CLASS, slotKeys, type SlotReservation } from './connection-slots.ts';
+import { withPg } from './pg-admin.ts';
+import { LOCAL_POSTGRES_URL } from './postgres-source.ts';
+
+/** The same server under another URL: to this process, another process's reservations. */
+const OTHER_URL = LOCAL_POSTGRES_URL.replace(/^postgres:/, 'postgresql:');
+const held: SlotReservation[] = [];
+
+async function lockCount(): Promise<number> {
+  return withPg(LOCAL_POSTGRES_URL, async (c) => {
+    const { rows } = await c.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND granted`, [SLOT_LOCK_CLASS]);
+    return Number(rows[0].n);
+  });
+}
+
+async function reserve(url: string, connections: number, more: { maxWaitMs?: number; progress?: (m: string) => void } = {}): Promise<SlotReservation> {
+  const r = await reserveConnectionSlots(url, { connections, ...more });
+  held.push(r);
+  return r;
+}
+
+afterEach(async () => {
+  for (const r of held.splice(0)) await r.release();
+  expect(await lockCount()).toBe(0);
+});
+
+describe('connection slot reservations (local PostgreSQL)', () => {
+  it('takes a pool of ten per key, and scenarios of one process share them', async () => {
+    const a = await reserve(LOCAL_POSTGRES_URL, 60);
+    expect(a.unheld).toBeNull();
+    expect(a.facts!.usable).toBe(a.facts!.maxConnections - a.facts!.reserved);
+    const want = Math.min(6, slotKeys(a.facts!));
+    expect(await lockCount()).toBe(want);
+    const b = await reserve(LOCAL_POSTGRES_URL, 60, { maxWaitMs: 0 });
+    expect(b.unheld).toBeNull();
+    expect(b.waitedMs).toBeLessThan(500);
+    expect(await lockCount()).toBe(want); // shared, not taken twice
+    await a.release();
+    expect(await lockCount()).toBe(want); // b still runs
+    await b.release();
+    expect(await lockCount()).toBe(0);
+  });
+
+  it('makes another grade wait, says who holds the slots, and lets it run once its bound is over', async () => {
+    const a = await reserve(LOCAL_POSTGRES_URL, 10_000); // every key
+    const told: string[] = [];
+    const b = await reserve(OTHER_URL, 10, { maxWaitMs: 1200, progress: (m) => told.push(m) });
+    expect(b.waitedMs).toBeGreaterThanOrEqual(1200);
+    expect(b.waitedMs).toBeLessThan(5000);
+    expect(b.unheld).toMatch(/other gauntlet grades held this PostgreSQL's connection slots/);
+    expect(told[0]).toMatch(new RegExp(`waiting for PostgreSQL connection slots \\(max_connections \\d+\\): gauntlet pid ${process.pid} holds them`));
+    expect(a.unheld).toBeNull();
+  });
+
+  it('gives a waiting grade the slots as soon as they are released', async () => {
+    const a = await reserve(LOCAL_POSTGRES_URL, 10_000);
+    setTimeout(() => void a.release(), 700);
+    const b = await reserve(OTHER_URL, 60, { maxWaitMs: 20_000 });
+    expect(b.unheld).toBeNull();
+    expect(b.waitedMs).toBeGreaterThanOrEqual(600);
+    expect(b.waitedMs).toBeLessThan(5000);
+  });
+
+  it('never throws for a server it cannot reach: the scenario runs unreserved', async () => {
+    const r = await reserve('postgres://postgres@127.0.0.1:1/postgres', 60);
+    expect(r.facts).toBeNull();
+    expect(r.unheld).toMatch(/could not hold a reservation/);
+  });
+});

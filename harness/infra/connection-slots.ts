@@ -1,0 +1,212 @@
+// PostgreSQL's connection slots, shared by every program on one server. A scenario's instances each open up to
+// ten connections (ctx.pg, or the submission's own pool); two grades side by side on a server with the default
+// max_connections of 100 run out, and the candidate's code is then refused ("sorry, too many clients already",
+// "remaining connection slots are reserved …") through no fault of its own. So:
+// - gauntlet processes on one server take turns: a scenario reserves its share of the server's slots before its
+//   database is created, as session advisory locks on one admin connection (a crashed process's locks go with its
+//   session), waiting, with a message, while other gauntlet grades hold them;
+// - a refusal that still happens (another program filled the server) is recognised (`serverFull`) and judged by
+//   scenario-steps (`refusalExcuse`): the machine's fault, so the scenario is `inconclusive`, never `failed`.
+
+import type pg from 'pg';
+import { connectPg, endPg } from './pg-admin.ts';
+
+/** The size of the context's pool (ctx.pg, instance-main.ts) and node-postgres's default: a unit of reservation. */
+export const POOL_CONNECTIONS = 10;
+/** The advisory-lock class of the reservation keys ("gaun" as a signed 32-bit integer). */
+export const SLOT_LOCK_CLASS = 0x6761756e;
+/** How long a scenario waits for another gauntlet grade's slots by default before it runs anyway. */
+export const DEFAULT_SLOT_WAIT_MS = 10 * 60_000;
+const POLL_MS = 250;
+
+/** The connections a scenario may open: one pool per instance, one for the setup process and one for the fresh final-read instance. */
+export function scenarioConnections(instances: number): number {
+  return (instances + 2) * POOL_CONNECTIONS;
+}
+
+/** A refusal of a new connection because the whole server is full (SQLSTATE 53300, not a role's or a database's own limit). */
+export function serverFull(code: string | undefined, message: string | undefined): boolean {
+  if (code !== undefined && code !== '53300') return false;
+  return /too many clients already|remaining connection slots are reserved/i.test(message ?? '');
+}
+
+export interface SlotFacts {
+  maxConnections: number;
+  /** Slots only superusers (and, from PostgreSQL 16, pg_use_reserved_connections) may take. */
+  reserved: number;
+  /** What every other role may use: max_connections minus the reserved slots. */
+  usable: number;
+}
+
+export async function slotFacts(client: pg.Client): Promise<SlotFacts> {
+  const { rows } = await client.query<{ m: string; r: string; rr: string | null }>(
+    `SELECT current_setting('max_connections') AS m, current_setting('superuser_reserved_connections') AS r,
+            current_setting('reserved_connections', true) AS rr`,
+  );
+  const maxConnections = Number(rows[0].m);
+  const reserved = Number(rows[0].r) + Number(rows[0].rr ?? 0);
+  return { maxConnections, reserved, usable: Math.max(1, maxConnections - reserved) };
+}
+
+/** Reservation keys on a server: one per pool's worth of its usable slots (a few kept for admin connections). */
+export function slotKeys(facts: SlotFacts): number {
+  return Math.max(1, Math.floor((facts.usable - 5) / POOL_CONNECTIONS));
+}
+
+export interface SlotReservation {
+  /** The server's facts (null when they could not be read: the server could not be reached or is full). */
+  facts: SlotFacts | null;
+  /** How long the scenario waited for other grades' slots, ms. */
+  waitedMs: number;
+  /** Why the reservation is not held (the server could not be reached, or the wait ran out); null when it is. */
+  unheld: string | null;
+  release(): Promise<void>;
+}
+
+interface Holder {
+  url: string;
+  client: pg.Client | null;
+  facts: SlotFacts | null;
+  keys: number[];
+  users: number;
+  /** Reservations of this process go one at a time. */
+  queue: Promise<unknown>;
+}
+
+/** One holder per server URL in this process: scenarios of one process that overlap (a grade's next scenario prepared beside the last) share its keys. */
+const holders = new Map<string, Holder>();
+
+export interface ReserveOptions {
+  /** Connections the scenario may open (scenarioConnections). */
+  connections: number;
+  maxWaitMs?: number;
+  /** Told once when the scenario has to wait, and every 10 s while it does. */
+  progress?: (message: string) => void;
+}
+
+/**
+ * Reserve a scenario's share of the server's connection slots among gauntlet processes. Never throws: a server
+ * that cannot be reached, or a wait that runs out, leaves the scenario to run unreserved (`unheld` says why).
+ */
+export async function reserveConnectionSlots(adminUrl: string, o: ReserveOptions): Promise<SlotReservation> {
+  let h = holders.get(adminUrl);
+  if (!h) {
+    h = { url: adminUrl, client: null, facts: null, keys: [], users: 0, queue: Promise.resolve() };
+    holders.set(adminUrl, h);
+  }
+  const holder = h;
+  const turn = holder.queue.then(() => acquire(holder, o));
+  holder.queue = turn.catch(() => undefined);
+  const result = await turn;
+  let released = false;
+  return {
+    ...result,
+    release: async () => {
+      if (released) return;
+      released = true;
+      holder.users -= 1;
+      if (holder.users > 0) return;
+      const client = holder.client;
+      holder.client = null;
+      holder.keys = [];
+      if (holders.get(adminUrl) === holder) holders.delete(adminUrl);
+      // Ending the session releases its advisory locks.
+      if (client) await endPg(client);
+    },
+  };
+}
+
+async function acquire(h: Holder, o: ReserveOptions): Promise<Omit<SlotReservation, 'release'>> {
+  h.users += 1;
+  const started = Date.now();
+  const waitedMs = () => Date.now() - started;
+  if (!h.client) {
+    try {
+      h.client = await connectPg(h.url, { connectTimeoutMs: 5000, queryTimeoutMs: 10_000 });
+      await h.client.query(`SET application_name = 'gauntlet-slots pid ${process.pid}'`);
+      h.facts = await slotFacts(h.client);
+    } catch (err) {
+      if (h.client) await endPg(h.client);
+      h.client = null;
+      return { facts: h.facts, waitedMs: waitedMs(), unheld: `could not hold a reservation: ${(err as Error).message}` };
+    }
+  }
+  const client = h.client;
+  const facts = h.facts!;
+  const total = slotKeys(facts);
+  const want = Math.min(total, Math.max(1, Math.ceil(o.connections / POOL_CONNECTIONS)));
+  // Scenarios of this process that overlap share its keys; one that wants more tries for the rest without waiting
+  // (waiting while holding could deadlock with another process doing the same).
+  if (h.keys.length) {
+    if (h.keys.length < want) await tryKeys(client, total, want, h.keys).catch(() => undefined);
+    return { facts, waitedMs: waitedMs(), unheld: null };
+  }
+  const maxWaitMs = o.maxWaitMs ?? DEFAULT_SLOT_WAIT_MS;
+  let lastTold = 0;
+  for (;;) {
+    try {
+      if (await tryKeys(client, total, want, h.keys)) return { facts, waitedMs: waitedMs(), unheld: null };
+      // Not enough: give back what was taken (never hold some while waiting for more), then wait.
+      await client.query('SELECT pg_advisory_unlock_all()');
+      h.keys.length = 0;
+    } catch (err) {
+      h.keys.length = 0;
+      return { facts, waitedMs: waitedMs(), unheld: `could not hold a reservation: ${(err as Error).message}` };
+    }
+    if (waitedMs() >= maxWaitMs) {
+      return { facts, waitedMs: waitedMs(), unheld: `other gauntlet grades held this PostgreSQL's connection slots for ${Math.round(waitedMs() / 1000)} s; this scenario ran without waiting longer` };
+    }
+    if (o.progress && Date.now() - lastTold >= 10_000) {
+      lastTold = Date.now();
+      const who = await holdersText(client).catch(() => 'other gauntlet grades');
+      o.progress(`waiting for PostgreSQL connection slots (max_connections ${facts.maxConnections}): ${who} ${who.includes(',') ? 'hold' : 'holds'} them; grades on one server take turns`);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** Take free keys until `held` has `want` of them; true when it has. */
+async function tryKeys(client: pg.Client, total: number, want: number, held: number[]): Promise<boolean> {
+  for (let key = 0; key < total && held.length < want; key++) {
+    if (held.includes(key)) continue;
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [SLOT_LOCK_CLASS, key]);
+    if (rows[0].ok) held.push(key);
+  }
+  return held.length >= want;
+}
+
+/** "gauntlet pid 123, gauntlet pid 456": who holds the keys now. */
+async function holdersText(client: pg.Client): Promise<string> {
+  const { rows } = await client.query<{ who: string }>(
+    `SELECT DISTINCT coalesce(nullif(a.application_name, ''), 'pid ' || l.pid) AS who
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.granted AND l.pid <> pg_backend_pid()`,
+    [SLOT_LOCK_CLASS],
+  );
+  const names = rows.map((r) => r.who.replace('gauntlet-slots ', 'gauntlet '));
+  return names.length ? names.join(', ') : 'other gauntlet grades';
+}
+
+/** A connection the server refused before it was ready, and how many of the scenario's own were open then (fault-proxy.ts). */
+export interface Refusal {
+  code?: string;
+  message?: string;
+  open: number;
+}
+
+/**
+ * Why refused connections are the machine's fault, or null: the server refused some of the scenario's connections
+ * for want of free slots, each time while the scenario itself held no more than its due — under half of the slots
+ * every role may use, or under what its pools may hold (`allowance`, scenarioConnections) when that is more — so
+ * other programs held the rest. A scenario refused while holding more filled the server itself (a connection per
+ * call, never released): that stays its own failure.
+ */
+export function refusalExcuse(refusals: Refusal[], facts: SlotFacts | null, allowance = 0): string | null {
+  const full = refusals.filter((r) => serverFull(r.code, r.message));
+  if (!full.length) return null;
+  const usable = facts?.usable;
+  if (usable !== undefined && full.some((r) => r.open >= Math.max(usable / 2, allowance))) return null;
+  const most = Math.max(...full.map((r) => r.open));
+  const held = usable !== undefined ? `while the scenario held at most ${most} of its ${usable} usable connections` : `while the scenario held at most ${most} connections`;
+  return `PostgreSQL refused ${full.length === 1 ? "a connection" : `${full.length >= 1000 ? "at least 1000" : full.length} connections`} of this scenario for want of free slots ("${full[0].message ?? full[0].code}") ${held}: other programs or grades held the rest. This is the machine's, not the submission's: grade again when the server is quieter (gauntlet grades on one server take turns; other programs do not), or raise its max_connections.`;
+}

@@ -1,0 +1,99 @@
+// PostgreSQL's connection slots are the machine's, not the candidate's (CONTRACT §8): a correct solution graded
+// while another program holds nearly every slot is `inconclusive` (exit 5), never failed; two gauntlet grades side
+// by side on one server take turns (the second says it waits) and both pass. A submission that fills the server
+// itself stays failed (fixtures/submissions/seat-connection-leak, in the self-test). The slots are held by a role
+// of this test's own, never named gauntlet_* (which the stale sweep would take for a crashed grade's).
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { withPg } from '../harness/infra/pg-admin.ts';
+import { LOCAL_POSTGRES_URL } from '../harness/infra/postgres-source.ts';
+import { leftoverDatabases } from './helpers.ts';
+
+const HOG = `slot_hog_${process.pid}`;
+let tmpRoot: string;
+const hogs: pg.Client[] = [];
+
+beforeAll(async () => {
+  tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-slots-'));
+  await withPg(LOCAL_POSTGRES_URL, (c) => c.query(`CREATE ROLE ${HOG} LOGIN`));
+});
+
+afterEach(async () => {
+  await Promise.all(hogs.splice(0).map((c) => c.end().catch(() => undefined)));
+});
+
+afterAll(async () => {
+  await withPg(LOCAL_POSTGRES_URL, (c) => c.query(`DROP ROLE IF EXISTS ${HOG}`));
+  fs.rmSync(tmpRoot, { recursive: true, force: true });
+  expect(await leftoverDatabases()).toEqual([]);
+});
+
+/** Hold the server's slots as another program would, until `free` usable ones are left; returns how many it holds. */
+async function holdSlotsLeaving(free: number): Promise<number> {
+  const { usable, used } = await withPg(LOCAL_POSTGRES_URL, async (c) => {
+    const { rows } = await c.query<{ m: string; r: string; n: string }>(
+      `SELECT current_setting('max_connections') AS m, current_setting('superuser_reserved_connections') AS r,
+              (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS n`,
+    );
+    return { usable: Number(rows[0].m) - Number(rows[0].r), used: Number(rows[0].n) };
+  });
+  const n = usable - used - free;
+  for (let i = 0; i < n; i++) {
+    const c = new pg.Client({ connectionString: LOCAL_POSTGRES_URL.replace('//postgres@', `//${HOG}@`) });
+    c.on('error', () => {});
+    await c.connect();
+    hogs.push(c);
+  }
+  return n;
+}
+
+/** `gauntlet grade … --json` as a user runs it; resolves with its exit code, stdout and stderr. */
+function gauntletGrade(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const out = fs.mkdtempSync(path.join(tmpRoot, 'runs-'));
+  const child = spawn(process.execPath, ['bin/gauntlet.mjs', 'grade', ...args, '--json', '--out', out, '--no-store'], {
+    env: { ...process.env, FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  return new Promise((resolve) => child.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
+}
+
+describe('connection slots are the machine\'s', () => {
+  it('a correct solution refused connections by a server others filled is inconclusive (exit 5), not failed', async () => {
+    expect(await holdSlotsLeaving(12)).toBeGreaterThan(0);
+    const run = await gauntletGrade(['examples/reference-submission', '--scenario', 'last-seat', '--profile', 'quick', '--seed', '1']);
+    const doc = JSON.parse(run.stdout);
+    const scenario = doc.challenges[0].scenarios[0];
+    expect(scenario.status, run.stderr).toBe('inconclusive');
+    expect(scenario.inconclusive).toMatch(/PostgreSQL refused .* connections? of this scenario for want of free slots .* while the scenario held at most \d+ of its \d+ usable connections/);
+    expect(scenario.inconclusive).toMatch(/not the submission's/);
+    expect(doc.verdict).toBe('inconclusive');
+    expect(doc.redFlags).toEqual([]);
+    expect(run.code).toBe(5);
+  }, 240_000);
+
+  it('two grades side by side on one server take turns, and both pass', async () => {
+    // Room for one scenario's connections (4 instances × 10, setup, the final reads), not for two at once.
+    await holdSlotsLeaving(65);
+    const args = ['examples/reference-submission', '--challenge', 'seat-reservation', '--scenario', 'last-seat,many-seats', '--profile', 'quick'];
+    const first = gauntletGrade([...args, '--seed', '1']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = gauntletGrade([...args, '--seed', '2']);
+    const [a, b] = await Promise.all([first, second]);
+    for (const run of [a, b]) {
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout).verdict).toBe('pass');
+    }
+    // One of them waited for the other, and said so on stderr (a line of its own: stderr is not a terminal here).
+    expect(`${a.stderr}\n${b.stderr}`).toMatch(/waiting for PostgreSQL connection slots \(max_connections \d+\): gauntlet pid \d+ holds them; grades on one server take turns/);
+  }, 300_000);
+});
