@@ -4,7 +4,9 @@
 // "remaining connection slots are reserved …") through no fault of its own. So:
 // - gauntlet processes on one server take turns: a scenario reserves its share of the server's slots before its
 //   database is created, as session advisory locks on one admin connection (a crashed process's locks go with its
-//   session), waiting, with a message, while other gauntlet grades hold them;
+//   session), waiting, with a message, while other gauntlet grades hold them; a scenario prepared beside another
+//   of its own process shares the reservation but waits until the server has room for its setup (the other may
+//   have filled it: a submission that never closes its connections);
 // - a refusal that still happens (another program filled the server) is recognised (`serverFull`) and judged by
 //   scenario-steps (`refusalExcuse`): the machine's fault, so the scenario is `inconclusive`, never `failed`.
 
@@ -18,6 +20,13 @@ export const SLOT_LOCK_CLASS = 0x6761756e;
 /** How long a scenario waits for another gauntlet grade's slots by default before it runs anyway. */
 export const DEFAULT_SLOT_WAIT_MS = 10 * 60_000;
 const POLL_MS = 250;
+/**
+ * What a scenario prepared beside another of its process (its setup, its instances' create) may open before its
+ * workload, which waits for the other's teardown anyway: its setup's pool and a few connections more.
+ */
+export const PREPARE_CONNECTIONS = 2 * POOL_CONNECTIONS;
+/** How long a scenario prepared beside another waits for the other to leave it that room. */
+export const OVERLAP_WAIT_MS = 60_000;
 
 /** The connections a scenario may open: one pool per instance, one for the setup process and one for the fresh final-read instance. */
 export function scenarioConnections(instances: number): number {
@@ -80,6 +89,8 @@ export interface ReserveOptions {
   /** Connections the scenario may open (scenarioConnections). */
   connections: number;
   maxWaitMs?: number;
+  /** How long a scenario that shares its process's reservation waits for PREPARE_CONNECTIONS free slots (OVERLAP_WAIT_MS). */
+  overlapWaitMs?: number;
   /** Told once when the scenario has to wait, and every 10 s while it does. */
   progress?: (message: string) => void;
 }
@@ -139,7 +150,11 @@ async function acquire(h: Holder, o: ReserveOptions): Promise<Omit<SlotReservati
   // (waiting while holding could deadlock with another process doing the same).
   if (h.keys.length) {
     if (h.keys.length < want) await tryKeys(client, total, want, h.keys).catch(() => undefined);
-    return { facts, waitedMs: waitedMs(), unheld: null };
+    // The scenario overlapping it (still settling, reading, tearing down) may hold far more than it should: a
+    // submission that never closes its connections fills the server, and this one's setup would be refused for it.
+    // Its teardown frees them within seconds.
+    const roomy = await waitForRoom(client, facts, PREPARE_CONNECTIONS, o.overlapWaitMs ?? OVERLAP_WAIT_MS).catch(() => true);
+    return { facts, waitedMs: waitedMs(), unheld: roomy ? null : `this PostgreSQL still had fewer than ${PREPARE_CONNECTIONS} free connection slots after ${Math.round(waitedMs() / 1000)} s` };
   }
   const maxWaitMs = o.maxWaitMs ?? DEFAULT_SLOT_WAIT_MS;
   let lastTold = 0;
@@ -161,6 +176,17 @@ async function acquire(h: Holder, o: ReserveOptions): Promise<Omit<SlotReservati
       const who = await holdersText(client).catch(() => 'other gauntlet grades');
       o.progress(`waiting for PostgreSQL connection slots (max_connections ${facts.maxConnections}): ${who} ${who.includes(',') ? 'hold' : 'holds'} them; grades on one server take turns`);
     }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** Wait until the server has `room` free slots that any role may use; false when it still has not after `maxWaitMs`. */
+async function waitForRoom(client: pg.Client, facts: SlotFacts, room: number, maxWaitMs: number): Promise<boolean> {
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend'`);
+    if (facts.usable - Number(rows[0].n) >= room) return true;
+    if (Date.now() - started >= maxWaitMs) return false;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
