@@ -12,6 +12,7 @@
 
 import type pg from 'pg';
 import { connectPg, endPg } from './pg-admin.ts';
+import { interrupted } from '../cleanup.ts';
 
 /** The size of the context's pool (ctx.pg, instance-main.ts) and node-postgres's default: a unit of reservation. */
 export const POOL_CONNECTIONS = 10;
@@ -106,6 +107,8 @@ export async function reserveConnectionSlots(adminUrl: string, o: ReserveOptions
     holders.set(adminUrl, h);
   }
   const holder = h;
+  // Counted at once, so that a release meanwhile never closes the session a queued reservation is about to use.
+  holder.users += 1;
   const turn = holder.queue.then(() => acquire(holder, o));
   holder.queue = turn.catch(() => undefined);
   const result = await turn;
@@ -128,7 +131,6 @@ export async function reserveConnectionSlots(adminUrl: string, o: ReserveOptions
 }
 
 async function acquire(h: Holder, o: ReserveOptions): Promise<Omit<SlotReservation, 'release'>> {
-  h.users += 1;
   const started = Date.now();
   const waitedMs = () => Date.now() - started;
   if (!h.client) {
@@ -168,13 +170,14 @@ async function acquire(h: Holder, o: ReserveOptions): Promise<Omit<SlotReservati
       h.keys.length = 0;
       return { facts, waitedMs: waitedMs(), unheld: `could not hold a reservation: ${(err as Error).message}` };
     }
+    if (interrupted()) return { facts, waitedMs: waitedMs(), unheld: `gauntlet was interrupted (${interrupted()})` };
     if (waitedMs() >= maxWaitMs) {
       return { facts, waitedMs: waitedMs(), unheld: `other gauntlet grades held this PostgreSQL's connection slots for ${Math.round(waitedMs() / 1000)} s; this scenario ran without waiting longer` };
     }
     if (o.progress && Date.now() - lastTold >= 10_000) {
       lastTold = Date.now();
       const who = await holdersText(client).catch(() => 'other gauntlet grades');
-      o.progress(`waiting for PostgreSQL connection slots (max_connections ${facts.maxConnections}): ${who} ${who.includes(',') ? 'hold' : 'holds'} them; grades on one server take turns`);
+      o.progress(`waiting for PostgreSQL connection slots (max_connections ${facts.maxConnections}): ${who} ${who.includes(",") ? "hold" : "holds"} them; grades on one server take turns (${Math.round(waitedMs() / 1000)} s so far)`);
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
@@ -186,7 +189,7 @@ async function waitForRoom(client: pg.Client, facts: SlotFacts, room: number, ma
   for (;;) {
     const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend'`);
     if (facts.usable - Number(rows[0].n) >= room) return true;
-    if (Date.now() - started >= maxWaitMs) return false;
+    if (Date.now() - started >= maxWaitMs || interrupted()) return false;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
