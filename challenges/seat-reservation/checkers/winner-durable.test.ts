@@ -34,6 +34,20 @@ describe('winner-durable', () => {
       expect((r.counterexample as V[]).map((v) => v.read.instance)).toEqual([0, 1, 2]);
     });
 
+    it('two users told they hold the seat, none released: whichever the reads show, the other lost it', () => {
+      for (const last of ['u1', 'u2']) {
+        const h = history();
+        h.reserve('u1', 'A', ok(0, 10));
+        h.reserve('u2', 'A', ok(0, 12));
+        h.reads('A', last, last);
+        const r = check(h);
+        expect(r.passed, last).toBe(false);
+        const lost = last === 'u1' ? 'u2' : 'u1';
+        expect(r.violations).toBe(2);
+        expect(r.message).toContain(`${lost} was told they hold A and nothing released it, but instance 0 reads ${last}`);
+      }
+    });
+
     it('a final read that fails', () => {
       const h = history();
       h.reserve('u1', 'A', ok(0, 10));
