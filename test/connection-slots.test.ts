@@ -2,7 +2,7 @@
 // while another program holds nearly every slot is `inconclusive` (exit 5), never failed; two gauntlet grades side
 // by side on one server take turns (the second says it waits) and both pass. A submission that fills the server
 // itself stays failed (fixtures/submissions/seat-connection-leak, in the self-test). The slots are held by a role
-// of this test's own, never named gauntlet_* (which the stale sweep would take for a crashed grade's).
+// of this test's own (testRole: never gauntlet_*, and one a killed run left is dropped by the next).
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -13,14 +13,18 @@ import pg from 'pg';
 import { withPg } from '../harness/infra/pg-admin.ts';
 import { LOCAL_POSTGRES_URL } from '../harness/infra/postgres-source.ts';
 import { leftoverDatabases } from './helpers.ts';
+import { testRole } from '../harness/infra/test-helpers.ts';
 
-const HOG = `slot_hog_${process.pid}`;
+let HOG = '';
+let dropHog: () => Promise<void> = async () => {};
 let tmpRoot: string;
 const hogs: pg.Client[] = [];
 
 beforeAll(async () => {
   tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-slots-'));
-  await withPg(LOCAL_POSTGRES_URL, (c) => c.query(`CREATE ROLE ${HOG} LOGIN`));
+  const role = await testRole('slot_hog_');
+  HOG = role.name;
+  dropHog = role.drop;
 });
 
 afterEach(async () => {
@@ -28,7 +32,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await withPg(LOCAL_POSTGRES_URL, (c) => c.query(`DROP ROLE IF EXISTS ${HOG}`));
+  await dropHog();
   fs.rmSync(tmpRoot, { recursive: true, force: true });
   expect(await leftoverDatabases()).toEqual([]);
 });

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reserveConnectionSlots, SLOT_LOCK_CLASS, slotKeys, type SlotReservation } from './connection-slots.ts';
 import { withPg } from './pg-admin.ts';
 import { LOCAL_POSTGRES_URL } from './postgres-source.ts';
+import { testRole } from './test-helpers.ts';
 
 /** The same server under another URL: to this process, another process's reservations. */
 const OTHER_URL = LOCAL_POSTGRES_URL.replace(/^postgres:/, 'postgresql:');
@@ -26,7 +27,8 @@ async function reserve(url: string, connections: number, more: { maxWaitMs?: num
   return r;
 }
 
-const HOG = `slot_hog_unit_${process.pid}`;
+let HOG = '';
+let dropHog: () => Promise<void> = async () => {};
 const hogs: pg.Client[] = [];
 
 /** Another program's connections, until `free` slots that any role may use are left. */
@@ -47,8 +49,12 @@ async function fillLeaving(free: number): Promise<void> {
 }
 const freeHogs = () => Promise.all(hogs.splice(0).map((c) => c.end().catch(() => undefined)));
 
-beforeAll(() => withPg(LOCAL_POSTGRES_URL, (c) => c.query(`CREATE ROLE ${HOG} LOGIN`)));
-afterAll(() => withPg(LOCAL_POSTGRES_URL, (c) => c.query(`DROP ROLE IF EXISTS ${HOG}`)));
+beforeAll(async () => {
+  const role = await testRole('slot_hog_unit_');
+  HOG = role.name;
+  dropHog = role.drop;
+});
+afterAll(() => dropHog());
 
 afterEach(async () => {
   await freeHogs();

@@ -56,3 +56,21 @@ export async function leftovers(pid = process.pid, url = LOCAL_POSTGRES_URL): Pr
     return rows.map((r) => r.name);
   });
 }
+
+/**
+ * A login role of a test's own, `<prefix><pid>` (never gauntlet_*, which the stale sweep takes for a crashed grade's):
+ * created now, after dropping those an earlier run of the test left when it was killed (their pid is gone).
+ * Returns the role's name and its drop.
+ */
+export async function testRole(prefix: string, url = LOCAL_POSTGRES_URL): Promise<{ name: string; drop(): Promise<void> }> {
+  const name = `${prefix}${process.pid}`;
+  await withPg(url, async (c) => {
+    const { rows } = await c.query<{ r: string }>(`SELECT rolname AS r FROM pg_roles WHERE rolname LIKE $1`, [`${prefix.replace(/_/g, '\\_')}%`]);
+    for (const { r } of rows) {
+      const pid = Number(r.slice(prefix.length));
+      if (Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) await c.query(`DROP ROLE IF EXISTS "${r}"`).catch(() => undefined);
+    }
+    await c.query(`CREATE ROLE "${name}" LOGIN`);
+  });
+  return { name, drop: () => withPg(url, (c) => c.query(`DROP ROLE IF EXISTS "${name}"`)).then(() => undefined) };
+}
