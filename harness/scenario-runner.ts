@@ -146,20 +146,14 @@ async function assertPostgresUp(infra: Infra, scenario: string): Promise<void> {
  * The pipeline, one step each (scenario-steps/): provision → start → workload → settle → analyse, and teardown
  * always — after a result, an early end, an error or an abort alike (in the background with `o.teardowns`). A step
  * that ends the run early returns its result; anything thrown is this scenario's `error` (an InfraError ends the
- * whole grade). Steps 1–2 ran in prepareScenario.
+ * whole grade). Steps 1–2 ran in prepareScenario. However the run ended, connections a full server refused may make
+ * it the machine's (scenario-steps/refusals.ts).
  */
 async function runScenarioSteps(prepared: PreparedScenario): Promise<ScenarioResult> {
   const { s, p } = prepared;
   const { o } = s;
   try {
-    if (prepared.error !== undefined) throw prepared.error;
-    if (prepared.early) return excuseRefusals(s, p, prepared.early);
-    // The previous scenario's teardown overlapped this one's provisioning and start; it is over before the workload.
-    await o.teardowns?.drain();
-    const work = await runWorkload(s, p!);
-    if (!work.ok) return excuseRefusals(s, p, work.result);
-    const settled = await settle(s, p!, work);
-    return excuseRefusals(s, p, await analyse(s, p!, work, settled));
+    return excuseRefusals(s, p, await stepsResult(prepared));
   } catch (err) {
     if (err instanceof InfraError) throw err;
     return excuseRefusals(s, p, resultOf(s, 'error', [], { error: `gauntlet could not run this scenario: ${(err as Error).message}` }));
@@ -168,4 +162,17 @@ async function runScenarioSteps(prepared: PreparedScenario): Promise<ScenarioRes
     if (o.teardowns) o.teardowns.add(tearDown(s));
     else await tearDown(s);
   }
+}
+
+/** Steps 3–5 of a prepared scenario, or how it ended early. */
+async function stepsResult(prepared: PreparedScenario): Promise<ScenarioResult> {
+  const { s, p } = prepared;
+  if (prepared.error !== undefined) throw prepared.error;
+  if (prepared.early) return prepared.early;
+  // The previous scenario's teardown overlapped this one's provisioning and start; it is over before the workload.
+  await s.o.teardowns?.drain();
+  const work = await runWorkload(s, p!);
+  if (!work.ok) return work.result;
+  const settled = await settle(s, p!, work);
+  return analyse(s, p!, work, settled);
 }

@@ -2,59 +2,31 @@
 // while another program holds nearly every slot is `inconclusive` (exit 5), never failed; two gauntlet grades side
 // by side on one server take turns (the second says it waits) and both pass. A submission that fills the server
 // itself stays failed (fixtures/submissions/seat-connection-leak, in the self-test). The slots are held by a role
-// of this test's own (testRole: never gauntlet_*, and one a killed run left is dropped by the next).
+// of this test's own (slotHog: never gauntlet_*, and one a killed run left is dropped by the next).
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { withPg } from '../harness/infra/pg-admin.ts';
-import { LOCAL_POSTGRES_URL } from '../harness/infra/postgres-source.ts';
 import { leftoverDatabases } from './helpers.ts';
-import { testRole } from '../harness/infra/test-helpers.ts';
+import { slotHog, type SlotHog } from '../harness/infra/test-helpers.ts';
 
-let HOG = '';
-let dropHog: () => Promise<void> = async () => {};
 let tmpRoot: string;
-const hogs: pg.Client[] = [];
+let hog: SlotHog;
 
 beforeAll(async () => {
   tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'gauntlet-slots-'));
-  const role = await testRole('slot_hog_');
-  HOG = role.name;
-  dropHog = role.drop;
+  hog = await slotHog('slot_hog_');
 });
 
-afterEach(async () => {
-  await Promise.all(hogs.splice(0).map((c) => c.end().catch(() => undefined)));
-});
+afterEach(() => hog.release());
 
 afterAll(async () => {
-  await dropHog();
+  await hog.drop();
   fs.rmSync(tmpRoot, { recursive: true, force: true });
   expect(await leftoverDatabases()).toEqual([]);
 });
-
-/** Hold the server's slots as another program would, until `free` usable ones are left; returns how many it holds. */
-async function holdSlotsLeaving(free: number): Promise<number> {
-  const { usable, used } = await withPg(LOCAL_POSTGRES_URL, async (c) => {
-    const { rows } = await c.query<{ m: string; r: string; n: string }>(
-      `SELECT current_setting('max_connections') AS m, current_setting('superuser_reserved_connections') AS r,
-              (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS n`,
-    );
-    return { usable: Number(rows[0].m) - Number(rows[0].r), used: Number(rows[0].n) };
-  });
-  const n = usable - used - free;
-  for (let i = 0; i < n; i++) {
-    const c = new pg.Client({ connectionString: LOCAL_POSTGRES_URL.replace('//postgres@', `//${HOG}@`) });
-    c.on('error', () => {});
-    await c.connect();
-    hogs.push(c);
-  }
-  return n;
-}
 
 /** `gauntlet grade … --json` as a user runs it; resolves with its exit code, stdout and stderr. */
 function gauntletGrade(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -73,7 +45,7 @@ function gauntletGrade(args: string[]): Promise<{ code: number | null; stdout: s
 
 describe('connection slots are the machine\'s', () => {
   it('a correct solution refused connections by a server others filled is inconclusive (exit 5), not failed', async () => {
-    expect(await holdSlotsLeaving(12)).toBeGreaterThan(0);
+    expect(await hog.fillLeaving(12)).toBeGreaterThan(0);
     const run = await gauntletGrade(['examples/reference-submission', '--scenario', 'last-seat', '--profile', 'quick', '--seed', '1']);
     const doc = JSON.parse(run.stdout);
     const scenario = doc.challenges[0].scenarios[0];
@@ -87,7 +59,7 @@ describe('connection slots are the machine\'s', () => {
 
   it('two grades side by side on one server take turns, and both pass', async () => {
     // Room for one scenario's connections (4 instances × 10, setup, the final reads), not for two at once.
-    await holdSlotsLeaving(65);
+    await hog.fillLeaving(65);
     const args = ['examples/reference-submission', '--challenge', 'seat-reservation', '--scenario', 'last-seat,many-seats', '--profile', 'quick'];
     const first = gauntletGrade([...args, '--seed', '1']);
     await new Promise((r) => setTimeout(r, 1500));

@@ -3,12 +3,11 @@
 // the slots, gets them as soon as they are released, and gives up after its bound; an unreachable server never
 // throws; the session's locks go with it.
 
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reserveConnectionSlots, SLOT_LOCK_CLASS, slotKeys, type SlotReservation } from './connection-slots.ts';
 import { withPg } from './pg-admin.ts';
 import { LOCAL_POSTGRES_URL } from './postgres-source.ts';
-import { testRole } from './test-helpers.ts';
+import { slotHog, type SlotHog } from './test-helpers.ts';
 
 /** The same server under another URL: to this process, another process's reservations. */
 const OTHER_URL = LOCAL_POSTGRES_URL.replace(/^postgres:/, 'postgresql:');
@@ -27,37 +26,15 @@ async function reserve(url: string, connections: number, more: { maxWaitMs?: num
   return r;
 }
 
-let HOG = '';
-let dropHog: () => Promise<void> = async () => {};
-const hogs: pg.Client[] = [];
-
-/** Another program's connections, until `free` slots that any role may use are left. */
-async function fillLeaving(free: number): Promise<void> {
-  const n = await withPg(LOCAL_POSTGRES_URL, async (c) => {
-    const { rows } = await c.query<{ n: string }>(
-      `SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
-              - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS n`,
-    );
-    return Number(rows[0].n) - free;
-  });
-  for (let i = 0; i < n; i++) {
-    const c = new pg.Client({ connectionString: LOCAL_POSTGRES_URL.replace('//postgres@', `//${HOG}@`) });
-    c.on('error', () => {});
-    await c.connect();
-    hogs.push(c);
-  }
-}
-const freeHogs = () => Promise.all(hogs.splice(0).map((c) => c.end().catch(() => undefined)));
+let hog: SlotHog;
 
 beforeAll(async () => {
-  const role = await testRole('slot_hog_unit_');
-  HOG = role.name;
-  dropHog = role.drop;
+  hog = await slotHog('slot_hog_unit_');
 });
-afterAll(() => dropHog());
+afterAll(() => hog.drop());
 
 afterEach(async () => {
-  await freeHogs();
+  await hog.release();
   for (const r of held.splice(0)) await r.release();
   expect(await lockCount()).toBe(0);
 });
@@ -101,13 +78,13 @@ describe('connection slot reservations (local PostgreSQL)', () => {
 
   it('a scenario prepared beside another of its process waits until the server has room for its setup', async () => {
     const a = await reserve(LOCAL_POSTGRES_URL, 60);
-    await fillLeaving(5); // the other scenario's submission filled the server
-    setTimeout(() => void freeHogs(), 800); // its teardown
+    await hog.fillLeaving(5); // the other scenario's submission filled the server
+    setTimeout(() => void hog.release(), 800); // its teardown
     const b = await reserve(LOCAL_POSTGRES_URL, 60);
     expect(b.unheld).toBeNull();
     expect(b.waitedMs).toBeGreaterThanOrEqual(700);
     expect(b.waitedMs).toBeLessThan(5000);
-    await fillLeaving(5);
+    await hog.fillLeaving(5);
     const c = await reserve(LOCAL_POSTGRES_URL, 60, { overlapWaitMs: 600 });
     expect(c.unheld).toMatch(/fewer than 20 free connection slots after \d+ s/);
     expect(a.unheld).toBeNull();

@@ -1,7 +1,8 @@
 // Helpers for the infra tests (not a test file): dead pids, a process's children, polling with a deadline,
-// and a listing of this process's scenario databases and roles on the local server.
+// a listing of this process's scenario databases and roles on the local server, and a role that holds connection slots.
 
 import { spawnSync } from 'node:child_process';
+import pg from 'pg';
 import { readdirSync, readFileSync } from 'node:fs';
 import { LOCAL_POSTGRES_URL } from './postgres-source.ts';
 import { withPg } from './pg-admin.ts';
@@ -57,12 +58,23 @@ export async function leftovers(pid = process.pid, url = LOCAL_POSTGRES_URL): Pr
   });
 }
 
+/** Another program holding PostgreSQL's connection slots, as a login role of a test's own (slotHog). */
+export interface SlotHog {
+  name: string;
+  /** Open connections as the role until only `free` slots that any role may use are left; how many it opened. */
+  fillLeaving(free: number): Promise<number>;
+  /** Close every connection it opened. */
+  release(): Promise<void>;
+  /** Release, then drop the role. */
+  drop(): Promise<void>;
+}
+
 /**
- * A login role of a test's own, `<prefix><pid>` (never gauntlet_*, which the stale sweep takes for a crashed grade's):
- * created now, after dropping those an earlier run of the test left when it was killed (their pid is gone).
- * Returns the role's name and its drop.
+ * A role `<prefix><pid>` (never gauntlet_*, which the stale sweep takes for a crashed grade's) that holds connection
+ * slots on demand: created now, after dropping those an earlier run of the test left when it was killed (their pid
+ * is gone).
  */
-export async function testRole(prefix: string, url = LOCAL_POSTGRES_URL): Promise<{ name: string; drop(): Promise<void> }> {
+export async function slotHog(prefix: string, url = LOCAL_POSTGRES_URL): Promise<SlotHog> {
   const name = `${prefix}${process.pid}`;
   await withPg(url, async (c) => {
     const { rows } = await c.query<{ r: string }>(`SELECT rolname AS r FROM pg_roles WHERE rolname LIKE $1`, [`${prefix.replace(/_/g, '\\_')}%`]);
@@ -72,5 +84,34 @@ export async function testRole(prefix: string, url = LOCAL_POSTGRES_URL): Promis
     }
     await c.query(`CREATE ROLE "${name}" LOGIN`);
   });
-  return { name, drop: () => withPg(url, (c) => c.query(`DROP ROLE IF EXISTS "${name}"`)).then(() => undefined) };
+  const clients: pg.Client[] = [];
+  const release = async (): Promise<void> => {
+    await Promise.all(clients.splice(0).map((c) => c.end().catch(() => undefined)));
+  };
+  return {
+    name,
+    async fillLeaving(free) {
+      const n = await withPg(url, async (c) => {
+        const { rows } = await c.query<{ n: string }>(
+          `SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+                  - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS n`,
+        );
+        return Number(rows[0].n) - free;
+      });
+      const as = new URL(url);
+      as.username = name;
+      for (let i = 0; i < n; i++) {
+        const c = new pg.Client({ connectionString: as.toString() });
+        c.on('error', () => {});
+        await c.connect();
+        clients.push(c);
+      }
+      return Math.max(0, n);
+    },
+    release,
+    async drop() {
+      await release();
+      await withPg(url, (c) => c.query(`DROP ROLE IF EXISTS "${name}"`));
+    },
+  };
 }
