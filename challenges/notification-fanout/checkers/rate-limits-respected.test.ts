@@ -48,6 +48,16 @@ describe('rate-limits-respected', () => {
       expect(r.passed).toBe(false);
       expect(r.message).toContain('the first 599 ms after');
     });
+
+    it('the same delivery sent again by the instance told 429, 60 ms after (well within the grace for other calls)', () => {
+      const h = history();
+      rateLimited(h);
+      h.attempt('e1', 'sms', { start: 1061, instance: 1, status: 500, code: 'provider_error' });
+      h.deliver('e1', 'sms', { at: 2100, instance: 1 });
+      const r = check(h);
+      expect(r).toMatchObject({ passed: false, violations: 1 });
+      expect(r.message).toContain('yet sent it 1 more call(s) within that time (1 of them the same delivery again), the first 60 ms after');
+    });
   });
 
   describe('must pass', () => {
@@ -81,6 +91,14 @@ describe('rate-limits-respected', () => {
       rateLimited(h);
       h.deliver('e2', 'sms', { at: 1301, instance: 2 });
       h.deliver('e1', 'sms', { at: 2010, instance: 1 });
+      expect(check(h).passed).toBe(true);
+    });
+
+    it('the same delivery retried at once by ANOTHER instance, and a copy of it already on its way when the 429 came', () => {
+      const h = history();
+      rateLimited(h);
+      h.attempt('e1', 'sms', { start: 1000, end: 1400, instance: 1, status: 409, code: 'request_in_progress' });
+      h.deliver('e1', 'sms', { at: 1060, instance: 2 });
       expect(check(h).passed).toBe(true);
     });
 

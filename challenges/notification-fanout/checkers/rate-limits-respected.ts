@@ -2,8 +2,12 @@
 // over every instance), and after a provider answered 429 with Retry-After, the instance that got it sends that
 // provider nothing until the time has passed (a call that may have been on its way when the 429 arrived is allowed:
 // GRACE_MS). Retry-After is judged per instance and provider: two instances each following their own answers are fine.
+// The same delivery sent again (same Idempotency-Key) by the instance that was told 429 needs no such grace: that
+// instance had read the 429 when it decided to send it again (an instance that ignores Retry-After may send nothing
+// else to that provider within the window: judged by other calls alone, whether it showed was down to traffic).
 
 import type { Checker } from '../../../harness/scenario.ts';
+import type { AttemptRecord } from '../../../harness/services/types.ts';
 import { summarise, unknown } from '../../../harness/checkers/verdict.ts';
 import { CHANNELS } from '../operations.ts';
 import { attemptView, fanoutData, smsByUser } from './model.ts';
@@ -24,6 +28,8 @@ export const GRACE_MS = 500;
  */
 export const retryAfterSlackMs = (retryAfterMs: number) => Math.max(50, retryAfterMs * 0.1);
 const MINUTE_US = 60_000_000;
+/** The same key again: it was decided after the 429 was read, so only the two clocks' order needs slack. */
+export const SAME_KEY_GRACE_MS = 10;
 
 export const rateLimitsRespected: Checker = {
   id: 'rate-limits-respected',
@@ -46,13 +52,16 @@ export const rateLimitsRespected: Checker = {
       if (a.status !== 429 || a.retryAfterMs === undefined || a.endUs < 0) continue;
       told++;
       const from = a.endUs + GRACE_MS * 1000;
+      const sameKeyFrom = a.endUs + SAME_KEY_GRACE_MS * 1000;
       const until = a.endUs + (a.retryAfterMs - retryAfterSlackMs(a.retryAfterMs)) * 1000;
-      if (until <= from) continue;
-      const early = attempts.filter((b) => b.service === a.service && b.instance === a.instance && b.startUs > from && b.startUs < until);
+      if (until <= sameKeyFrom) continue;
+      const again = (b: AttemptRecord) => a.key !== null && b.key === a.key && b.startUs > sameKeyFrom;
+      const early = attempts.filter((b) => b.service === a.service && b.instance === a.instance && b.startUs < until && (b.startUs > from || again(b)));
       if (early.length) {
+        const retried = early.filter(again).length;
         violations.push({
           service: a.service, instance: a.instance,
-          reason: `instance ${a.instance} was told by ${a.service} to wait ${a.retryAfterMs} ms (429 at ${Math.round(a.endUs / 1000)} ms), yet sent it ${early.length} more call(s) within that time, the first ${Math.round((early[0].startUs - a.endUs) / 1000)} ms after — a 429 from a provider pauses that provider for the whole instance`,
+          reason: `instance ${a.instance} was told by ${a.service} to wait ${a.retryAfterMs} ms (429 at ${Math.round(a.endUs / 1000)} ms), yet sent it ${early.length} more call(s) within that time${retried ? ` (${retried} of them the same delivery again)` : ''}, the first ${Math.round((early[0].startUs - a.endUs) / 1000)} ms after — a 429 from a provider pauses that provider for the whole instance`,
           rateLimited: attemptView(a), early: early.slice(0, 6).map(attemptView),
         });
       }
