@@ -43,6 +43,12 @@ export interface UnindexedScan {
   sql: string;
   /** How many times it ran (all statements of the same shape). */
   count: number;
+  /**
+   * Of those, how many were sent before the grader began reading the final state (the service's own traffic, its
+   * workers included); 0: only the final reads and the settle's polls sent it (an occasional listing, such as the
+   * dead letters). Absent when the scenario had no final reads to tell them apart.
+   */
+  workloadCount?: number;
   /** The plan node's Filter text, e.g. "(status = 'pending'::text)". */
   filter: string;
 }

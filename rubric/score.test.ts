@@ -227,6 +227,26 @@ describe('measures and unmeasured parts', () => {
     expect(line(rubric, 'database-optimisation').detail).toMatch(/1 of 2 distinct statements with a predicate can use an index/);
   });
 
+  it('a sequential scan only the final reads caused (an occasional listing) is said, not counted, and raises no concern', T, () => {
+    const inspection = {
+      tables: [{ schema: 'public', name: 'deliveries', rows: 380, primaryKey: ['event_id', 'channel'], unique: [], indexes: [], foreignKeys: [], seqScans: 2, indexScans: 900 }],
+      idleInTransaction: [], advisoryLocks: 0, redis: null,
+    };
+    const listing = { table: 'deliveries', rows: 380, sql: "SELECT event_id, channel, reason FROM deliveries WHERE status = 'dead' ORDER BY event_id, channel", count: 3, filter: "(status = 'dead'::text)" };
+    const grade = (workloadCount: number | undefined) => {
+      const wire = wireEvidence({ indexes: { checked: 12, indexed: 11, scans: [{ ...listing, ...(workloadCount !== undefined ? { workloadCount } : {}) }], skipped: [] } });
+      return scoreChallenges([challenge('seat-reservation', [seatScenario('last-seat', {}, { inspection, wire })])], input({ evidence: staticEvidence() }));
+    };
+    const occasional = grade(0);
+    expect(occasional.concerns.map((c) => c.id)).not.toContain('poor-database-design');
+    expect(line(occasional.rubric, 'database-optimisation').detail).toMatch(/11 of 11 distinct statements with a predicate can use an index; not counted, sent only for the final reads \(an occasional listing\): sequential scan on deliveries \(380 rows/);
+    // The same statement sent during the workload too (or by a history without final reads to tell): held against it.
+    for (const traffic of [grade(1), grade(undefined)]) {
+      expect(traffic.concerns.map((c) => c.id)).toContain('poor-database-design');
+      expect(line(traffic.rubric, 'database-optimisation').detail).toMatch(/11 of 12 distinct statements with a predicate can use an index; no index serves sequential scan on deliveries/);
+    }
+  });
+
   it('nothing measured: a fully automatic item leaves the automated maximum instead of scoring 0', T, () => {
     // An HTTP-mode server in another language: no source read, no webhook challenge, no SQL recorded.
     const seat = challenge('seat-reservation', [seatScenario('last-seat')]);

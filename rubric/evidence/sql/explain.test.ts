@@ -81,6 +81,18 @@ describe('findUnindexedScans (local PostgreSQL)', () => {
     expect(ev.scans).toEqual([{ table: 't', rows: 20, sql: `update t set x = 1 where status = 'pending'`, count: 7, filter: "(status = 'pending'::text)" }]);
   });
 
+  it('sums, per shape, how many ran before the final reads (0: only the final reads sent it)', async () => {
+    const ev = await findUnindexedScans({
+      adminUrl: url,
+      statements: [
+        { ...q('SELECT * FROM t WHERE status = $1', ['dead'], 3), workloadCount: 0 },
+        { ...q(`select * from t where status = 'dead'`, [], 1), workloadCount: 0 },
+        { ...q('UPDATE t SET x = 2 WHERE status = $1', ['pending'], 9), workloadCount: 7 },
+      ],
+    });
+    expect(ev.scans.map((s) => [s.count, s.workloadCount])).toEqual([[9, 7], [4, 0]]);
+  });
+
   it('a full index scan kept for its order still reveals the missing index', async () => {
     const queue = q(`SELECT id FROM jobs WHERE state = $1 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, ['queued'], 30);
     const ev = await findUnindexedScans({ adminUrl: url, statements: [queue] });

@@ -13,6 +13,8 @@ export interface ExplainInput {
   sql: string;
   params: (string | null)[];
   count: number;
+  /** Of `count`, how many were sent before the grader's final reads began (UnindexedScan.workloadCount). */
+  workloadCount?: number;
 }
 
 export interface FindUnindexedScansOptions {
@@ -49,6 +51,7 @@ interface Candidate {
   sql: string;
   params: (string | null)[];
   count: number;
+  workloadCount?: number;
   exampleCount: number;
 }
 
@@ -62,11 +65,13 @@ function selectCandidates(inputs: ExplainInput[]): Candidate[] {
     if (!EXPLAINABLE.has(s.kind) || !s.predicate || s.reads.length + s.writes.length === 0) continue;
     const key = shapeKey(input.sql) ?? input.sql;
     const count = Number.isFinite(input.count) ? Math.max(0, input.count) : 0;
+    const workloadCount = input.workloadCount;
     const seen = byShape.get(key);
     if (!seen) {
-      byShape.set(key, { sql: input.sql, params: input.params, count, exampleCount: count });
+      byShape.set(key, { sql: input.sql, params: input.params, count, ...(workloadCount !== undefined ? { workloadCount } : {}), exampleCount: count });
     } else {
       seen.count += count;
+      if (workloadCount !== undefined) seen.workloadCount = (seen.workloadCount ?? 0) + workloadCount;
       if (count > seen.exampleCount) Object.assign(seen, { sql: input.sql, params: input.params, exampleCount: count });
     }
   }
@@ -277,7 +282,7 @@ export async function findUnindexedScans(o: FindUnindexedScansOptions): Promise<
           const info = await relationInfo(f.relation);
           if (!info || tables.has(info.table)) continue;
           tables.add(info.table);
-          scans.push({ table: info.table, rows: info.rows, sql: brief(c.sql), count: c.count, filter: f.filter });
+          scans.push({ table: info.table, rows: info.rows, sql: brief(c.sql), count: c.count, ...(c.workloadCount !== undefined ? { workloadCount: c.workloadCount } : {}), filter: f.filter });
         }
       } catch (err) {
         if (aborted) break;

@@ -25,6 +25,16 @@ import type { WireTap } from '../../../harness/evidence-types.ts';
 /** Most distinct statements EXPLAINed per scenario. */
 const EXPLAIN_MAX = 40;
 
+/** Phases of the calls a scenario makes to read the final state (and to poll for it while settling). */
+const FINAL_PHASES = new Set(['final', 'settle']);
+
+/** When the grader's first final read (or settle poll) began, µs; null when the history has none. */
+export function finalReadsFromUs(ops: readonly Op[]): number | null {
+  let from: number | null = null;
+  for (const op of ops) if (FINAL_PHASES.has(op.phase) && (from === null || op.startUs < from)) from = op.startUs;
+  return from;
+}
+
 export function createWireTap(): WireTap {
   const units = createSqlUnits();
   const locks = createRedisLockTap();
@@ -40,15 +50,21 @@ export function createWireTap(): WireTap {
         const redisLocks = locks.result();
         const lockedElsewhere = !!redisLocks?.acquired || techniques.some((t) => t.technique === 'advisory lock');
         const tx = findTransactionProblems(all, attribution, o.ops, o.attempts ?? [], { lockedElsewhere });
-        const distinct = new Map<string, { sql: string; params: (string | null)[]; count: number }>();
+        // The grader's final reads (and a settle's polls) begin once the workload is over: a statement sent only
+        // from then on answered them alone (workloadCount 0), an occasional listing rather than the service's traffic.
+        const finalFromUs = finalReadsFromUs(o.ops);
+        const distinct = new Map<string, { sql: string; params: (string | null)[]; count: number; workloadCount?: number }>();
         let statements = 0;
         for (const u of all) {
           for (const s of u.statements) {
             statements++;
             if (s.error) continue;
+            const before = finalFromUs !== null && s.t < finalFromUs ? 1 : 0;
             const d = distinct.get(s.sql);
-            if (d) d.count++;
-            else distinct.set(s.sql, { sql: s.sql, params: s.params ?? [], count: 1 });
+            if (d) {
+              d.count++;
+              if (d.workloadCount !== undefined) d.workloadCount += before;
+            } else distinct.set(s.sql, { sql: s.sql, params: s.params ?? [], count: 1, ...(finalFromUs !== null ? { workloadCount: before } : {}) });
           }
         }
         const indexes = o.adminUrl ? await findUnindexedScans({ adminUrl: o.adminUrl, role: o.role, statements: [...distinct.values()], maxStatements: EXPLAIN_MAX, budgetMs: 5000 }) : null;
