@@ -76,6 +76,29 @@ describe('connection slot reservations (local PostgreSQL)', () => {
     expect(b.waitedMs).toBeLessThan(5000);
   });
 
+  it('a process whose scenarios overlap lets a waiting grade take its turn before it starts another scenario', async () => {
+    const a = await reserve(LOCAL_POSTGRES_URL, 10_000); // a long run's scenario, holding every key
+    let bAt = 0;
+    let cAt = 0;
+    const b = reserve(OTHER_URL, 10_000, { maxWaitMs: 20_000 }).then((r) => ((bAt = Date.now()), r));
+    await new Promise((r) => setTimeout(r, 600)); // the other grade is waiting now
+    const told: string[] = [];
+    const c = reserve(LOCAL_POSTGRES_URL, 10_000, { maxWaitMs: 20_000, progress: (m) => told.push(m) }).then((r) => ((cAt = Date.now()), r));
+    await new Promise((r) => setTimeout(r, 700));
+    expect(cAt).toBe(0); // the next scenario of the long run does not join the running one
+    await a.release();
+    const rb = await b;
+    expect(rb.unheld).toBeNull();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(cAt).toBe(0); // the waiter holds them now
+    await rb.release();
+    const rc = await c;
+    expect(rc.unheld).toBeNull();
+    expect(bAt).toBeGreaterThan(0);
+    expect(cAt).toBeGreaterThan(bAt);
+    expect(told[0]).toMatch(/^gauntlet pid \d+ waits for PostgreSQL connection slots \(max_connections \d+\): this grade lets it take its turn once its running scenario ends$/);
+  });
+
   it('a scenario prepared beside another of its process waits until the server has room for its setup', async () => {
     const a = await reserve(LOCAL_POSTGRES_URL, 60);
     await hog.fillLeaving(5); // the other scenario's submission filled the server

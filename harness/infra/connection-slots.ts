@@ -6,7 +6,10 @@
 //   database is created, as session advisory locks on one admin connection (a crashed process's locks go with its
 //   session), waiting, with a message, while other gauntlet grades hold them; a scenario prepared beside another
 //   of its own process shares the reservation but waits until the server has room for its setup (the other may
-//   have filled it: a submission that never closes its connections);
+//   have filled it: a submission that never closes its connections). A process waiting for slots says so (a shared
+//   advisory lock on WAITER_KEY); a process whose scenarios overlap one another (grades in a row) then lets its running
+//   scenario end and the waiter take its turn before it starts another, so two long runs alternate instead of one
+//   holding the server until the other's wait runs out;
 // - a refusal that still happens (another program filled the server) is recognised (`serverFull`) and judged by
 //   scenario-steps (`refusalExcuse`): the machine's fault, so the scenario is `inconclusive`, never `failed`.
 
@@ -21,6 +24,10 @@ export const SLOT_LOCK_CLASS = 0x6761756e;
 /** How long a scenario waits for another gauntlet grade's slots by default before it runs anyway. */
 export const DEFAULT_SLOT_WAIT_MS = 10 * 60_000;
 const POLL_MS = 250;
+/** The advisory key (in SLOT_LOCK_CLASS) a waiting process holds in shared mode while it waits; never a slot key. */
+export const WAITER_KEY = 0x7fffffff;
+/** How long a process that let a waiter go first holds back while that waiter still waits (it may need more than was freed). */
+const DEFER_MS = 5_000;
 /**
  * What a scenario prepared beside another of its process (its setup, its instances' create) may open before its
  * workload, which waits for the other's teardown anyway: its setup's pool and a few connections more.
@@ -78,7 +85,10 @@ interface Holder {
   client: pg.Client | null;
   facts: SlotFacts | null;
   keys: number[];
+  /** Reservations of this process (held or queued): the session lives while there are any. */
   users: number;
+  /** Reservations that hold the keys now: the keys are given back when the last of them is released. */
+  active: number;
   /** Reservations of this process go one at a time. */
   queue: Promise<unknown>;
 }
@@ -103,7 +113,7 @@ export interface ReserveOptions {
 export async function reserveConnectionSlots(adminUrl: string, o: ReserveOptions): Promise<SlotReservation> {
   let h = holders.get(adminUrl);
   if (!h) {
-    h = { url: adminUrl, client: null, facts: null, keys: [], users: 0, queue: Promise.resolve() };
+    h = { url: adminUrl, client: null, facts: null, keys: [], users: 0, active: 0, queue: Promise.resolve() };
     holders.set(adminUrl, h);
   }
   const holder = h;
@@ -111,7 +121,7 @@ export async function reserveConnectionSlots(adminUrl: string, o: ReserveOptions
   holder.users += 1;
   const turn = holder.queue.then(() => acquire(holder, o));
   holder.queue = turn.catch(() => undefined);
-  const result = await turn;
+  const { holding, ...result } = await turn;
   let released = false;
   return {
     ...result,
@@ -119,7 +129,15 @@ export async function reserveConnectionSlots(adminUrl: string, o: ReserveOptions
       if (released) return;
       released = true;
       holder.users -= 1;
-      if (holder.users > 0) return;
+      if (holding) holder.active -= 1;
+      if (holder.users > 0) {
+        // A reservation of this process is still queued (it let a waiting process go first): give the keys back now.
+        if (holder.active === 0 && holder.keys.length && holder.client) {
+          holder.keys = [];
+          await holder.client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+        }
+        return;
+      }
       const client = holder.client;
       holder.client = null;
       holder.keys = [];
@@ -130,7 +148,10 @@ export async function reserveConnectionSlots(adminUrl: string, o: ReserveOptions
   };
 }
 
-async function acquire(h: Holder, o: ReserveOptions): Promise<Omit<SlotReservation, 'release'>> {
+/** What acquire found; `holding`: the scenario counts among the holder's active reservations (release gives it back). */
+type Acquired = Omit<SlotReservation, 'release'> & { holding: boolean };
+
+async function acquire(h: Holder, o: ReserveOptions): Promise<Acquired> {
   const started = Date.now();
   const waitedMs = () => Date.now() - started;
   if (!h.client) {
@@ -141,38 +162,72 @@ async function acquire(h: Holder, o: ReserveOptions): Promise<Omit<SlotReservati
     } catch (err) {
       if (h.client) await endPg(h.client);
       h.client = null;
-      return { facts: h.facts, waitedMs: waitedMs(), unheld: `could not hold a reservation: ${(err as Error).message}` };
+      return { facts: h.facts, waitedMs: waitedMs(), unheld: `could not hold a reservation: ${(err as Error).message}`, holding: false };
     }
   }
   const client = h.client;
   const facts = h.facts!;
   const total = slotKeys(facts);
   const want = Math.min(total, Math.max(1, Math.ceil(o.connections / POOL_CONNECTIONS)));
+  const maxWaitMs = o.maxWaitMs ?? DEFAULT_SLOT_WAIT_MS;
+  // Another gauntlet process waits for slots while this one's scenarios overlap one another: no new scenario joins
+  // the running one; once it is released the keys go back, and the waiter takes them before this process asks again.
+  if (h.keys.length) {
+    const waiting = await waiters(client).catch(() => [] as string[]);
+    if (waiting.length) {
+      o.progress?.(`${waiting.join(', ')} ${waiting.length > 1 ? 'wait' : 'waits'} for PostgreSQL connection slots (max_connections ${facts.maxConnections}): this grade lets it take its turn once its running scenario ends`);
+      while (h.active > 0 && waitedMs() < maxWaitMs && !interrupted()) await new Promise((r) => setTimeout(r, POLL_MS));
+      if (h.active === 0) {
+        const deferFrom = Date.now();
+        while (Date.now() - deferFrom < DEFER_MS && !interrupted() && (await waiters(client).catch(() => [] as string[])).some((w) => waiting.includes(w))) {
+          await new Promise((r) => setTimeout(r, POLL_MS));
+        }
+      }
+    }
+  }
   // Scenarios of this process that overlap share its keys; one that wants more tries for the rest without waiting
   // (waiting while holding could deadlock with another process doing the same).
   if (h.keys.length) {
+    // Counted as holding at once: a release meanwhile must not give back the keys this scenario is about to use.
+    h.active += 1;
     if (h.keys.length < want) await tryKeys(client, total, want, h.keys).catch(() => undefined);
     // The scenario overlapping it (still settling, reading, tearing down) may hold far more than it should: a
     // submission that never closes its connections fills the server, and this one's setup would be refused for it.
     // Its teardown frees them within seconds.
     const roomy = await waitForRoom(client, facts, PREPARE_CONNECTIONS, o.overlapWaitMs ?? OVERLAP_WAIT_MS).catch(() => true);
-    return { facts, waitedMs: waitedMs(), unheld: roomy ? null : `this PostgreSQL still had fewer than ${PREPARE_CONNECTIONS} free connection slots after ${Math.round(waitedMs() / 1000)} s` };
+    return { facts, waitedMs: waitedMs(), unheld: roomy ? null : `this PostgreSQL still had fewer than ${PREPARE_CONNECTIONS} free connection slots after ${Math.round(waitedMs() / 1000)} s`, holding: true };
   }
-  const maxWaitMs = o.maxWaitMs ?? DEFAULT_SLOT_WAIT_MS;
   let lastTold = 0;
+  let saidWaiting = false;
+  /** Not waiting any more: the shared waiter lock goes (held only between polls). */
+  const stopWaiting = async () => {
+    if (saidWaiting) await client.query('SELECT pg_advisory_unlock_shared($1, $2)', [SLOT_LOCK_CLASS, WAITER_KEY]).catch(() => undefined);
+    saidWaiting = false;
+  };
   for (;;) {
     try {
-      if (await tryKeys(client, total, want, h.keys)) return { facts, waitedMs: waitedMs(), unheld: null };
-      // Not enough: give back what was taken (never hold some while waiting for more), then wait.
+      if (await tryKeys(client, total, want, h.keys)) {
+        await stopWaiting();
+        h.active += 1;
+        return { facts, waitedMs: waitedMs(), unheld: null, holding: true };
+      }
+      // Not enough: give back what was taken (never hold some while waiting for more), then wait, saying so.
       await client.query('SELECT pg_advisory_unlock_all()');
       h.keys.length = 0;
+      await client.query('SELECT pg_advisory_lock_shared($1, $2)', [SLOT_LOCK_CLASS, WAITER_KEY]);
+      saidWaiting = true;
     } catch (err) {
       h.keys.length = 0;
-      return { facts, waitedMs: waitedMs(), unheld: `could not hold a reservation: ${(err as Error).message}` };
+      await stopWaiting();
+      return { facts, waitedMs: waitedMs(), unheld: `could not hold a reservation: ${(err as Error).message}`, holding: false };
     }
-    if (interrupted()) return { facts, waitedMs: waitedMs(), unheld: `gauntlet was interrupted (${interrupted()})` };
+    if (interrupted()) {
+      await stopWaiting();
+      return { facts, waitedMs: waitedMs(), unheld: `gauntlet was interrupted (${interrupted()})`, holding: false };
+    }
     if (waitedMs() >= maxWaitMs) {
-      return { facts, waitedMs: waitedMs(), unheld: `other gauntlet grades held this PostgreSQL's connection slots for ${Math.round(waitedMs() / 1000)} s; this scenario ran without waiting longer` };
+      await stopWaiting();
+      return { facts, waitedMs: waitedMs(), unheld: `other gauntlet grades held this PostgreSQL's connection slots for ${Math.round(waitedMs() / 1000)} s; this scenario ran without waiting longer`, holding: false };
     }
     if (o.progress && Date.now() - lastTold >= 10_000) {
       lastTold = Date.now();
@@ -204,16 +259,27 @@ async function tryKeys(client: pg.Client, total: number, want: number, held: num
   return held.length >= want;
 }
 
-/** "gauntlet pid 123, gauntlet pid 456": who holds the keys now. */
-async function holdersText(client: pg.Client): Promise<string> {
+/** Other sessions holding reservation keys (`waiter`: the waiter key instead), by name: "gauntlet pid 123". */
+async function sessionsWith(client: pg.Client, waiter: boolean): Promise<string[]> {
   const { rows } = await client.query<{ who: string }>(
     `SELECT DISTINCT coalesce(nullif(a.application_name, ''), 'pid ' || l.pid) AS who
        FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.granted AND l.pid <> pg_backend_pid()`,
-    [SLOT_LOCK_CLASS],
+      WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.granted AND l.pid <> pg_backend_pid()
+        AND (l.objid = $2) = $3`,
+    [SLOT_LOCK_CLASS, WAITER_KEY, waiter],
   );
-  const names = rows.map((r) => r.who.replace('gauntlet-slots ', 'gauntlet '));
+  return rows.map((r) => r.who.replace('gauntlet-slots ', 'gauntlet '));
+}
+
+/** "gauntlet pid 123, gauntlet pid 456": who holds the keys now. */
+async function holdersText(client: pg.Client): Promise<string> {
+  const names = await sessionsWith(client, false);
   return names.length ? names.join(', ') : 'other gauntlet grades';
+}
+
+/** Other gauntlet processes waiting for keys now. */
+function waiters(client: pg.Client): Promise<string[]> {
+  return sessionsWith(client, true);
 }
 
 /** A connection the server refused before it was ready, and how many of the scenario's own were open then (fault-proxy.ts). */
