@@ -20,7 +20,7 @@ async function lockCount(): Promise<number> {
   });
 }
 
-async function reserve(url: string, connections: number, more: { maxWaitMs?: number; overlapWaitMs?: number; progress?: (m: string) => void } = {}): Promise<SlotReservation> {
+async function reserve(url: string, connections: number, more: { maxWaitMs?: number; overlapWaitMs?: number; yieldAfterMs?: number; progress?: (m: string) => void } = {}): Promise<SlotReservation> {
   const r = await reserveConnectionSlots(url, { connections, ...more });
   held.push(r);
   return r;
@@ -83,7 +83,7 @@ describe('connection slot reservations (local PostgreSQL)', () => {
     const b = reserve(OTHER_URL, 10_000, { maxWaitMs: 20_000 }).then((r) => ((bAt = Date.now()), r));
     await new Promise((r) => setTimeout(r, 600)); // the other grade is waiting now
     const told: string[] = [];
-    const c = reserve(LOCAL_POSTGRES_URL, 10_000, { maxWaitMs: 20_000, progress: (m) => told.push(m) }).then((r) => ((cAt = Date.now()), r));
+    const c = reserve(LOCAL_POSTGRES_URL, 10_000, { maxWaitMs: 20_000, yieldAfterMs: 0, progress: (m) => told.push(m) }).then((r) => ((cAt = Date.now()), r));
     await new Promise((r) => setTimeout(r, 700));
     expect(cAt).toBe(0); // the next scenario of the long run does not join the running one
     await a.release();
@@ -97,6 +97,40 @@ describe('connection slot reservations (local PostgreSQL)', () => {
     expect(bAt).toBeGreaterThan(0);
     expect(cAt).toBeGreaterThan(bAt);
     expect(told[0]).toMatch(/^gauntlet pid \d+ waits for PostgreSQL connection slots \(max_connections \d+\): this grade lets it take its turn once its running scenario ends$/);
+  });
+
+  it('a process that starts a scenario just as its last one released the keys lets a grade that has waited go first', async () => {
+    const a = await reserve(LOCAL_POSTGRES_URL, 10_000);
+    let bAt = 0;
+    let cAt = 0;
+    const b = reserve(OTHER_URL, 10_000, { maxWaitMs: 20_000 }).then((r) => ((bAt = Date.now()), r));
+    await new Promise((r) => setTimeout(r, 600)); // the other grade is waiting now
+    // This process sees it waiting (its next scenario, prepared beside the running one, asks and still joins it)…
+    const seen = await reserve(LOCAL_POSTGRES_URL, 10, { maxWaitMs: 0, yieldAfterMs: 60_000 });
+    expect(seen.waitedMs).toBeLessThan(500);
+    await new Promise((r) => setTimeout(r, 600));
+    await seen.release();
+    await a.release(); // …then its run goes on strictly one scenario after another: nothing of it holds the keys now
+    const c = reserve(LOCAL_POSTGRES_URL, 10_000, { maxWaitMs: 20_000, yieldAfterMs: 500 }).then((r) => ((cAt = Date.now()), r));
+    const rb = await b;
+    expect(rb.unheld).toBeNull();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(cAt).toBe(0);
+    await rb.release();
+    expect((await c).unheld).toBeNull();
+    expect(cAt).toBeGreaterThan(bAt);
+  });
+
+  it('a grade that has waited less than YIELD_AFTER_MS does not stop the holder\'s next scenario from joining its running one', async () => {
+    const a = await reserve(LOCAL_POSTGRES_URL, 10_000);
+    const b = reserve(OTHER_URL, 10_000, { maxWaitMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 600));
+    const c = await reserve(LOCAL_POSTGRES_URL, 10_000, { maxWaitMs: 20_000, yieldAfterMs: 60_000 });
+    expect(c.unheld).toBeNull();
+    expect(c.waitedMs).toBeLessThan(500);
+    await a.release();
+    await c.release();
+    expect((await b).unheld).toBeNull();
   });
 
   it('a scenario prepared beside another of its process waits until the server has room for its setup', async () => {

@@ -7,9 +7,9 @@
 //   session), waiting, with a message, while other gauntlet grades hold them; a scenario prepared beside another
 //   of its own process shares the reservation but waits until the server has room for its setup (the other may
 //   have filled it: a submission that never closes its connections). A process waiting for slots says so (a shared
-//   advisory lock on WAITER_KEY); a process whose scenarios overlap one another (grades in a row) then lets its running
-//   scenario end and the waiter take its turn before it starts another, so two long runs alternate instead of one
-//   holding the server until the other's wait runs out;
+//   advisory lock on WAITER_KEY); a process whose scenarios overlap one another (grades in a row), once another has
+//   waited YIELD_AFTER_MS, lets its running scenario end and the waiter take its turn before it starts another, so
+//   two long runs alternate instead of one holding the server until the other's wait runs out;
 // - a refusal that still happens (another program filled the server) is recognised (`serverFull`) and judged by
 //   scenario-steps (`refusalExcuse`): the machine's fault, so the scenario is `inconclusive`, never `failed`.
 
@@ -28,6 +28,11 @@ const POLL_MS = 250;
 export const WAITER_KEY = 0x7fffffff;
 /** How long a process that let a waiter go first holds back while that waiter still waits (it may need more than was freed). */
 const DEFER_MS = 5_000;
+/**
+ * How long a process whose scenarios overlap goes on after it first saw another waiting: a short grade beside another
+ * ends first (keeping its overlap), a long run (a self-test, grades in a row) lets the other in scenario by scenario.
+ */
+export const YIELD_AFTER_MS = 30_000;
 /**
  * What a scenario prepared beside another of its process (its setup, its instances' create) may open before its
  * workload, which waits for the other's teardown anyway: its setup's pool and a few connections more.
@@ -95,6 +100,8 @@ interface Holder {
 
 /** One holder per server URL in this process: scenarios of one process that overlap (a grade's next scenario prepared beside the last) share its keys. */
 const holders = new Map<string, Holder>();
+/** Per server URL: the other processes seen waiting for keys, by name, and since when (ms); kept across holders. */
+const waitersSeen = new Map<string, Map<string, number>>();
 
 export interface ReserveOptions {
   /** Connections the scenario may open (scenarioConnections). */
@@ -104,6 +111,8 @@ export interface ReserveOptions {
   overlapWaitMs?: number;
   /** Told once when the scenario has to wait, and every 10 s while it does. */
   progress?: (message: string) => void;
+  /** How long another process may wait before this one stops overlapping its scenarios for it (YIELD_AFTER_MS). */
+  yieldAfterMs?: number;
 }
 
 /**
@@ -170,18 +179,24 @@ async function acquire(h: Holder, o: ReserveOptions): Promise<Acquired> {
   const total = slotKeys(facts);
   const want = Math.min(total, Math.max(1, Math.ceil(o.connections / POOL_CONNECTIONS)));
   const maxWaitMs = o.maxWaitMs ?? DEFAULT_SLOT_WAIT_MS;
-  // Another gauntlet process waits for slots while this one's scenarios overlap one another: no new scenario joins
-  // the running one; once it is released the keys go back, and the waiter takes them before this process asks again.
-  if (h.keys.length) {
-    const waiting = await waiters(client).catch(() => [] as string[]);
-    if (waiting.length) {
+  // Another gauntlet process has waited for slots a while (YIELD_AFTER_MS): no new scenario of this process joins its
+  // running one; once that is released the keys go back, and the waiter takes them before this process asks again.
+  const now = Date.now();
+  const seen = await waiters(client).catch(() => [] as string[]);
+  const since = waitersSeen.get(h.url) ?? waitersSeen.set(h.url, new Map()).get(h.url)!;
+  for (const w of [...since.keys()]) if (!seen.includes(w)) since.delete(w);
+  for (const w of seen) if (!since.has(w)) since.set(w, now);
+  const waiting = seen.filter((w) => now - since.get(w)! >= (o.yieldAfterMs ?? YIELD_AFTER_MS));
+  if (waiting.length) {
+    if (h.keys.length) {
       o.progress?.(`${waiting.join(', ')} ${waiting.length > 1 ? 'wait' : 'waits'} for PostgreSQL connection slots (max_connections ${facts.maxConnections}): this grade lets it take its turn once its running scenario ends`);
       while (h.active > 0 && waitedMs() < maxWaitMs && !interrupted()) await new Promise((r) => setTimeout(r, POLL_MS));
-      if (h.active === 0) {
-        const deferFrom = Date.now();
-        while (Date.now() - deferFrom < DEFER_MS && !interrupted() && (await waiters(client).catch(() => [] as string[])).some((w) => waiting.includes(w))) {
-          await new Promise((r) => setTimeout(r, POLL_MS));
-        }
+    }
+    // The keys are free (or were never this process's): the waiter takes them within one of its polls.
+    if (h.active === 0) {
+      const deferFrom = Date.now();
+      while (Date.now() - deferFrom < DEFER_MS && !interrupted() && (await waiters(client).catch(() => [] as string[])).some((w) => waiting.includes(w))) {
+        await new Promise((r) => setTimeout(r, POLL_MS));
       }
     }
   }
