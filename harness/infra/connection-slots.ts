@@ -140,8 +140,10 @@ export async function reserveConnectionSlots(adminUrl: string, o: ReserveOptions
       holder.users -= 1;
       if (holding) holder.active -= 1;
       if (holder.users > 0) {
-        // A reservation of this process is still queued (it let a waiting process go first): give the keys back now.
-        if (holder.active === 0 && holder.keys.length && holder.client) {
+        // The last holding reservation of this process, while another is still queued (it let a waiting process go
+        // first): give the keys back now. Only a holding one: an unheld one's release must not take keys from under
+        // an acquire that is taking them.
+        if (holding && holder.active === 0 && holder.keys.length && holder.client) {
           holder.keys = [];
           await holder.client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
         }
