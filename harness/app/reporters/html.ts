@@ -4,6 +4,7 @@
 // network (a Content-Security-Policy forbids any fetch); charts are inline SVG, the script only adds filters.
 
 import { libraryNotes } from './library-notes.ts';
+import { reproduceCommand } from './reproduce.ts';
 import { wireOf } from '../../../rubric/measures.ts';
 import type { ScenarioResult } from '../../types.ts';
 import type { GradeResult } from '../../../rubric/result.ts';
@@ -228,7 +229,7 @@ export function renderHtml(r: GradeResult, opts: HtmlOptions = {}): string {
   }
   body.push('<h2>Rubric</h2>', rubricHtml(r));
   body.push('<h2>Evidence from the source</h2>', evidenceHtml(r));
-  body.push(`<footer>reproduce: <code>gauntlet grade ${esc(r.submission)} --seed ${r.seed} --profile ${esc(r.profile)}${r.instances && r.instances !== 4 ? ` --instances ${r.instances}` : ''}</code>${r.runDir ? ` · run folder <code>${esc(r.runDir)}</code>` : ''}</footer>`);
+  body.push(`<footer>reproduce: <code>${esc(reproduceCommand(r))}</code>${r.runDir ? ` · run folder <code>${esc(r.runDir)}</code>` : ''}</footer>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">

@@ -17,6 +17,9 @@ import { parseReportList, writeReports } from './index.ts';
 import { compareNotes, compareRows, renderCompare } from './compare.ts';
 import { syntheticRun } from './test-report.ts';
 import { readHistory } from '../../history/history.ts';
+import { reproduceCommand } from './reproduce.ts';
+import { esc } from './html-charts.ts';
+import { challenges as registry } from '../../../challenges/index.ts';
 
 let result: GradeResult;
 let dir: string;
@@ -204,6 +207,31 @@ describe('terminal and files', () => {
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(parseReportList(['html,md', 'junit', 'md'])).toEqual(['html', 'md', 'junit']);
     expect(() => parseReportList('pdf')).toThrow(/unknown report format pdf/);
+  });
+});
+
+describe('reproduce: the command that grades the run again the same way', () => {
+  const scenario = (id: string) => ({ id, status: 'passed' as const, checks: [], metrics: {} as never });
+  const all = (id: string) => registry.find((c) => c.id === id)!.scenarios.map((s) => scenario(s.id));
+  const run = (challenges: { id: string; scenarios: ReturnType<typeof scenario>[] }[], instances = 4) =>
+    ({ submission: 'sub', seed: 7, profile: 'quick' as const, instances, challenges: challenges.map((c) => ({ ...c, status: c.scenarios.length ? ('passed' as const) : ('not-attempted' as const) })) }) as unknown as GradeResult;
+
+  it('names the challenges and scenarios the run was narrowed to', () => {
+    // --challenge payment-webhook (a helper's plain solution): without it the command graded every challenge.
+    expect(reproduceCommand(run([{ id: 'payment-webhook', scenarios: all('payment-webhook') }]))).toBe('gauntlet grade sub --challenge payment-webhook --seed 7 --profile quick');
+    // --scenario last-seat: the result holds only the challenge that has it, with that scenario.
+    expect(reproduceCommand(run([{ id: 'seat-reservation', scenarios: [scenario('last-seat')] }], 2))).toBe('gauntlet grade sub --challenge seat-reservation --scenario last-seat --seed 7 --profile quick --instances 2');
+  });
+
+  it('adds nothing for a whole grade, also when some challenges had no module', () => {
+    const whole = registry.map((c) => ({ id: c.id, scenarios: c.id === 'subscription' ? [] : all(c.id) }));
+    expect(reproduceCommand(run(whole))).toBe('gauntlet grade sub --seed 7 --profile quick');
+  });
+
+  it('the terminal summary and the HTML report print it', T, () => {
+    const expected = reproduceCommand(result);
+    expect(renderTerminal(result)).toContain(`reproduce: ${expected}`);
+    expect(renderHtml(result)).toContain(`reproduce: <code>${esc(expected)}</code>`);
   });
 });
 

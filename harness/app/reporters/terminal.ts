@@ -2,6 +2,7 @@
 // counterexample excerpt, key metrics, red flags, major concerns, the score by section and how to reproduce the run.
 
 import { libraryNotes } from './library-notes.ts';
+import { reproduceCommand } from './reproduce.ts';
 import chalk from 'chalk';
 import type { ScenarioResult } from '../../types.ts';
 import type { GradeResult } from '../../../rubric/result.ts';
@@ -110,6 +111,6 @@ export function renderTerminal(r: GradeResult, opts: TerminalOptions = {}): stri
   out.push(`${verdict}  automated ${r.score.automated}/${r.score.automatedMax}` + (r.score.manual === null ? chalk.dim(` · manual items (${r.score.manualMax} points) await an interviewer: gauntlet score`) : ` · manual ${r.score.manual}/${r.score.manualMax} · total ${r.score.total}/100`));
   if (r.runDir) out.push(chalk.dim(`run folder: ${r.runDir}`));
   for (const [format, file] of Object.entries(r.reports ?? {})) out.push(chalk.dim(`${format} report: ${file}`));
-  out.push(chalk.dim(`reproduce: gauntlet grade ${r.submission} --seed ${r.seed} --profile ${r.profile}${r.instances && r.instances !== 4 ? ` --instances ${r.instances}` : ''}`));
+  out.push(chalk.dim(`reproduce: ${reproduceCommand(r)}`));
   return out.join('\n');
 }
