@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createPgWireDecoder, type SqlRecord } from './pg-wire.ts';
 import { openSqlLog } from './sql-log.ts';
 
@@ -468,6 +468,31 @@ describe('sql log (JSON Lines)', () => {
       expect(lines).toEqual(direct);
       expect(lines.every((l) => l.conn === 3 && l.tag === '1')).toBe(true);
     } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('batches records over time into few writes, and writes them without waiting for close', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gx-sqllog-'));
+    const writes = vi.spyOn(fs, 'write');
+    try {
+      const file = path.join(dir, 'sql.jsonl');
+      const log = openSqlLog(file);
+      // 20 turns of the event loop, 10 records each (a write per turn was the old batching: 20 writes).
+      for (let turn = 0; turn < 20; turn++) {
+        for (let k = 0; k < 10; k++) log.record({ t: turn * 10 + k, conn: 1, kind: 'query', sql: `SELECT ${turn * 10 + k}` });
+        await new Promise((r) => setImmediate(r));
+      }
+      const lines = () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
+      for (let waited = 0; lines() < 200 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      expect(lines()).toBe(200); // on disk before close
+      const mine = writes.mock.calls.filter((c) => typeof c[0] === 'number').length;
+      expect(mine).toBeGreaterThan(0);
+      expect(mine).toBeLessThan(10); // one write per 50 ms, however many turns: 1 on an idle machine
+      await log.close();
+      expect(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).t)).toEqual(Array.from({ length: 200 }, (_, k) => k));
+    } finally {
+      writes.mockRestore();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

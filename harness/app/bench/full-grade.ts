@@ -1,6 +1,6 @@
 // 0. What a candidate waits for: grade() of every challenge at once (examples/reference-submission, a reference per
 // challenge), per profile, with the share of the wall time spent outside the workloads (the fixed cost: databases,
-// setup processes, instance starts, settles and final reads, teardown) and the harness's peak RSS.
+// setup processes, instance starts, settles and final reads, teardown), the harness's own CPU time and its peak RSS.
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,11 +22,13 @@ const BUDGET_MS: Record<ProfileName, number> = { quick: 600_000, standard: 900_0
 async function timeFullGrade(ctx: BenchContext, profile: ProfileName): Promise<BenchLine[]> {
   ctx.log(`bench: grade examples/reference-submission (all ${challenges.length} challenges) --profile ${profile}, seed 1`);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const timer = createStepTimer();
   const { result, peakRssMb } = await withRssPeak(() =>
     bounded(grade({ submission: SUBMISSION, profile, seed: 1, infra: ctx.infra, outDir: ctx.tmpDir, onProgress: timer.onProgress }), BUDGET_MS[profile], `full grade --profile ${profile}`),
   );
   const ended = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
   const wallS = (ended - started) / 1000;
   const steps = timer.totals(result, ended);
   const failures = problems(result);
@@ -38,6 +40,7 @@ async function timeFullGrade(ctx: BenchContext, profile: ProfileName): Promise<B
   return [
     line(`full-grade-${profile}`, `every challenge, profile ${profile}`, round(wallS), 's', 1, WALL[profile], `${scenarios} scenarios; verdict ${result.verdict}${failures.length ? ` (${failures.join('; ')})` : ''}; per challenge, scenarios summed (s): ${perChallenge}`),
     line(`full-grade-fixed-${profile}`, 'of which outside the workloads', round((outsideS / wallS) * 100, 0), '%', 0, FIXED_SHARE[profile], `${outsideS.toFixed(1)} s of ${wallS.toFixed(1)} s; summed over the scenarios (s): ${split}; workload ${(steps.workload / 1000).toFixed(1)}`),
+    line(`full-grade-cpu-${profile}`, 'CPU time of the harness process during it', round((cpu.user + cpu.system) / 1e6), 's', 1, undefined, `user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s: ${(((cpu.user + cpu.system) / 1e6 / wallS) * 100).toFixed(0)} % of one core over the wall time (the recording proxies, the load client, the checks; the instances and the databases are other processes)`),
     line(`full-grade-rss-${profile}`, 'peak RSS of the harness during it', Math.round(peakRssMb), 'MB', 0, undefined, 'process.memoryUsage().rss, sampled every 50 ms'),
   ];
 }
