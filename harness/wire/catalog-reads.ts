@@ -1,0 +1,72 @@
+// Which statements read no data of the application: a SELECT whose every table is PostgreSQL's own (pg_catalog,
+// information_schema, pg_*) or that reads no table at all — a replica-lag check (`SELECT pg_current_wal_lsn()`,
+// `SELECT … FROM pg_stat_replication`), a health check (`SELECT 1`). Checks that count a service's database reads
+// (primary SELECTs per read, a cache hit ratio) leave these out: they are monitoring, not reads. Uses the real
+// PostgreSQL parser (libpg-query); memoised per text (a service sends few distinct texts).
+
+import { loadModule, parseSync } from 'libpg-query';
+
+let loading: Promise<void> | null = null;
+let loaded = false;
+
+/** Load the parser's WASM module (idempotent; a failed load may be retried). */
+export async function loadCatalogParser(): Promise<void> {
+  if (loaded) return;
+  loading ??= loadModule().then(
+    () => {
+      parseSync('SELECT 1'); // the first parse is slow: pay for it here
+      loaded = true;
+    },
+    (err: unknown) => {
+      loading = null;
+      throw err;
+    },
+  );
+  return loading;
+}
+
+const cache = new Map<string, boolean>();
+const CACHE_MAX = 2000;
+
+const systemTable = (rv: { relname?: string; schemaname?: string }): boolean =>
+  rv.schemaname === 'pg_catalog' || rv.schemaname === 'information_schema' || (!rv.schemaname && (rv.relname ?? '').startsWith('pg_'));
+
+/** Every RangeVar (a table named anywhere: FROM, JOIN, subqueries, CTEs) in a libpg-query tree. */
+function rangeVars(node: unknown, out: { relname?: string; schemaname?: string }[]): void {
+  if (Array.isArray(node)) {
+    for (const x of node) rangeVars(x, out);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'RangeVar' && v && typeof v === 'object') out.push(v as { relname?: string; schemaname?: string });
+    rangeVars(v, out);
+  }
+}
+
+/**
+ * True when `text` is one or more SELECTs that read only PostgreSQL's own tables or none. False for anything else,
+ * also a text that does not parse or a parser not loaded (`loadCatalogParser()` first): then it counts as a read.
+ */
+export function readsNoApplicationData(text: string): boolean {
+  if (!loaded) return false;
+  const hit = cache.get(text);
+  if (hit !== undefined) return hit;
+  let answer = false;
+  try {
+    const stmts = (parseSync(text).stmts ?? []).map((s: { stmt?: unknown }) => s.stmt as Record<string, unknown> | undefined);
+    if (stmts.length && stmts.every((s) => !!s && 'SelectStmt' in s)) {
+      const tables: { relname?: string; schemaname?: string }[] = [];
+      rangeVars(stmts, tables);
+      // A SELECT … INTO creates a table: not a read-only statement.
+      answer = tables.every(systemTable) && !stmts.some((s) => !!(s!.SelectStmt as { intoClause?: unknown }).intoClause);
+    }
+  } catch {
+    answer = false;
+  }
+  if (text.length <= 4096) {
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    cache.set(text, answer);
+  }
+  return answer;
+}
