@@ -1,8 +1,10 @@
 // Which statements read no data of the application: a SELECT whose every table is PostgreSQL's own (pg_catalog,
 // information_schema, pg_*) or that reads no table at all — a replica-lag check (`SELECT pg_current_wal_lsn()`,
 // `SELECT … FROM pg_stat_replication`), a health check (`SELECT 1`). Checks that count a service's database reads
-// (primary SELECTs per read, a cache hit ratio) leave these out: they are monitoring, not reads. Uses the real
-// PostgreSQL parser (libpg-query); memoised per text (a service sends few distinct texts).
+// (primary SELECTs per read, a cache hit ratio) leave these out: they are monitoring, not reads. A function the
+// service could have defined to read its data (`SELECT get_plan($1)`, `FROM my_fn()`) keeps the SELECT a read: only
+// PostgreSQL's own functions (pg_*, pg_catalog.*, a short list of built-ins) are monitoring. Uses the real PostgreSQL
+// parser (libpg-query); memoised per text (a service sends few distinct texts).
 
 import { loadModule, parseSync } from 'libpg-query';
 
@@ -31,21 +33,34 @@ const CACHE_MAX = 2000;
 const systemTable = (rv: { relname?: string; schemaname?: string }): boolean =>
   rv.schemaname === 'pg_catalog' || rv.schemaname === 'information_schema' || (!rv.schemaname && (rv.relname ?? '').startsWith('pg_'));
 
-/** Every RangeVar (a table named anywhere: FROM, JOIN, subqueries, CTEs) in a libpg-query tree. */
-function rangeVars(node: unknown, out: { relname?: string; schemaname?: string }[]): void {
+/** Built-in functions a lag or health check uses besides the pg_* ones (time, version, settings, arithmetic). */
+const BUILTINS = new Set(['now', 'clock_timestamp', 'statement_timestamp', 'transaction_timestamp', 'timeofday', 'version', 'current_setting', 'current_database', 'txid_current', 'txid_current_if_assigned', 'txid_current_snapshot', 'extract', 'date_part', 'date_trunc', 'age', 'abs', 'round', 'floor', 'ceil', 'trunc', 'to_char', 'to_timestamp', 'inet_server_addr', 'inet_server_port']);
+
+const systemFunction = (names: string[]): boolean => {
+  const name = (names.at(-1) ?? '').toLowerCase();
+  return (names.length > 1 && names[0] === 'pg_catalog') || (names.length === 1 && (name.startsWith('pg_') || BUILTINS.has(name)));
+};
+
+/** Every RangeVar (a table named anywhere: FROM, JOIN, subqueries, CTEs) and every called function's name in a libpg-query tree. */
+function walk(node: unknown, tables: { relname?: string; schemaname?: string }[], functions: string[][]): void {
   if (Array.isArray(node)) {
-    for (const x of node) rangeVars(x, out);
+    for (const x of node) walk(x, tables, functions);
     return;
   }
   if (!node || typeof node !== 'object') return;
   for (const [k, v] of Object.entries(node)) {
-    if (k === 'RangeVar' && v && typeof v === 'object') out.push(v as { relname?: string; schemaname?: string });
-    rangeVars(v, out);
+    if (k === 'RangeVar' && v && typeof v === 'object') tables.push(v as { relname?: string; schemaname?: string });
+    if (k === 'FuncCall' && v && typeof v === 'object') {
+      const parts = ((v as { funcname?: { String?: { sval?: string } }[] }).funcname ?? []).map((p) => p.String?.sval ?? '');
+      functions.push(parts);
+    }
+    walk(v, tables, functions);
   }
 }
 
 /**
- * True when `text` is one or more SELECTs that read only PostgreSQL's own tables or none. False for anything else,
+ * True when `text` is one or more SELECTs that read only PostgreSQL's own tables or none, and call only its own
+ * functions. False for anything else,
  * also a text that does not parse or a parser not loaded (`loadCatalogParser()` first): then it counts as a read.
  */
 export function readsNoApplicationData(text: string): boolean {
@@ -57,9 +72,10 @@ export function readsNoApplicationData(text: string): boolean {
     const stmts = (parseSync(text).stmts ?? []).map((s: { stmt?: unknown }) => s.stmt as Record<string, unknown> | undefined);
     if (stmts.length && stmts.every((s) => !!s && 'SelectStmt' in s)) {
       const tables: { relname?: string; schemaname?: string }[] = [];
-      rangeVars(stmts, tables);
+      const functions: string[][] = [];
+      walk(stmts, tables, functions);
       // A SELECT … INTO creates a table: not a read-only statement.
-      answer = tables.every(systemTable) && !stmts.some((s) => !!(s!.SelectStmt as { intoClause?: unknown }).intoClause);
+      answer = tables.every(systemTable) && functions.every(systemFunction) && !stmts.some((s) => !!(s!.SelectStmt as { intoClause?: unknown }).intoClause);
     }
   } catch {
     answer = false;

@@ -57,14 +57,16 @@ describe('judgeMetrics', () => {
     expect(judgeMetrics(1, reported, ops, completions, 0).agrees).toBe(false);
   });
 
-  it('dataSelects counts a SELECT of the service\'s tables, joined with a catalog or not, and only in the window', () => {
+  it('dataSelects counts a SELECT of the service\'s tables (joined with a catalog or not, or through a function it could have defined), only in the window', () => {
     const statements = [
       { tag: '0', t: 1, text: 'SELECT * FROM subscriptions s JOIN pg_class c ON true' },
+      { tag: '0', t: 1, text: 'SELECT get_plan($1)' },
+      { tag: '0', t: 1, text: 'SELECT * FROM read_subscription($1)' },
       { tag: '0', t: 2, text: 'SELECT replay_lag FROM pg_stat_replication' },
       { tag: '0', t: 3, text: 'SELECT now() - pg_last_xact_replay_timestamp()' },
       { tag: '0', t: 9, text: 'SELECT 1' },
     ];
     const completions = [...statements.map((x) => ({ tag: x.tag, t: x.t, commandTag: 'SELECT 1' })), { tag: '0', t: 4, commandTag: 'UPDATE 1' }];
-    expect(dataSelects(completions, statements, (x) => x.t <= 5)).toEqual({ selects: 1, monitoring: 2 });
+    expect(dataSelects(completions, statements, (x) => x.t <= 5)).toEqual({ selects: 3, monitoring: 2 });
   });
 });
