@@ -337,9 +337,11 @@ export class InstanceProcess {
     this.unregister = onCleanup(() => this.killNow());
     const capture = (chunk: Buffer) => this.capture(chunk);
     const httpMode = opts.launch.kind === 'http';
-    // HTTP mode has no ctx.log: a JSON object per line on stdout is its structured log (counted like ctx.log).
-    child.stdout!.on('data', httpMode && opts.mode === 'serve' ? (chunk: Buffer) => (capture(chunk), this.countJsonLines(chunk)) : capture);
-    child.stderr!.on('data', capture);
+    // HTTP mode has no ctx.log: a JSON object per line on stdout or stderr is its structured log (counted like ctx.log;
+    // CONTRACT §6). Both streams: many loggers write to stderr by default (Python's logging, Go's log).
+    const structured = httpMode && opts.mode === 'serve';
+    child.stdout!.on('data', structured ? (chunk: Buffer) => (capture(chunk), this.countJsonLines('stdout', chunk)) : capture);
+    child.stderr!.on('data', structured ? (chunk: Buffer) => (capture(chunk), this.countJsonLines('stderr', chunk)) : capture);
     return new Promise<StartOutcome>((resolve) => {
       let settled = false;
       const settle = (o: StartOutcome) => {
@@ -453,13 +455,13 @@ export class InstanceProcess {
     return `${detail}${why}`;
   }
 
-  private partialLine = '';
+  private readonly partialLine = { stdout: '', stderr: '' };
 
-  /** Structured log lines of an HTTP-mode server: whole stdout lines that are JSON objects. */
-  private countJsonLines(chunk: Buffer): void {
-    const text = this.partialLine + chunk.toString('utf8');
+  /** Structured log lines of an HTTP-mode server: whole lines of stdout or stderr (each its own) that are JSON objects. */
+  private countJsonLines(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    const text = this.partialLine[stream] + chunk.toString('utf8');
     const lines = text.split('\n');
-    this.partialLine = (lines.pop() ?? '').slice(-65_536);
+    this.partialLine[stream] = (lines.pop() ?? '').slice(-65_536);
     for (const line of lines) {
       const t = line.trim();
       if (!t.startsWith('{') || !t.endsWith('}')) continue;

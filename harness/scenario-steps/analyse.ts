@@ -63,6 +63,8 @@ function scenarioMetrics(s: ScenarioState, p: Provisioned, w: Workload): Scenari
   Object.assign(metrics, extra, o.scenario.metrics?.(history.ops, s.params) ?? {});
   if (typeof extra.maxInFlight === 'number') metrics.maxInFlight = extra.maxInFlight;
   metrics.ctxLogLines = p.cluster.logCount;
+  // HTTP mode counts JSON lines of stdout and stderr instead of ctx.log calls: the rubric's detail says so.
+  if (o.launch.kind === 'http') metrics.httpMode = 1;
   // The workload's own time (the scenario's run, faults included), apart from the fixed cost around it.
   metrics.workloadMs = Math.round((w.toUs - w.fromUs) / 1000);
   metrics.harnessLagMaxMs = w.machine.lagMaxMs;
