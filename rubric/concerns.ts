@@ -106,7 +106,7 @@ export function findConcerns(challenges: ChallengeResult[], evidence?: Submissio
     for (const s of c.scenarios) {
       const slow = s.metrics.slowCalls;
       if (typeof slow !== 'number' || slow <= 0 || busyTimingReason(s.metrics)) continue;
-      add('slow-under-contention', `${c.id}/${s.id}: ${slow} of ${s.metrics.operations} calls answered after ${s.metrics.answerDeadlineMs} ms (slowest ${s.metrics.maxLatencyMs} ms, p50 ${Math.round(s.metrics.p50Ms)} ms): callers queue — a lock convoy on a hot row, locks held across round trips, or a pool too small`);
+      add('slow-under-contention', `${c.id}/${s.id}: ${slow} of ${s.metrics.operations} calls answered after ${s.metrics.answerDeadlineMs} ms (slowest ${s.metrics.maxLatencyMs} ms, p50 ${Math.round(s.metrics.p50Ms)} ms): callers queued or waited — often a lock convoy on a hot row, locks held across round trips, a pool too small, or work done before answering that could be done after it`);
     }
   }
 
