@@ -176,10 +176,12 @@ export function measure(id: MeasureId, input: MeasureInput): MeasureResult {
       const ran = input.challenges.flatMap((c) => c.scenarios.filter((s) => !s.skipped && typeof s.metrics.ctxLogLines === 'number'));
       const lines = ran.reduce((n, s) => n + Number(s.metrics.ctxLogLines), 0);
       const calls = stat?.ctxLogCalls ?? 0;
+      // HTTP mode has no ctx.log: its structured log is JSON lines on stdout or stderr (CONTRACT §6).
+      const httpMode = ran.some((s) => s.metrics.httpMode === 1);
       if (ran.length) {
-        if (lines > 0) return { share: 1, detail: `${plural(lines, 'line')} logged ${ran.some((s) => s.metrics.httpMode === 1) ? 'as JSON lines on stdout or stderr' : 'through ctx.log'} during the run`, evidence: ['metric:ctxLogLines'] };
+        if (lines > 0) return { share: 1, detail: `${plural(lines, 'line')} logged ${httpMode ? 'as JSON lines on stdout or stderr' : 'through ctx.log'} during the run`, evidence: ['metric:ctxLogLines'] };
         if (calls > 0) return { share: 0.5, detail: `ctx.log appears ${plural(calls, 'time')} in the code, but nothing was logged through it during the run`, evidence: ['metric:ctxLogLines', 'static:ctx-log'] };
-        if (ran.some((s) => s.metrics.httpMode === 1)) return { share: 0, detail: 'nothing logged as structured lines: an HTTP-mode server logs as one JSON object per line on stdout or stderr (CONTRACT §6), and no line was one', evidence: ['metric:ctxLogLines'] };
+        if (httpMode) return { share: 0, detail: 'nothing logged as structured lines: an HTTP-mode server logs as one JSON object per line on stdout or stderr (CONTRACT §6), and no line was one', evidence: ['metric:ctxLogLines'] };
         return { share: 0, detail: `nothing logged through ctx.log${stat?.consoleCalls ? ` (console is used ${plural(stat.consoleCalls, 'time')}: unstructured, and not collected)` : ''}`, evidence: ['metric:ctxLogLines'] };
       }
       if (!stat) return { share: null, detail: 'not measured: no scenario ran and the source was not read', evidence: [] };
