@@ -4,28 +4,9 @@
 // (primary SELECTs per read, a cache hit ratio) leave these out: they are monitoring, not reads. A function the
 // service could have defined to read its data (`SELECT get_plan($1)`, `FROM my_fn()`) keeps the SELECT a read: only
 // PostgreSQL's own functions (pg_*, pg_catalog.*, a short list of built-ins) are monitoring. Uses the real PostgreSQL
-// parser (libpg-query); memoised per text (a service sends few distinct texts).
+// parser (libpg-query, through sql-parser.ts); memoised per text (a service sends few distinct texts).
 
-import { loadModule, parseSync } from 'libpg-query';
-
-let loading: Promise<void> | null = null;
-let loaded = false;
-
-/** Load the parser's WASM module (idempotent; a failed load may be retried). */
-export async function loadCatalogParser(): Promise<void> {
-  if (loaded) return;
-  loading ??= loadModule().then(
-    () => {
-      parseSync('SELECT 1'); // the first parse is slow: pay for it here
-      loaded = true;
-    },
-    (err: unknown) => {
-      loading = null;
-      throw err;
-    },
-  );
-  return loading;
-}
+import { parseSync, qualifiedName, sqlParserLoaded, walk } from './sql-parser.ts';
 
 const cache = new Map<string, boolean>();
 const CACHE_MAX = 2000;
@@ -41,39 +22,26 @@ const systemFunction = (names: string[]): boolean => {
   return (names.length > 1 && names[0] === 'pg_catalog') || (names.length === 1 && (name.startsWith('pg_') || BUILTINS.has(name)));
 };
 
-/** Every RangeVar (a table named anywhere: FROM, JOIN, subqueries, CTEs) and every called function's name in a libpg-query tree. */
-function walk(node: unknown, tables: { relname?: string; schemaname?: string }[], functions: string[][]): void {
-  if (Array.isArray(node)) {
-    for (const x of node) walk(x, tables, functions);
-    return;
-  }
-  if (!node || typeof node !== 'object') return;
-  for (const [k, v] of Object.entries(node)) {
-    if (k === 'RangeVar' && v && typeof v === 'object') tables.push(v as { relname?: string; schemaname?: string });
-    if (k === 'FuncCall' && v && typeof v === 'object') {
-      const parts = ((v as { funcname?: { String?: { sval?: string } }[] }).funcname ?? []).map((p) => p.String?.sval ?? '');
-      functions.push(parts);
-    }
-    walk(v, tables, functions);
-  }
-}
-
 /**
  * True when `text` is one or more SELECTs that read only PostgreSQL's own tables or none, and call only its own
  * functions. False for anything else,
- * also a text that does not parse or a parser not loaded (`loadCatalogParser()` first): then it counts as a read.
+ * also a text that does not parse or a parser not loaded (`loadSqlParser()` of sql-parser.ts first): then it counts as a read.
  */
 export function readsNoApplicationData(text: string): boolean {
-  if (!loaded) return false;
+  if (!sqlParserLoaded()) return false;
   const hit = cache.get(text);
   if (hit !== undefined) return hit;
   let answer = false;
   try {
     const stmts = (parseSync(text).stmts ?? []).map((s: { stmt?: unknown }) => s.stmt as Record<string, unknown> | undefined);
     if (stmts.length && stmts.every((s) => !!s && 'SelectStmt' in s)) {
+      // Every table named anywhere (FROM, JOIN, subqueries, CTEs) and every function called.
       const tables: { relname?: string; schemaname?: string }[] = [];
       const functions: string[][] = [];
-      walk(stmts, tables, functions);
+      walk(stmts, (type, node) => {
+        if (type === 'RangeVar') tables.push(node as { relname?: string; schemaname?: string });
+        if (type === 'FuncCall') functions.push(qualifiedName(node.funcname));
+      });
       // A SELECT … INTO creates a table: not a read-only statement.
       answer = tables.every(systemTable) && functions.every(systemFunction) && !stmts.some((s) => !!(s!.SelectStmt as { intoClause?: unknown }).intoClause);
     }

@@ -7,7 +7,8 @@
 import type { ScenarioContext } from '../../../harness/scenario.ts';
 import type { Rng } from '../../../harness/seed.ts';
 import type { Op } from '../../../harness/types.ts';
-import { loadCatalogParser, readsNoApplicationData } from '../../../harness/wire/catalog-reads.ts';
+import { readsNoApplicationData } from '../../../harness/wire/catalog-reads.ts';
+import { loadSqlParser } from '../../../harness/wire/sql-parser.ts';
 import type { Plan } from '../contract.ts';
 import { cancel, changePlan, metrics, PLANS, read, type Caller, type ReadValue } from '../operations.ts';
 import { readsData, type ReadsData, type ReadsFinal } from '../checkers/model.ts';
@@ -196,7 +197,7 @@ export async function compareMetrics(ctx: ScenarioContext): Promise<void> {
     return;
   }
   const lagBytes = await ctx.replica?.lagBytes().catch(() => null);
-  await loadCatalogParser();
+  await loadSqlParser();
   const instances = Array.from({ length: ctx.cluster.size }, (_, i) => i).filter((i) => ctx.cluster.isUp(i));
   const verdicts = await Promise.all(instances.map(async (i) => {
     const op = await ctx.client.call(metrics(i, 'metrics'));
@@ -210,7 +211,7 @@ export async function compareMetrics(ctx: ScenarioContext): Promise<void> {
 /**
  * Database SELECTs that read data, of `tag` (an instance) in a window: the SELECT completions less the statements
  * that read no table of the service (a lag or health check: catalog-reads.ts; each completes as one SELECT). Call
- * `loadCatalogParser()` first, or every SELECT counts.
+ * `loadSqlParser()` first, or every SELECT counts.
  */
 export function dataSelects(completions: readonly { tag?: string; commandTag: string; t: number }[], statements: readonly { tag?: string; t: number; text: string }[], keep: (x: { tag?: string; t: number }) => boolean): { selects: number; monitoring: number } {
   const all = completions.filter((c) => keep(c) && c.commandTag.startsWith('SELECT')).length;

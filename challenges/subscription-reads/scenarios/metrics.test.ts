@@ -4,9 +4,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Op } from '../../../harness/types.ts';
 import { dataSelects, judgeMetrics } from './common.ts';
-import { loadCatalogParser } from '../../../harness/wire/catalog-reads.ts';
+import { loadSqlParser } from '../../../harness/wire/sql-parser.ts';
 
-beforeAll(() => loadCatalogParser(), 30_000);
+beforeAll(() => loadSqlParser(), 30_000);
 
 const op = (over: Partial<Op>): Op => ({ index: 0, process: 'p', instance: 0, f: 'read', args: {}, phase: 'mixed', startUs: 0, endUs: 10, type: 'ok', ...over });
 /** 100 answered reads on instance 0 before t = 1000, and `selects` SELECT completions tagged '0'. */

@@ -9,7 +9,7 @@ import { monotonicReads } from '../checkers/monotonic-reads.ts';
 import { primaryOffload } from '../checkers/primary-offload.ts';
 import { readYourWrites } from '../checkers/read-your-writes.ts';
 import { compareMetrics, dataSelects, makeData, measure, readEverything, Traffic, TRAFFIC } from './common.ts';
-import { loadCatalogParser } from '../../../harness/wire/catalog-reads.ts';
+import { loadSqlParser } from '../../../harness/wire/sql-parser.ts';
 
 export const steadyReads: ScenarioDef = {
   id: 'steady-reads',
@@ -32,7 +32,7 @@ export const steadyReads: ScenarioDef = {
     const toUs = ctx.nowUs();
     const reads = ctx.history().filter((o) => o.f === 'read' && o.phase === 'read-only' && o.type === 'ok' && o.startUs >= fromUs && o.endUs <= toUs).length;
     // SELECTs that read the service's data: a lag or health check (SELECT pg_current_wal_lsn(), SELECT 1) is not a read.
-    await loadCatalogParser();
+    await loadSqlParser();
     const selects = (server: 'primary' | 'replica') => dataSelects(ctx.wire!.completions({ server, fromUs, toUs }), ctx.wire!.statements({ server, fromUs, toUs }), () => true).selects;
     measure(ctx, { offload: { fromUs, toUs, reads, primarySelects: selects('primary'), replicaSelects: selects('replica') } });
     await compareMetrics(ctx);

@@ -1,8 +1,11 @@
 // Classifies the SQL a candidate sent with the real PostgreSQL parser (libpg-query): what each statement is, which
 // tables it reads and writes, whether it has an index-servable predicate, row locks, ON CONFLICT, conditional
-// writes, isolation levels and advisory locks. Pure and synchronous once the parser is loaded.
+// writes, isolation levels and advisory locks. Pure and synchronous once the parser is loaded (loadSqlParser).
 
-import { fingerprintSync, loadModule, parseSync } from 'libpg-query';
+import { asNode, fingerprintSync, isObj, loadSqlParser, parseSync, some, sqlParserLoaded, stringValue, walk, type SqlNode } from '../../../harness/wire/sql-parser.ts';
+
+// The parser is the kernel's (harness/wire/sql-parser.ts), shared with the checks that read SQL; its loader is re-exported here.
+export { loadSqlParser };
 
 export type StatementKind =
   | 'select'
@@ -57,99 +60,14 @@ const CACHE_MAX = 5000;
 /** Texts longer than this are analysed but not cached (a 1 MB bulk INSERT should not pin memory). */
 const CACHE_MAX_TEXT = 64 * 1024;
 
-// ---------------------------------------------------------------------------------------------------------------
-// Loading
-
-let loaded = false;
-let loading: Promise<void> | null = null;
-
-/** Load the parser's WASM module. Idempotent and safe to call concurrently; a failed load may be retried. */
-export async function loadSqlParser(): Promise<void> {
-  if (loaded) return;
-  loading ??= loadModule().then(
-    () => {
-      // The first parse and fingerprint are slow (hundreds of ms, synchronous): pay for them here, not mid-run.
-      parseSync('SELECT 1');
-      fingerprintSync('SELECT 1');
-      loaded = true;
-    },
-    (err: unknown) => {
-      loading = null;
-      throw err;
-    },
-  );
-  return loading;
-}
-
 function requireLoaded(): void {
-  if (!loaded) throw new Error('SQL parser not loaded: await loadSqlParser() first');
+  if (!sqlParserLoaded()) throw new Error('SQL parser not loaded: await loadSqlParser() first');
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Generic tree walk. In libpg-query's JSON a Node-typed field is wrapped as { TypeName: {...fields} }; a field with
-// a fixed struct type (InsertStmt.relation, onConflictClause, withClause, …) is the bare struct.
-
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The node type and its fields when `v` is a wrapped node ({ UpdateStmt: {...} }), else null. */
-function asNode(v: unknown): [string, Obj] | null {
-  if (!isObj(v)) return null;
-  const keys = Object.keys(v);
-  if (keys.length !== 1) return null;
-  const k = keys[0];
-  const inner = v[k];
-  return /^[A-Z]/.test(k) && isObj(inner) ? [k, inner] : null;
-}
-
-/**
- * Visit every wrapped node under `value` (including `value` itself), depth first. `visit` returning false stops
- * the descent into that node; fields named in `skip` are not descended into.
- */
-function walk(value: unknown, visit: (type: string, node: Obj) => boolean | void, skip?: ReadonlySet<string>): void {
-  if (Array.isArray(value)) {
-    for (const item of value) walk(item, visit, skip);
-    return;
-  }
-  if (!isObj(value)) return;
-  const node = asNode(value);
-  let fields: Obj = value;
-  if (node) {
-    if (visit(node[0], node[1]) === false) return;
-    fields = node[1];
-  }
-  for (const [k, v] of Object.entries(fields)) {
-    if (skip?.has(k)) continue;
-    if (typeof v === 'object' && v !== null) walk(v, visit, skip);
-  }
-}
-
-function some(value: unknown, pred: (type: string, node: Obj) => boolean, skip?: ReadonlySet<string>): boolean {
-  let found = false;
-  walk(
-    value,
-    (type, node) => {
-      if (found) return false;
-      if (pred(type, node)) found = true;
-      return !found;
-    },
-    skip,
-  );
-  return found;
-}
+type Obj = SqlNode;
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
-}
-
-/** The `sval` of a String node or of a bare String struct. */
-function stringValue(v: unknown): string | undefined {
-  const n = asNode(v);
-  if (n && n[0] === 'String') return str(n[1].sval);
-  return isObj(v) ? str(v.sval) : undefined;
 }
 
 /** Last element of a qualified name list ([{String:{sval:'pg_catalog'}}, {String:{sval:'f'}}] → 'f'). */
