@@ -178,7 +178,8 @@ export function registerCommands(program: Command, { intArg, Option }: Helpers):
     .option('--seed <n>', `seed (default ${DEFAULTS.selfTest.seed})`, intArg('--seed', LIMITS.seed))
     .option('--seeds <n>', 'run each on this many consecutive seeds', intArg('--seeds', LIMITS.selfTestSeeds), DEFAULTS.selfTest.seeds)
     .addOption(new Option('--profile <name>', 'profile').choices(PROFILES).default(DEFAULTS.selfTest.profile))
-    .option('--only <names>', 'comma-separated reference/fixture names to run')
+    .option('--only <names>', 'comma-separated reference/fixture names to run (a name that matches none is a usage error)')
+    .option('--list', 'list the cases (references and fixtures, with what each must do) without grading')
     .option('--json', 'print the table as JSON')
     .option('--no-overlap', 'grade strictly one after another (by default each grade begins beside the previous one\'s settle and checks; no workload ever overlaps another grade)')
     .addHelpText('after', `
@@ -188,10 +189,16 @@ checks, and its workload waits until that grade has ended. A row's time counts f
 Flake hunting: run a case on many seeds before changing a checker or a scenario; the table ends with each case's
 flip rate (verdicts that differ from the expected one; expected 0) and the seeds to replay with gauntlet grade --seed.
   $ gauntlet self-test --only plain-for-update,seat-serializable-no-retry --seeds 20
-  $ npm run flakes -- --only cockatiel-policies          every listed case on seeds 1-20`)
+  $ npm run flakes -- --only cockatiel-policies          every listed case on seeds 1-20
+  $ gauntlet self-test --list                           the case names, and what each must do`)
     .action(async (opts) => {
-      const { runSelfTest, renderSelfTest } = await import('../harness/app/self-test.ts');
-      const rows = await runSelfTest({ seed: opts.seed ?? DEFAULTS.selfTest.seed, seeds: opts.seeds, profile: opts.profile, only: opts.only ? String(opts.only).split(',') : undefined, overlap: opts.overlap !== false, log: (m) => process.stderr.write(m + '\n') });
+      const { runSelfTest, renderSelfTest, listCases } = await import('../harness/app/self-test.ts');
+      if (opts.list) {
+        const cases = listCases();
+        process.stdout.write((opts.json ? JSON.stringify(cases, null, 2) : cases.map((c) => `${c.kind.padEnd(9)} ${c.name.padEnd(48)} ${c.expected}`).join('\n')) + '\n');
+        return;
+      }
+      const rows = await runSelfTest({ seed: opts.seed ?? DEFAULTS.selfTest.seed, seeds: opts.seeds, profile: opts.profile, only: opts.only !== undefined ? String(opts.only).split(',') : undefined, overlap: opts.overlap !== false, log: (m) => process.stderr.write(m + '\n') });
       process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : renderSelfTest(rows)) + '\n');
       process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
     });

@@ -87,3 +87,23 @@ describe("a reference's submission carries its shared code", () => {
     expect(fs.readFileSync(out, 'utf8')).toContain('seat-reservation: retrying after a lost connection'); // _shared/retry.ts
   }, 60_000);
 });
+
+describe('self-test --only and --list', () => {
+  it('a name in --only that matches no case, or an empty one, is a usage error naming it, before anything is graded', async () => {
+    const { runSelfTest, listCases } = await import('../harness/app/self-test.ts');
+    const { UsageError } = await import('../harness/errors.ts');
+    const tryOnly = (only: string[]) => runSelfTest({ seed: 1, seeds: 1, profile: 'quick', only }).then(() => null, (err: unknown) => err as InstanceType<typeof UsageError>);
+    const typo = await tryOnly(['plain-for-updat']);
+    expect(typo).toBeInstanceOf(UsageError);
+    expect(typo!.message).toMatch(/no reference or fixture called "plain-for-updat"/);
+    expect(typo!.hint).toMatch(/did you mean seat-reservation\/plain-for-update/);
+    expect((await tryOnly(['']))!.message).toMatch(/empty name/);
+    const both = await tryOnly(['plain-for-update', '', 'zzz-none']);
+    expect(both!.message).toMatch(/empty name.*"zzz-none"/);
+    // --list names every case once, with what it must do.
+    const listed = listCases();
+    expect(listed.map((c) => c.name)).toEqual(discoverCases().map((c) => c.name));
+    expect(listed.find((c) => c.name === 'seat-reservation/plain-for-update')!.expected).toMatch(/passes every check/);
+    expect(listed.find((c) => c.kind === 'fixture' && c.name === 'sub-ignores-retry-after')!.expected).toMatch(/fails honours-retry-after in flaky-payments/);
+  });
+});

@@ -173,6 +173,18 @@ function errors(r: GradeResult): string[] {
   ]);
 }
 
+/** Every case and what it must do, for `gauntlet self-test --list`. */
+export function listCases(): { kind: SelfTestCase['kind']; name: string; challenge: string; expected: string }[] {
+  return discoverCases().map((c) => ({
+    kind: c.kind,
+    name: c.name,
+    challenge: c.challenge,
+    expected: c.kind === 'reference'
+      ? `${c.challenge}: passes every check, no concern`
+      : `${c.challenge}: fails ${c.expect!.mustFail.join(', ') || '(no check)'}${c.expect!.scenarios ? ` in ${c.expect!.scenarios.join(', ')}` : ''}${c.expect!.concerns?.length ? `; raises ${c.expect!.concerns.join(', ')}` : ''}${c.expect!.redFlags?.length ? `; red flag ${c.expect!.redFlags.join(', ')}` : ''}${c.expect!.passesWithInstances ? `; passes with ${c.expect!.passesWithInstances} instance(s)` : ''}`,
+  }));
+}
+
 export interface SelfTestOptions {
   seed: number;
   seeds: number;
@@ -189,7 +201,24 @@ export interface SelfTestOptions {
 }
 
 export async function runSelfTest(o: SelfTestOptions): Promise<SelfTestRow[]> {
-  const cases = discoverCases().filter((c) => !o.only || o.only.some((n) => c.name === n || c.name.endsWith('/' + n)));
+  const all = discoverCases();
+  const matches = (c: SelfTestCase, n: string) => c.name === n || c.name.endsWith('/' + n);
+  // A name that matches no case is a typo, not an empty run that looks like a pass.
+  const only = o.only?.map((n) => n.trim());
+  if (only) {
+    const empty = !only.length || only.some((n) => !n);
+    const unknown = only.filter((n) => n && !all.some((c) => matches(c, n)));
+    if (empty || unknown.length) {
+      // Near names: a case whose name holds the typed one, or shares its first five letters.
+      const near = [...new Set(unknown.flatMap((n) => all.filter((c) => c.name.includes(n) || c.name.split('/').pop()!.startsWith(n.split('/').pop()!.slice(0, 5))).map((c) => c.name)))].slice(0, 5);
+      const what = [
+        ...(empty ? ['--only has an empty name (two commas, or nothing after --only)'] : []),
+        ...(unknown.length ? [`--only names no reference or fixture called ${unknown.map((n) => `"${n}"`).join(', ')}`] : []),
+      ].join('; ');
+      throw new UsageError(what, `${near.length ? `did you mean ${near.join(', ')}? ` : ''}gauntlet self-test --list shows every case (references like seat-reservation/plain-for-update, fixtures like seat-read-then-write)`);
+    }
+  }
+  const cases = all.filter((c) => !only || only.some((n) => matches(c, n)));
   const infra = o.infra ?? (await acquireInfra({ log: o.log }));
   const outDir = o.outDir ?? path.join('.gauntlet', 'self-test');
   // A folder reference with dependencies of its own (a lock file, as a candidate's) is installed as `grade
