@@ -3,8 +3,11 @@
 // and static evidence. Each may open loopback sockets of its own. Checked by running it where no database answers:
 //   unshare -n sh -c 'ip link set lo up; npm run test:unit'
 // A new test file that needs neither belongs here too; `npm test` runs everything, these included.
-// Two groups: most files run two at a time (one per core); the files that measure time or CPU run afterwards, one
-// at a time, on a machine no other test file keeps busy (the CPU-share test counts other programs' CPU).
+// Two groups: most files run two at a time (one per core), sharing module instances within a worker (isolate: false:
+// imports are paid once per worker, about 20 s less — so a test must never mutate what a module exports, e.g. sort a
+// shared array in place); the files that measure time or CPU run afterwards, one at a time, each isolated, on a
+// machine no other test file keeps busy (the CPU-share test counts other programs' CPU). `npm test` (vitest.config.ts)
+// runs the same two groups first, then the integration files.
 import { defineConfig } from 'vitest/config';
 
 /** Files that time calls, sockets or CPU use: run one at a time, after the rest. */
@@ -108,7 +111,7 @@ const shared = { setupFiles: ['test/setup-cleanup.ts'], testTimeout: 30_000, poo
 export default defineConfig({
   test: {
     projects: [
-      { test: { ...shared, name: 'unit', include: UNIT_FILES.filter((f) => !TIMING_FILES.includes(f)), maxWorkers: 2, sequence: { groupOrder: 0 } } },
+      { test: { ...shared, name: 'unit', include: UNIT_FILES.filter((f) => !TIMING_FILES.includes(f)), maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } } },
       { test: { ...shared, name: 'unit-timing', include: TIMING_FILES, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },

@@ -68,7 +68,7 @@ describe('registry: challenges describe themselves', () => {
   it('the rubric still spends the same points per item as before the checks declared them (a regression guard)', () => {
     const locking = RUBRIC.find((i) => i.id === 'locking')!.auto![0];
     expect(locking).toEqual({ points: 5, checks: expect.arrayContaining(['single-winner', 'hold-expires', 'release-frees-seat', 'one-subscription-per-payment', 'no-double-charge']) });
-    expect(RED_FLAGS.find((f) => f.id === 'no-idempotency')!.checks.sort()).toEqual(['no-double-charge', 'one-subscription-per-payment']);
+    expect(RED_FLAGS.find((f) => f.id === 'no-idempotency')!.checks.slice().sort()).toEqual(['no-double-charge', 'one-subscription-per-payment']);
     expect(RED_FLAGS.find((f) => f.id === 'no-error-handling')!.checks).toEqual(['no-crash']);
   });
 

@@ -22,9 +22,20 @@ describe('npm test collects', () => {
       fs.mkdirSync(path.dirname(f), { recursive: true });
       fs.writeFileSync(f, body);
     }
-    const r = spawnSync(process.execPath, [path.resolve('node_modules/vitest/vitest.mjs'), 'list', '--filesOnly', path.relative(process.cwd(), decoys)], { encoding: 'utf8', timeout: 60_000 });
-    const listed = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => path.resolve(l));
+    const r = spawnSync(process.execPath, [path.resolve('node_modules/vitest/vitest.mjs'), 'list', path.relative(process.cwd(), decoys), '--filesOnly', '--json'], { encoding: 'utf8', timeout: 60_000 });
+    // One entry per file and project ({ file, projectName }): npm test's groups are vitest projects.
+    const listed = (JSON.parse(r.stdout || '[]') as { file: string }[]).map((e) => path.resolve(e.file));
     expect(listed, r.stderr).toContain(beside);
     expect(listed).not.toContain(nested);
+    fs.rmSync(decoys, { recursive: true, force: true });
+  }, 90_000);
+
+  it('every test file of the repository once, in one of its three groups (unit, unit-timing, integration)', async () => {
+    const { UNIT_FILES, TIMING_FILES } = await import('../vitest.unit.config.ts');
+    const r = spawnSync(process.execPath, [path.resolve('node_modules/vitest/vitest.mjs'), 'list', '--filesOnly', '--json'], { encoding: 'utf8', timeout: 60_000 });
+    const listed = (JSON.parse(r.stdout || '[]') as { file: string; projectName: string }[]).map((e) => ({ file: path.relative(process.cwd(), path.resolve(e.file)), project: e.projectName }));
+    const tracked = spawnSync('git', ['ls-files', '*.test.ts'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    expect(listed.map((e) => e.file).sort()).toEqual(tracked.sort());
+    for (const { file, project } of listed) expect(project, file).toBe(TIMING_FILES.includes(file) ? 'unit-timing' : UNIT_FILES.includes(file) ? 'unit' : 'integration');
   }, 90_000);
 });
