@@ -103,6 +103,7 @@ export const UNIT_FILES = [
   'harness/app/scenario-pipeline.test.ts',
   'harness/app/grade-chain.test.ts',
   'test/suite-files.test.ts',
+  'test/unit-target.test.ts',
   ...TIMING_FILES,
 ];
 
