@@ -91,22 +91,31 @@ export async function slotHog(prefix: string, url = LOCAL_POSTGRES_URL): Promise
   return {
     name,
     async fillLeaving(free) {
-      const n = await withPg(url, async (c) => {
-        const { rows } = await c.query<{ n: string }>(
-          `SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
-                  - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS n`,
-        );
-        return Number(rows[0].n) - free;
-      });
+      // Other programs' connections come and go (a test before this one still closing its pools): count, fill, and
+      // count again until what is left is `free`, so that slots freed after the first count are taken too.
       const as = new URL(url);
       as.username = name;
-      for (let i = 0; i < n; i++) {
-        const c = new pg.Client({ connectionString: as.toString() });
-        c.on('error', () => {});
-        await c.connect();
-        clients.push(c);
+      const opened = clients.length;
+      for (let round = 0; round < 10; round++) {
+        const n = await withPg(url, async (c) => {
+          const { rows } = await c.query<{ n: string }>(
+            `SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+                    - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS n`,
+          );
+          // The counting connection itself is gone once withPg returns.
+          return Number(rows[0].n) + 1 - free;
+        });
+        if (n <= 0) break;
+        for (let i = 0; i < n; i++) {
+          const c = new pg.Client({ connectionString: as.toString() });
+          c.on('error', () => {});
+          // Refused: someone else took the slot meanwhile, and the server is as full as this asks.
+          if (!(await c.connect().then(() => true, () => false))) return clients.length - opened;
+          clients.push(c);
+        }
+        await new Promise((r) => setTimeout(r, 200));
       }
-      return Math.max(0, n);
+      return clients.length - opened;
     },
     release,
     async drop() {
