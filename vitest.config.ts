@@ -7,17 +7,16 @@
 // searched, at any depth: a stack fixture's installed packages (fixtures/stacks/*/node_modules) ship test files of
 // their own, which are not gauntlet's.
 import { defineConfig } from 'vitest/config';
-import { TIMING_FILES, UNIT_FILES } from './vitest.unit.config.ts';
+import { UNIT_FILES, unitProjects } from './vitest.unit.config.ts';
 
-const shared = { setupFiles: ['test/setup-cleanup.ts'], testTimeout: 60_000, hookTimeout: 120_000, pool: 'forks' as const };
+const timeouts = { testTimeout: 60_000, hookTimeout: 120_000 };
 const exclude = ['**/node_modules/**', '.gauntlet/**'];
 
 export default defineConfig({
   test: {
     projects: [
-      { test: { ...shared, name: 'unit', include: UNIT_FILES.filter((f) => !TIMING_FILES.includes(f)), exclude, maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } } },
-      { test: { ...shared, name: 'unit-timing', include: TIMING_FILES, exclude, fileParallelism: false, sequence: { groupOrder: 1 } } },
-      { test: { ...shared, name: 'integration', include: ['**/*.test.ts'], exclude: [...exclude, ...UNIT_FILES], fileParallelism: false, sequence: { groupOrder: 2 } } },
+      ...unitProjects({ ...timeouts, exclude }),
+      { test: { setupFiles: ['test/setup-cleanup.ts'], pool: 'forks', ...timeouts, name: 'integration', include: ['**/*.test.ts'], exclude: [...exclude, ...UNIT_FILES], fileParallelism: false, sequence: { groupOrder: 2 } } },
     ],
   },
 });

@@ -95,6 +95,7 @@ export const UNIT_FILES = [
   'test/layers.test.ts',
   'test/registry.test.ts',
   'harness/app/reference-figures.test.ts',
+  'harness/app/convoy-yardstick.test.ts',
   'harness/app/batch/tokens.test.ts',
   'harness/app/batch/similarity.test.ts',
   'harness/app/batch/batch-report.test.ts',
@@ -107,13 +108,16 @@ export const UNIT_FILES = [
   ...TIMING_FILES,
 ];
 
-const shared = { setupFiles: ['test/setup-cleanup.ts'], testTimeout: 30_000, pool: 'forks' as const };
+/**
+ * The two unit groups, as `npm run test:unit` (here) and `npm test` (vitest.config.ts, with its longer timeouts and
+ * excludes) run them: the parallel files sharing their worker's modules, then the timing files one at a time.
+ */
+export function unitProjects(options: { testTimeout: number; hookTimeout?: number; exclude?: string[] }) {
+  const shared = { setupFiles: ['test/setup-cleanup.ts'], pool: 'forks' as const, ...options };
+  return [
+    { test: { ...shared, name: 'unit', include: UNIT_FILES.filter((f) => !TIMING_FILES.includes(f)), maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } } },
+    { test: { ...shared, name: 'unit-timing', include: TIMING_FILES, fileParallelism: false, sequence: { groupOrder: 1 } } },
+  ];
+}
 
-export default defineConfig({
-  test: {
-    projects: [
-      { test: { ...shared, name: 'unit', include: UNIT_FILES.filter((f) => !TIMING_FILES.includes(f)), maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } } },
-      { test: { ...shared, name: 'unit-timing', include: TIMING_FILES, fileParallelism: false, sequence: { groupOrder: 1 } } },
-    ],
-  },
-});
+export default defineConfig({ test: { projects: unitProjects({ testTimeout: 30_000 }) } });

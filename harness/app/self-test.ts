@@ -173,15 +173,30 @@ function errors(r: GradeResult): string[] {
   ]);
 }
 
+/** What every reference must do. */
+const REFERENCE_EXPECTED = 'passes every check, no concern';
+
+/**
+ * What a fixture must do, as its row and `--list` say it: the checks it fails, the concerns and red flags it raises;
+ * `full` adds the scenarios it is graded on and the instance counts it must pass with (for `--list`).
+ */
+function fixtureExpected(e: FixtureExpectation, full = false): string {
+  const fails = e.mustFail.length ? `fails ${e.mustFail.join(', ')}` : full ? 'fails (no check)' : '';
+  return [
+    `${fails}${full && fails && e.scenarios ? ` in ${e.scenarios.join(', ')}` : ''}`,
+    ...(e.concerns ?? []).map((x) => `concern ${x}`),
+    ...(e.redFlags ?? []).map((x) => `red flag ${x}`),
+    full && e.passesWithInstances ? `passes with ${e.passesWithInstances} instance(s)` : '',
+  ].filter(Boolean).join('; ');
+}
+
 /** Every case and what it must do, for `gauntlet self-test --list`. */
 export function listCases(): { kind: SelfTestCase['kind']; name: string; challenge: string; expected: string }[] {
   return discoverCases().map((c) => ({
     kind: c.kind,
     name: c.name,
     challenge: c.challenge,
-    expected: c.kind === 'reference'
-      ? `${c.challenge}: passes every check, no concern`
-      : `${c.challenge}: fails ${c.expect!.mustFail.join(', ') || '(no check)'}${c.expect!.scenarios ? ` in ${c.expect!.scenarios.join(', ')}` : ''}${c.expect!.concerns?.length ? `; raises ${c.expect!.concerns.join(', ')}` : ''}${c.expect!.redFlags?.length ? `; red flag ${c.expect!.redFlags.join(', ')}` : ''}${c.expect!.passesWithInstances ? `; passes with ${c.expect!.passesWithInstances} instance(s)` : ''}`,
+    expected: `${c.challenge}: ${c.kind === 'reference' ? REFERENCE_EXPECTED : fixtureExpected(c.expect!, true)}`,
   }));
 }
 
@@ -289,11 +304,11 @@ function rowFor(c: SelfTestCase, seed: number, r: GradeResult, durationMs: numbe
     const judged = r.concerns ?? [];
     const ok = r.challenges[0]?.status === 'passed' && flags.length === 0 && judged.length === 0;
     const why = [...got.map((g) => `failed ${g}`), ...errs, ...flags.map((f) => `red flag ${f}`), ...judged.map((x) => `concern ${x.id}: ${x.evidence[0]?.split('\n')[0].slice(0, 200)}`)];
-    return { kind: 'reference', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected: 'all checks pass, no concern', got: ok ? 'all checks pass, no concern' : why.join('; '), durationMs, runDir: r.runDir };
+    return { kind: 'reference', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected: REFERENCE_EXPECTED, got: ok ? REFERENCE_EXPECTED : why.join('; '), durationMs, runDir: r.runDir };
   }
   const missing = [...c.expect!.mustFail.filter((id) => !got.includes(id)), ...(c.expect!.concerns ?? []).filter((id) => !concerns.includes(id)), ...(c.expect!.redFlags ?? []).filter((id) => !flags.includes(id))];
   const ok = missing.length === 0;
-  const expected = [c.expect!.mustFail.length ? `fails ${c.expect!.mustFail.join(', ')}` : '', ...(c.expect!.concerns ?? []).map((x) => `concern ${x}`), ...(c.expect!.redFlags ?? []).map((x) => `red flag ${x}`)].filter(Boolean).join('; ');
+  const expected = fixtureExpected(c.expect!);
   const gotText = [got.length ? `failed ${got.join(', ')}` : errs.length ? `error: ${errs.join('; ').slice(0, 160)}` : 'passed everything', ...concerns.map((x) => `concern ${x}`), ...flags.map((x) => `red flag ${x}`)].join('; ');
   return { kind: 'fixture', name: c.name, challenge: c.challenge, seed, instances: 4, ok, expected, got: gotText, durationMs, runDir: r.runDir };
 }

@@ -64,8 +64,6 @@ function requireLoaded(): void {
   if (!sqlParserLoaded()) throw new Error('SQL parser not loaded: await loadSqlParser() first');
 }
 
-type Obj = SqlNode;
-
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
@@ -117,7 +115,7 @@ const LOCK_STRENGTHS: Record<string, string> = {
 
 const ISOLATION_LEVELS: readonly IsolationLevel[] = ['serializable', 'repeatable read', 'read committed', 'read uncommitted'];
 
-function kindOf(type: string, node: Obj): StatementKind {
+function kindOf(type: string, node: SqlNode): StatementKind {
   switch (type) {
     case 'SelectStmt':
       return 'select';
@@ -152,7 +150,7 @@ function isolationValue(v: unknown): IsolationLevel | null {
 }
 
 /** The isolation level a BEGIN/START/SET TRANSACTION/SET SESSION CHARACTERISTICS/SET transaction_isolation names. */
-function isolationOf(type: string, node: Obj): IsolationLevel | null {
+function isolationOf(type: string, node: SqlNode): IsolationLevel | null {
   const fromOptions = (list: unknown): IsolationLevel | null => {
     if (!Array.isArray(list)) return null;
     for (const item of list) {
@@ -184,7 +182,7 @@ function cteNames(stmt: unknown): Set<string> {
   return names;
 }
 
-function isTableRef(node: Obj, ctes: Set<string>): boolean {
+function isTableRef(node: SqlNode, ctes: Set<string>): boolean {
   const rel = str(node.relname);
   return !!rel && (!!node.schemaname || !ctes.has(rel.toLowerCase()));
 }
