@@ -87,3 +87,18 @@ export function inconclusiveReason(checks: CheckResult[], isSafety: (checkId: st
   if (!starved || failed.some((c) => isSafety(c.id))) return null;
   return `${starved} Failed here: ${failed.map((c) => c.id).join(', ')}.`;
 }
+
+/** How much slower than the plainest correct design's slowest answer a call may be before it is slow (convoy-yardstick.ts). */
+export const CONVOY_SLACK = 1.5;
+
+/**
+ * The deadline after which a scenario's calls counted slow (metric `slowCalls`), as the reports say it: the answer
+ * deadline, or the deadline stretched on this machine to CONVOY_SLACK × the slowest answer of the plainest correct
+ * design where callers queue by design (metric `machineDeadlineMs`, harness/app/convoy-yardstick.ts).
+ */
+export function slowDeadlineText(metrics: Record<string, unknown>): string {
+  const answer = Number(metrics.answerDeadlineMs);
+  const machine = typeof metrics.machineDeadlineMs === 'number' ? metrics.machineDeadlineMs : answer;
+  if (!(machine > answer)) return `${answer} ms`;
+  return `${machine} ms (the ${answer} ms answer deadline, stretched on this machine to ${CONVOY_SLACK}× the ${metrics.convoyReferenceSlowestMs} ms the plainest correct design, one row lock per caller, took for its slowest caller)`;
+}

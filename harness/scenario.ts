@@ -222,4 +222,10 @@ export interface ChallengeDef {
    * run, and report the submission's throughput as a ratio to it.
    */
   benchmarkReference?: string;
+  /**
+   * The plainest correct reference whose callers queue behind one lock by design (a transaction per call holding a
+   * row lock): a scenario with calls answered after the answer deadline runs it too, and a call is slow only past
+   * CONVOY_SLACK × its slowest answer on this machine when that is longer (harness/app/convoy-yardstick.ts).
+   */
+  convoyReference?: string;
 }

@@ -10,7 +10,7 @@ import type { Concern } from './result.ts';
 import type { SubmissionEvidence } from './evidence/types.ts';
 import type { FindingList, ScenarioWireEvidence } from './evidence/wire/types.ts';
 import { measure, ran, wireOf } from './measures.ts';
-import { busyTimingReason } from '../harness/machine-watch.ts';
+import { busyTimingReason, slowDeadlineText } from '../harness/machine-watch.ts';
 
 export const CONCERNS: { id: string; title: string; why: string; evidence: string }[] = [
   { id: 'poor-database-design', title: 'Poor database design', why: 'Without keys the database cannot enforce the invariant, and without indexes every lookup scans.', evidence: 'tables without a primary key or unique constraint (catalog); statements the code sent during the workload that no index can serve (EXPLAIN of the recorded statement with its recorded parameters, sequential scans disabled, against the final database; one only the final reads sent is not held against it)' },
@@ -20,7 +20,7 @@ export const CONCERNS: { id: string; title: string; why: string; evidence: strin
   { id: 'no-transaction-handling', title: 'No transaction handling', why: 'Writes that belong together can be half-applied, or a transaction or lock is left open.', evidence: 'on the wire: one call\'s writes to different tables committed as separate autocommit statements; a plain read then a write by key alone of the same table, each in autocommit (check-then-act); COMMIT with no transaction in progress or BEGIN inside one (PostgreSQL\'s warnings 25P01/25001: the pool mix-up); statements sent into a failed transaction (25P02); a transaction left idle after its call answered. In the catalog: sessions idle in a transaction and advisory locks after the run. In the code: BEGIN/COMMIT sent through the pool (file:line)' },
   { id: 'swallowed-errors', title: 'Swallowed errors', why: 'A failure hidden from the caller and from the logs: the caller is told it worked.', evidence: 'on the wire: a call answered ok while a write or COMMIT it sent was refused and never sent again; in the code: an empty catch, a `.catch(() => {})` or a catch that returns success around a write (file:line); a commented empty catch around Redis writes alone is a stated best-effort cache update, not this' },
   { id: 'sql-built-from-input', title: 'SQL built from input', why: 'Interpolating caller input into SQL invites injection; use $1 parameters.', evidence: 'on the wire: the scenario\'s hostile strings found in SQL text outside any string literal (the real PostgreSQL parser decides; also the red flag security-vulnerability); in the code: input flowing into a SQL template or concatenation (file:line)' },
-  { id: 'slow-under-contention', title: 'Slow under contention', why: 'Correct, but callers waited longer than a user would: requests queued behind one lock or a small pool, so a hot key collapses throughput and every caller times out in production.', evidence: 'calls answered after the answer deadline (history), in scenarios that ran while the machine was not busy (other programs took under half a core, or under 1 s of CPU in all; the harness never starved)' },
+  { id: 'slow-under-contention', title: 'Slow under contention', why: 'Correct, but callers waited longer than a user would: requests queued behind one lock or a small pool, so a hot key collapses throughput and every caller times out in production.', evidence: 'calls answered after the answer deadline (history) — or, where callers queue behind one lock by design, after 1.5× the slowest answer of the plainest correct design (one row lock per caller) run on the same scenario and machine, when that is longer — in scenarios that ran while the machine was not busy (other programs took under half a core, or under 1 s of CPU in all; the harness never starved)' },
 ];
 
 /**
@@ -106,7 +106,7 @@ export function findConcerns(challenges: ChallengeResult[], evidence?: Submissio
     for (const s of c.scenarios) {
       const slow = s.metrics.slowCalls;
       if (typeof slow !== 'number' || slow <= 0 || busyTimingReason(s.metrics)) continue;
-      add('slow-under-contention', `${c.id}/${s.id}: ${slow} of ${s.metrics.operations} calls answered after ${s.metrics.answerDeadlineMs} ms (slowest ${s.metrics.maxLatencyMs} ms, p50 ${Math.round(s.metrics.p50Ms)} ms): callers queued or waited — often a lock convoy on a hot row, locks held across round trips, a pool too small, or work done before answering that could be done after it`);
+      add('slow-under-contention', `${c.id}/${s.id}: ${slow} of ${s.metrics.operations} calls answered after ${slowDeadlineText(s.metrics)} (slowest ${s.metrics.maxLatencyMs} ms, p50 ${Math.round(s.metrics.p50Ms)} ms): callers queued or waited — often a lock convoy on a hot row, locks held across round trips, a pool too small, or work done before answering that could be done after it`);
     }
   }
 

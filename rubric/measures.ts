@@ -7,7 +7,7 @@ import type { MeasureId } from './rubric.ts';
 import type { ScenarioInspection, SubmissionEvidence } from './evidence/types.ts';
 import type { ScenarioWireEvidence } from './evidence/wire/types.ts';
 import type { UnindexedScan } from './evidence/sql/explain.ts';
-import { busyTimingReason } from '../harness/machine-watch.ts';
+import { busyTimingReason, slowDeadlineText } from '../harness/machine-watch.ts';
 
 export interface MeasureResult {
   share: number | null;
@@ -81,7 +81,7 @@ export function measure(id: MeasureId, input: MeasureInput): MeasureResult {
       const parts = runs.map(({ c, s }) => {
         const slow = s.metrics.slowCalls as number;
         if (s.status !== 'passed') return { share: 0, text: `${c.id}/${s.id}: failed its checks` };
-        return { share: 1 - slow / s.metrics.operations, text: slow ? `${c.id}/${s.id}: ${slow} of ${s.metrics.operations} answered after ${s.metrics.answerDeadlineMs} ms (slowest ${s.metrics.maxLatencyMs} ms)` : '' };
+        return { share: 1 - slow / s.metrics.operations, text: slow ? `${c.id}/${s.id}: ${slow} of ${s.metrics.operations} answered after ${slowDeadlineText(s.metrics)} (slowest ${s.metrics.maxLatencyMs} ms)` : '' };
       });
       const slowParts = [...parts.filter((p) => p.text).map((p) => p.text), ...excused];
       return { share: round2(parts.reduce((a, p) => a + p.share, 0) / parts.length), detail: slowParts.length ? slowParts.join('; ') : `every call answered within the deadline in ${runs.length} scenario(s)`, evidence: ['metric:slowCalls'] };

@@ -180,6 +180,18 @@ describe('measures and unmeasured parts', () => {
     expect(both.concerns.map((c) => c.id)).not.toContain('slow-under-contention');
   });
 
+  it('a deadline stretched on this machine (the convoy reference) is what slow is counted against, and said', T, () => {
+    const run = (slowCalls: number) => challenge('seat-reservation', [seatScenario('last-seat', {}, { metrics: { operations: 1003, ok: 1, fail: 1002, indeterminate: 0, p50Ms: 9600, p99Ms: 18900, throughputPerS: 50, maxInFlight: 1003, slowCalls, slowCallsAfterAnswerDeadline: 479, maxLatencyMs: 19200, answerDeadlineMs: 10000, machineDeadlineMs: 28800, convoyReferenceSlowestMs: 19200, convoyReferenceMeasured: 'now', loadPerCore: 1.9, otherCpuCores: 0.05, harnessLagMaxMs: 40 } })]);
+    // The plain FOR UPDATE solution on the standard profile: 479 after 10 s, none after the machine's 28.8 s.
+    const plain = scoreChallenges([run(0)], input());
+    expect(plain.concerns.map((c) => c.id)).not.toContain('slow-under-contention');
+    expect(line(plain.rubric, 'database-optimisation').detail).not.toMatch(/answered after/);
+    // Slower than that still: counted, and the line says which deadline and why.
+    const slower = scoreChallenges([run(120)], input());
+    expect(slower.concerns.find((c) => c.id === 'slow-under-contention')?.evidence[0]).toMatch(/120 of 1003 calls answered after 28800 ms \(the 10000 ms answer deadline, stretched on this machine to 1\.5× the 19200 ms the plainest correct design/);
+    expect(line(slower.rubric, 'database-optimisation').detail).toMatch(/120 of 1003 answered after 28800 ms \(the 10000 ms answer deadline/);
+  });
+
   it('static measures: strict types, plain JavaScript, hard-coded config, logging, own tests', T, () => {
     const score = (ev = staticEvidence()) => scoreChallenges([allSeatPassing()], input({ evidence: ev })).rubric;
     expect(line(score(), 'type-safety').awarded).toBe(2);

@@ -25,6 +25,7 @@ export const seatReservation: ChallengeDef = {
   candidateView: (data) => ({ seats: data.seats }),
   injectionProbes: SEAT_INJECTION_PROBES,
   benchmarkReference: fileURLToPath(new URL('../../reference/seat-reservation/conditional-update.ts', import.meta.url)),
+  convoyReference: fileURLToPath(new URL('../../reference/seat-reservation/plain-for-update.ts', import.meta.url)),
   checks: [
     {
       id: 'single-winner',

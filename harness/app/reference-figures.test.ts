@@ -24,7 +24,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const seat = findChallenge('seat-reservation')!;
 const infra = { postgres: { source: 'local', version: '15.20' }, redis: { source: 'local', version: '7.0.15' } } as unknown as ScenarioRunOptions['infra'];
 const at = Date.parse('2026-12-05T12:00:00Z');
-const figure = (over: Partial<ReferenceFigure> = {}): ReferenceFigure => ({ throughputPerS: 1200, busy: 0.1, measuredAt: new Date(at - 3600_000).toISOString(), ...over });
+const figure = (over: Partial<ReferenceFigure> = {}): ReferenceFigure => ({ value: 1200, busy: 0.1, measuredAt: new Date(at - 3600_000).toISOString(), ...over });
 
 describe('a remembered reference figure', () => {
   it('stands for a measurement now only while fresh, on a machine about as quiet as then', () => {
@@ -33,7 +33,7 @@ describe('a remembered reference figure', () => {
     expect(reusable(figure({ measuredAt: new Date(at - FIGURE_MAX_AGE_MS - 1).toISOString() }), { at, busy: 0.1 })).toMatchObject({ ok: false, why: /older than 7 days/ });
     expect(reusable(figure(), { at, busy: 0.35 })).toMatchObject({ ok: false, why: /35 % busy with other work, 10 % when the figure was measured/ });
     expect(reusable(figure({ busy: 0.45 }), { at, busy: 0.6 })).toMatchObject({ ok: false, why: /other work keeps the machine busy \(60 %/ });
-    expect(reusable(figure({ throughputPerS: 0 }), { at, busy: 0.1 })).toMatchObject({ ok: false });
+    expect(reusable(figure({ value: 0 }), { at, busy: 0.1 })).toMatchObject({ ok: false });
     expect(reusable(figure({ measuredAt: new Date(at + 60_000).toISOString() }), { at, busy: 0.1 })).toMatchObject({ ok: false });
   });
 
@@ -70,8 +70,8 @@ describe('a remembered reference figure', () => {
     try {
       expect(await store.referenceFigure('k')).toBeUndefined();
       await store.putReferenceFigure('k', figure());
-      await store.putReferenceFigure('k', figure({ throughputPerS: 1500 }));
-      expect(await store.referenceFigure('k')).toEqual(figure({ throughputPerS: 1500 }));
+      await store.putReferenceFigure('k', figure({ value: 1500 }));
+      expect(await store.referenceFigure('k')).toEqual(figure({ value: 1500 }));
     } finally {
       await store.close();
     }

@@ -15,7 +15,8 @@ import { fingerprint } from './store/fingerprint.ts';
 import { machineFacts, type MachineInfra } from './bench/machine.ts';
 
 export interface ReferenceFigure {
-  throughputPerS: number;
+  /** The figure: a throughput (requests/s, the benchmark reference) or a slowest answer (ms, the convoy reference), as its key says. */
+  value: number;
   /** How busy the machine was (0..1 of all cores) as the grade that measured it began: other work, not the grade's. */
   busy: number;
   /** ISO time of the measurement. */
@@ -59,7 +60,7 @@ export async function machineBusy(ms = 250): Promise<number> {
 }
 
 /** What a figure depends on, hashed: the same key means the same measurement would be repeated. */
-export function figureKey(o: { reference: string; challenge: string; scenario: string; profile: string; instances: number; infra: MachineInfra }): string {
+export function figureKey(o: { reference: string; challenge: string; scenario: string; profile: string; instances: number; infra: MachineInfra; measure?: 'slowest-answer' }): string {
   // The machine as the bench describes it, but for its load (a figure's busyness is judged apart: reusable()).
   const { loadAverage: _load, ...machine } = machineFacts(o.infra, 0);
   const parts = {
@@ -70,6 +71,8 @@ export function figureKey(o: { reference: string; challenge: string; scenario: s
     profile: o.profile,
     instances: o.instances,
     machine,
+    // The throughput figures' keys predate `measure`: they are kept as they were.
+    ...(o.measure ? { measure: o.measure } : {}),
   };
   return crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
@@ -77,11 +80,20 @@ export function figureKey(o: { reference: string; challenge: string; scenario: s
 /** Whether a remembered figure stands for a measurement now; the reason when not. */
 export function reusable(f: ReferenceFigure | undefined, now: { at: number; busy: number }): { ok: true } | { ok: false; why: string } {
   if (!f) return { ok: false, why: 'no figure measured on this machine yet' };
-  if (!(f.throughputPerS > 0)) return { ok: false, why: 'the remembered figure is empty' };
+  if (!(f.value > 0)) return { ok: false, why: 'the remembered figure is empty' };
   const age = now.at - Date.parse(f.measuredAt);
   if (!(age >= 0 && age <= FIGURE_MAX_AGE_MS)) return { ok: false, why: `the remembered figure is from ${f.measuredAt}, older than 7 days` };
   const pct = (x: number) => `${Math.round(x * 100)} %`;
   if (now.busy > MAX_BUSY) return { ok: false, why: `other work keeps the machine busy (${pct(now.busy)} of its CPUs)` };
   if (Math.abs(now.busy - f.busy) > BUSY_TOLERANCE) return { ok: false, why: `the machine is ${pct(now.busy)} busy with other work, ${pct(f.busy)} when the figure was measured` };
   return { ok: true };
+}
+
+/** A store that cannot be read or written costs the remembered figure, never the grade. */
+export async function safely<T>(f: () => T | Promise<T>): Promise<T | undefined> {
+  try {
+    return await f();
+  } catch {
+    return undefined;
+  }
 }

@@ -10,7 +10,7 @@ import type { ChallengeDef, ScenarioDef } from '../scenario.ts';
 import type { LaunchSpec } from '../instances/instance-process.ts';
 import { bundleInstance } from '../instances/bundle.ts';
 import { runScenario, type ScenarioRunOptions } from '../scenario-runner.ts';
-import { figureKey, MAX_BUSY, reusable, type ReferenceFigures } from './reference-figures.ts';
+import { figureKey, MAX_BUSY, reusable, safely, type ReferenceFigures } from './reference-figures.ts';
 
 /** Remembered figures, and how busy the machine was with other work as this grade began (none: always measure). */
 export interface FigureMemory {
@@ -47,23 +47,14 @@ async function referenceFigure(reference: string, own: ScenarioRunOptions, modul
   const remembered = key ? await safely(() => memory!.figures.get(key)) : undefined;
   const verdict = reusable(remembered, { at: Date.now(), busy: memory?.busy ?? 1 });
   if (remembered && verdict.ok) {
-    own.progress(`the fastest reference's throughput on this machine: ${remembered.throughputPerS}/s, measured ${remembered.measuredAt}`);
-    return { throughput: remembered.throughputPerS, measured: remembered.measuredAt };
+    own.progress(`the fastest reference's throughput on this machine: ${remembered.value}/s, measured ${remembered.measuredAt}`);
+    return { throughput: remembered.value, measured: remembered.measuredAt };
   }
   own.progress(`measuring the fastest reference for comparison${memory && !verdict.ok ? ` (${verdict.why})` : ''}`);
   const throughput = await referenceThroughput(reference, own, moduleLaunch);
   // Kept only when measured on a machine quiet enough for a later grade to take it.
-  if (key && throughput > 0 && memory!.busy <= MAX_BUSY) await safely(() => memory!.figures.put(key, { throughputPerS: throughput, busy: memory!.busy, measuredAt: new Date().toISOString() }));
+  if (key && throughput > 0 && memory!.busy <= MAX_BUSY) await safely(() => memory!.figures.put(key, { value: throughput, busy: memory!.busy, measuredAt: new Date().toISOString() }));
   return { throughput, measured: 'now' };
-}
-
-/** A store that cannot be read or written costs the memory, never the grade. */
-async function safely<T>(f: () => T | Promise<T>): Promise<T | undefined> {
-  try {
-    return await f();
-  } catch {
-    return undefined;
-  }
 }
 
 /** The reference's throughput on the same scenario and seed, in a run folder of its own (`reference/`); 0 when it could not be had. */

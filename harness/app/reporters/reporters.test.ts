@@ -146,6 +146,13 @@ describe('html', () => {
     expect(renderHtml(r)).toContain('not scored: the machine was busy (other programs used 1.3 cores&#39; worth');
     expect(renderTerminal(r)).toContain('12 answered after 1 ms (slowest 17800 ms; not scored, the machine was busy)');
     Object.assign(s.metrics, { otherCpuCores: 0 });
+    // Judged against this machine's plainest correct design: the stretched deadline is the one said.
+    Object.assign(s.metrics, { slowCalls: 3, machineDeadlineMs: 28800, convoyReferenceSlowestMs: 19200, slowCallsAfterAnswerDeadline: 12 });
+    expect(renderHtml(r)).toContain('3 call(s) answered after 28800 ms (the 1 ms answer deadline, stretched on this machine to 1.5× the 19200 ms');
+    expect(renderTerminal(r)).toContain('3 answered after 28800 ms (the 1 ms answer deadline, stretched');
+    Object.assign(s.metrics, { slowCalls: 0 });
+    expect(renderHtml(r)).toContain('12 call(s) answered after the 1 ms answer deadline, none after 28800 ms (the 1 ms answer deadline, stretched');
+    expect(renderTerminal(r)).toContain('12 answered after 1 ms, none after 28800 ms');
     Object.assign(s, { status: 'inconclusive', inconclusive: 'the grading machine was starved: gauntlet froze' });
     r.verdict = 'inconclusive';
     expect(renderHtml(r)).toContain('<b>inconclusive</b>: the grading machine was starved');

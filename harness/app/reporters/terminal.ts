@@ -8,7 +8,7 @@ import type { ScenarioResult } from '../../types.ts';
 import type { GradeResult } from '../../../rubric/result.ts';
 import { challenges as registry } from '../../../challenges/index.ts';
 import { sectionTotals } from '../../../rubric/score.ts';
-import { busyTimingReason } from '../../machine-watch.ts';
+import { busyTimingReason, slowDeadlineText } from '../../machine-watch.ts';
 
 const mark = (passed: boolean | null) => (passed === true ? chalk.green('✓') : passed === false ? chalk.red('✗') : chalk.yellow('?'));
 
@@ -21,7 +21,8 @@ function excerpt(value: unknown, max = 300): string {
 function metricsLine(s: ScenarioResult): string {
   const m = s.metrics;
   const parts = [`${m.operations} ops`, `${m.ok} ok`, `${m.fail} fail`, `${m.indeterminate} indeterminate`, `p50 ${m.p50Ms} ms`, `p99 ${m.p99Ms} ms`, `${m.throughputPerS}/s`, `peak in flight ${m.maxInFlight}`];
-  if (typeof m.slowCalls === 'number' && m.slowCalls > 0) parts.push(`${m.slowCalls} answered after ${m.answerDeadlineMs} ms (slowest ${m.maxLatencyMs} ms${busyTimingReason(m) ? '; not scored, the machine was busy' : ''})`);
+  if (typeof m.slowCalls === 'number' && m.slowCalls > 0) parts.push(`${m.slowCalls} answered after ${slowDeadlineText(m)} (slowest ${m.maxLatencyMs} ms${busyTimingReason(m) ? '; not scored, the machine was busy' : ''})`);
+  else if (typeof m.slowCallsAfterAnswerDeadline === 'number' && m.slowCallsAfterAnswerDeadline > 0) parts.push(`${m.slowCallsAfterAnswerDeadline} answered after ${m.answerDeadlineMs} ms, none after ${slowDeadlineText(m)}`);
   if (m.releaseSkewMs !== undefined) parts.push(`release skew ${m.releaseSkewMs} ms`);
   if (m.loadThroughputPerS !== undefined) parts.push(`load ${m.loadThroughputPerS} req/s`);
   if (m.referenceThroughputPerS) parts.push(`reference ${m.referenceThroughputPerS} req/s (ratio ${m.throughputRatio}${m.referenceMeasured && m.referenceMeasured !== 'now' ? `; measured ${m.referenceMeasured}` : ''})`);

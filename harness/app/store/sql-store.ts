@@ -243,12 +243,12 @@ export class SqlRunStore implements RunStore {
 
   async referenceFigure(key: string): Promise<ReferenceFigure | undefined> {
     const [row] = await this.db.all<{ throughput: number; busy: number; measured_at: string }>(`SELECT throughput, busy, measured_at FROM ${this.t.reference_throughput} WHERE key = ?`, [key]);
-    return row ? { throughputPerS: Number(row.throughput), busy: Number(row.busy), measuredAt: row.measured_at } : undefined;
+    return row ? { value: Number(row.throughput), busy: Number(row.busy), measuredAt: row.measured_at } : undefined;
   }
 
   async putReferenceFigure(key: string, f: ReferenceFigure): Promise<void> {
     await this.db.transaction((tx) =>
-      tx.run(`INSERT INTO ${this.t.reference_throughput} (key, throughput, busy, measured_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET throughput = excluded.throughput, busy = excluded.busy, measured_at = excluded.measured_at`, [key, f.throughputPerS, f.busy, f.measuredAt]),
+      tx.run(`INSERT INTO ${this.t.reference_throughput} (key, throughput, busy, measured_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET throughput = excluded.throughput, busy = excluded.busy, measured_at = excluded.measured_at`, [key, f.value, f.busy, f.measuredAt]),
     );
   }
 

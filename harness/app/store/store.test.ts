@@ -238,9 +238,9 @@ describe.each(backends)('the run store on $name', (backend) => {
     const store = await fresh();
     try {
       expect(await store.referenceFigure('k')).toBeUndefined();
-      await store.putReferenceFigure('k', { throughputPerS: 1200.5, busy: 0.1, measuredAt: '2026-12-05T12:00:00.000Z' });
-      await store.putReferenceFigure('k', { throughputPerS: 1500.25, busy: 0.15, measuredAt: '2026-12-05T13:00:00.000Z' });
-      expect(await store.referenceFigure('k')).toEqual({ throughputPerS: 1500.25, busy: 0.15, measuredAt: '2026-12-05T13:00:00.000Z' });
+      await store.putReferenceFigure('k', { value: 1200.5, busy: 0.1, measuredAt: '2026-12-05T12:00:00.000Z' });
+      await store.putReferenceFigure('k', { value: 1500.25, busy: 0.15, measuredAt: '2026-12-05T13:00:00.000Z' });
+      expect(await store.referenceFigure('k')).toEqual({ value: 1500.25, busy: 0.15, measuredAt: '2026-12-05T13:00:00.000Z' });
     } finally {
       await store.close();
     }
