@@ -6,11 +6,10 @@
 // of this test's own (slotHog: never gauntlet_*, and one a killed run left is dropped by the next).
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { leftoverDatabases } from './helpers.ts';
+import { leftoverDatabases, runGauntlet } from './helpers.ts';
 import { slotHog, type SlotHog } from '../harness/infra/test-helpers.ts';
 
 let tmpRoot: string;
@@ -29,19 +28,9 @@ afterAll(async () => {
   expect(await leftoverDatabases()).toEqual([]);
 });
 
-/** `gauntlet grade … --json` as a user runs it; resolves with its exit code, stdout and stderr. */
+/** `gauntlet grade … --json` into a run folder of its own, unrecorded. */
 function gauntletGrade(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const out = fs.mkdtempSync(path.join(tmpRoot, 'runs-'));
-  const child = spawn(process.execPath, ['bin/gauntlet.mjs', 'grade', ...args, '--json', '--out', out, '--no-store'], {
-    env: { ...process.env, FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-  return new Promise((resolve) => child.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
+  return runGauntlet(['grade', ...args, '--json', '--out', fs.mkdtempSync(path.join(tmpRoot, 'runs-')), '--no-store']);
 }
 
 describe('connection slots are the machine\'s', () => {

@@ -5,11 +5,10 @@
 // (fixtures/submissions/seat-lock-convoy, a lock held across a 30 ms call) is graded by the seat suite's self-test.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { instanceProcesses, leftoverDatabases } from './helpers.ts';
+import { instanceProcesses, leftoverDatabases, runGauntlet } from './helpers.ts';
 
 let tmp: string;
 let submission: string;
@@ -28,20 +27,10 @@ afterAll(async () => {
   expect(await leftoverDatabases()).toEqual([]);
 });
 
-function gauntletGrade(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/gauntlet.mjs', 'grade', ...args], { env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-  return new Promise((resolve) => child.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
-}
-
 describe('the answer deadline on this machine', () => {
   it('a plain FOR UPDATE lock convoy is judged against the plainest correct design on this machine: no slow call, no concern', async () => {
     const out = path.join(tmp, 'runs');
-    const run = await gauntletGrade([submission, '--challenge', 'seat-reservation', '--scenario', 'last-seat', '--profile', 'quick', '--seed', '1', '--call-timeout-ms', '1000', '--json', '--out', out, '--store', path.join(tmp, 'store.db')]);
+    const run = await runGauntlet(['grade', submission, '--challenge', 'seat-reservation', '--scenario', 'last-seat', '--profile', 'quick', '--seed', '1', '--call-timeout-ms', '1000', '--json', '--out', out, '--store', path.join(tmp, 'store.db')]);
     expect(run.code, run.stderr).toBe(0);
     const doc = JSON.parse(run.stdout);
     const m = doc.challenges[0].scenarios[0].metrics;

@@ -3,7 +3,7 @@
 
 import { RUBRIC } from '../rubric/rubric.ts';
 import { challenges } from '../challenges/index.ts';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { expect } from 'vitest';
@@ -98,4 +98,18 @@ export function expectContractShape(doc: any): void {
   // line shows 0 points and says so), so the lines sum to 100 less those items' points.
   const left = doc.rubric.filter((l: any) => l.points === 0 && /leave the automated maximum/.test(l.detail ?? '')).reduce((s: number, l: any) => s + (RUBRIC.find((i) => i.id === l.id)?.points ?? 0), 0);
   expect(doc.rubric.reduce((s: number, l: any) => s + l.points, 0) + left).toBe(100);
+}
+
+/**
+ * `gauntlet <args>` as a user runs it (this checkout's bin, colours off), killed after `timeoutMs`; resolves with its
+ * exit code and everything it wrote.
+ */
+export function runGauntlet(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/gauntlet.mjs', ...args], { env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) => child.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
 }
