@@ -1,9 +1,11 @@
 """notification-fanout, HTTP mode, in Python (standard library + Debian's python3-psycopg2).
 
 Reference (plain, textbook): written apart from gauntlet, from the public docs alone (README, docs/contract.md, the
-challenge's README), by someone who never read the harness, references, fixtures or checkers; kept as it was handed
-in. It passed quick seeds 1-3 and standard seed 1 (53/53 automatic points, no concern) before it was added. It must
-pass every check (CONTRACT §8), and it is the challenge's only solution in another language and in HTTP mode.
+challenge's README), by someone who never read the harness, references, fixtures or checkers; kept as it was handed in but for the
+lease extension, made one method (extend_lease) where it was written twice. It passed quick seeds 1-3 and standard
+seed 1 (53/53 automatic points, no concern) before it was added. It must pass every check (CONTRACT §8), and it is
+the challenge's only solution in another language and in HTTP mode. Its schema resembles the TypeScript references'
+(events, deliveries, SMS slots) because the problem does, not because either was copied.
 
 Design
 - publish: one transaction inserts the event (ON CONFLICT DO NOTHING: a republished eventId adds nothing) and,
@@ -453,15 +455,20 @@ class ChannelWorker:
         finally:
             self.slots.release()
 
+    @staticmethod
+    def extend_lease(cur, row: dict) -> None:
+        """Push the claimed row's lease forward; LeaseLost when another instance has taken it meanwhile."""
+        cur.execute(
+            """UPDATE deliveries SET next_attempt_at = clock_timestamp() + make_interval(secs => %s)
+                WHERE id = %s AND claim_token = %s AND status = 'pending'""",
+            (LEASE_S, row["id"], row["claim_token"]),
+        )
+        if cur.rowcount != 1:
+            raise LeaseLost()
+
     def renew(self, row: dict) -> None:
         with worker_db.statement() as cur:
-            cur.execute(
-                """UPDATE deliveries SET next_attempt_at = clock_timestamp() + make_interval(secs => %s)
-                    WHERE id = %s AND claim_token = %s AND status = 'pending'""",
-                (LEASE_S, row["id"], row["claim_token"]),
-            )
-            if cur.rowcount != 1:
-                raise LeaseLost()
+            self.extend_lease(cur, row)
         row["claimed_at"] = time.monotonic()
 
     def take_sms_slot(self, row: dict) -> bool:
@@ -484,13 +491,7 @@ class ChannelWorker:
                 log("dead letter", eventId=row["event_id"], channel="sms", userId=row["user_id"], reason=reason)
                 return False
             cur.execute("INSERT INTO sms_slots (delivery_id, user_id) VALUES (%s, %s)", (row["id"], row["user_id"]))
-            cur.execute(
-                """UPDATE deliveries SET next_attempt_at = clock_timestamp() + make_interval(secs => %s)
-                    WHERE id = %s AND claim_token = %s AND status = 'pending'""",
-                (LEASE_S, row["id"], row["claim_token"]),
-            )
-            if cur.rowcount != 1:
-                raise LeaseLost()
+            self.extend_lease(cur, row)
         row["claimed_at"] = time.monotonic()
         return True
 
