@@ -14,12 +14,11 @@ import path from 'node:path';
 import type { LaunchSpec } from '../instances/instance-process.ts';
 import type { ChallengeDef } from '../scenario.ts';
 import type { ScenarioResult } from '../types.ts';
-import { bundleInstance } from '../instances/bundle.ts';
-import { runScenario, type ScenarioRunOptions } from '../scenario-runner.ts';
+import type { ScenarioRunOptions } from '../scenario-runner.ts';
 import { readHistory } from '../history/history.ts';
 import { busyTimingReason, CONVOY_SLACK } from '../machine-watch.ts';
-import { figureKey, MAX_BUSY, reusable, safely } from './reference-figures.ts';
-import type { FigureMemory } from './reference-throughput.ts';
+import { rememberedOrMeasured, type FigureMemory } from './reference-figures.ts';
+import { runReference } from './reference-run.ts';
 
 /** A scenario of the grade, as the pipeline ran it. */
 export interface RanScenario {
@@ -72,27 +71,25 @@ export async function applyConvoyYardstick(ran: RanScenario[], moduleLaunch: (bu
   }
 }
 
-/** The convoy reference's slowest answer on this scenario and machine: remembered, or measured now. */
+/** The convoy reference's slowest answer on this scenario and machine: remembered, or measured now; null when none could be had. */
 async function referenceSlowest(r: RanScenario, moduleLaunch: (bundle: string) => LaunchSpec, memory: FigureMemory | undefined, say: (message: string) => void, where: string): Promise<{ slowestMs: number; measured: string } | null> {
   const reference = r.challenge.convoyReference!;
   const o = r.options;
-  const key = memory ? await safely(() => figureKey({ reference, challenge: r.challenge.id, scenario: r.result.id, profile: o.profile, instances: o.instances, infra: o.infra, measure: 'slowest-answer' })) : undefined;
-  const remembered = key ? await safely(() => memory!.figures.get(key)) : undefined;
-  const verdict = reusable(remembered, { at: Date.now(), busy: memory?.busy ?? 1 });
-  if (remembered && verdict.ok) {
-    say(`${where}: ${r.result.metrics.slowCalls} call(s) answered after ${r.result.metrics.answerDeadlineMs} ms; the plainest correct design (${path.basename(reference, '.ts')}) answers its slowest caller there in ${remembered.value} ms on this machine (measured ${remembered.measuredAt})`);
-    return { slowestMs: remembered.value, measured: remembered.measuredAt };
-  }
-  say(`${where}: ${r.result.metrics.slowCalls} call(s) answered after ${r.result.metrics.answerDeadlineMs} ms; timing the plainest correct design (${path.basename(reference, '.ts')}) on the same scenario, to judge them against this machine${memory && !verdict.ok ? ` (${verdict.why})` : ''}`);
-  const bundle = path.join(o.runDir, r.challenge.id, 'convoy-reference-bundle', 'instance.bundle.mjs');
-  if (!(await bundleInstance(reference, r.challenge.routesModule, bundle, undefined, undefined, [r.challenge.contract])).ok) return null;
-  const ref = await runScenario({ ...o, onHealed: undefined, launch: moduleLaunch(bundle), runDir: path.join(o.runDir, 'convoy-reference'), progress: () => {} });
-  // Only a run that passed on a quiet machine is a yardstick: a reference that failed, or was starved, says nothing.
-  if (ref.status !== 'passed' || busyTimingReason(ref.metrics)) {
-    say(`${where}: the reference's run could not serve as a yardstick (${ref.status !== 'passed' ? ref.status : busyTimingReason(ref.metrics)}); the answer deadline stands`);
-    return null;
-  }
-  const slowestMs = Number(ref.metrics.maxLatencyMs);
-  if (key && slowestMs > 0 && memory!.busy <= MAX_BUSY) await safely(() => memory!.figures.put(key, { value: slowestMs, busy: memory!.busy, measuredAt: new Date().toISOString() }));
-  return { slowestMs, measured: 'now' };
+  const slow = `${where}: ${r.result.metrics.slowCalls} call(s) answered after ${r.result.metrics.answerDeadlineMs} ms`;
+  const design = `the plainest correct design (${path.basename(reference, '.ts')})`;
+  const keyParts = { reference, challenge: r.challenge.id, scenario: r.result.id, profile: o.profile, instances: o.instances, infra: o.infra, measure: 'slowest-answer' as const };
+  const { value, measured } = await rememberedOrMeasured(memory, keyParts, async () => {
+    const ref = await runReference(reference, o, moduleLaunch, 'convoy-reference');
+    if (!ref) return 0;
+    // Only a run that passed on a quiet machine is a yardstick: a reference that failed, or was starved, says nothing.
+    if (ref.status !== 'passed' || busyTimingReason(ref.metrics)) {
+      say(`${where}: the reference's run could not serve as a yardstick (${ref.status !== 'passed' ? ref.status : busyTimingReason(ref.metrics)}); the answer deadline stands`);
+      return 0;
+    }
+    return Number(ref.metrics.maxLatencyMs);
+  }, {
+    remembered: (f) => say(`${slow}; ${design} answers its slowest caller there in ${f.value} ms on this machine (measured ${f.measuredAt})`),
+    measuring: (why) => say(`${slow}; timing ${design} on the same scenario, to judge them against this machine${why ? ` (${why})` : ''}`),
+  });
+  return value > 0 ? { slowestMs: value, measured } : null;
 }

@@ -24,9 +24,9 @@ import { isStoreUrl, openStore, type RunStore } from './store/index.ts';
 import { machineId } from './machine-id.ts';
 import { Teardowns, type ScenarioRunOptions } from '../scenario-runner.ts';
 import { runPlan, type PlanItem } from './scenario-pipeline.ts';
-import { compareWithReference, mayRunReference, type FigureMemory } from './reference-throughput.ts';
+import { compareWithReference, mayRunReference } from './reference-throughput.ts';
 import { applyConvoyYardstick, wantsYardstick, type RanScenario } from './convoy-yardstick.ts';
-import { machineBusy, type ReferenceFigures } from './reference-figures.ts';
+import { machineBusy, type FigureMemory, type ReferenceFigures } from './reference-figures.ts';
 import { instanceUser, type LaunchSpec } from '../instances/instance-process.ts';
 import { containment as probeContainment, type Containment } from '../instances/netns.ts';
 import { bubblewrap } from '../instances/bwrap.ts';
@@ -265,7 +265,7 @@ export async function grade(o: GradeOptions): Promise<GradeResult> {
     // scenario (and its teardown) is over: nothing else of the grade runs beside that reference.
     if (ranScenarios.some(wantsYardstick)) {
       await teardowns.drain();
-      await applyConvoyYardstick(ranScenarios, (bundle) => moduleLaunch(bundle), figureMemory, (message) => progress({ kind: 'infra', message }));
+      await applyConvoyYardstick(ranScenarios, moduleLaunch, figureMemory, (message) => progress({ kind: 'infra', message }));
     }
     for (const { challenge, file } of modules) {
       if (!file) {

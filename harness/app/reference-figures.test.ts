@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { figureKey, FIGURE_MAX_AGE_MS, machineBusy, reusable, type ReferenceFigure } from './reference-figures.ts';
+import { figureKey, FIGURE_MAX_AGE_MS, machineBusy, rememberedOrMeasured, reusable, type ReferenceFigure } from './reference-figures.ts';
 import { compareWithReference } from './reference-throughput.ts';
 import { SqliteRunStore } from './store/store.ts';
 import { machineFacts } from './bench/machine.ts';
@@ -88,5 +88,33 @@ describe('a remembered reference figure', () => {
     // Nothing is launched on this path: a launch would throw.
     await compareWithReference(result, own, path.join(tmp, 'candidate.ts'), () => { throw new Error('the reference was run'); }, { figures: { get: async (k) => store.get(k), put: async (k, f) => void store.set(k, f) }, busy: 0.15 });
     expect(result.metrics).toMatchObject({ referenceThroughputPerS: 1200, throughputRatio: 0.5, referenceMeasured: remembered.measuredAt });
+  });
+
+  it('is measured when none stands for a measurement now, and kept only when measured on a quiet enough machine', async () => {
+    const parts = { reference: seat.benchmarkReference!, challenge: seat.id, scenario: 'last-seat', profile: 'quick', instances: 4, infra, measure: 'slowest-answer' as const };
+    const key = figureKey(parts);
+    const store = new Map<string, ReferenceFigure>();
+    const memory = (busy: number) => ({ figures: { get: async (k: string) => store.get(k), put: async (k: string, f: ReferenceFigure) => void store.set(k, f) }, busy });
+    const told: string[] = [];
+    const tell = { remembered: (f: ReferenceFigure) => told.push(`remembered ${f.value}`), measuring: (why: string | undefined) => told.push(`measuring ${why ?? '-'}`) };
+    let runs = 0;
+    const measure = (value: number) => async () => (runs++, value);
+
+    // Measured on a machine too busy for a later grade to take it: used now, not kept.
+    expect(await rememberedOrMeasured(memory(0.7), parts, measure(9000), tell)).toEqual({ value: 9000, measured: 'now' });
+    expect(store.has(key)).toBe(false);
+    // No figure from the measurement (the reference failed): nothing kept.
+    expect(await rememberedOrMeasured(memory(0.1), parts, measure(0), tell)).toEqual({ value: 0, measured: 'now' });
+    expect(store.has(key)).toBe(false);
+    // Measured on a quiet machine: kept with how busy it was, and taken by the next grade without measuring.
+    expect(await rememberedOrMeasured(memory(0.1), parts, measure(7700), tell)).toEqual({ value: 7700, measured: 'now' });
+    expect(store.get(key)).toMatchObject({ value: 7700, busy: 0.1 });
+    const next = await rememberedOrMeasured(memory(0.2), parts, measure(1), tell);
+    expect(next).toEqual({ value: 7700, measured: store.get(key)!.measuredAt });
+    expect(runs).toBe(3);
+    // Without a memory (no store) it always measures, and says no reason.
+    expect(await rememberedOrMeasured(undefined, parts, measure(5000), tell)).toEqual({ value: 5000, measured: 'now' });
+    expect(runs).toBe(4);
+    expect(told).toEqual(['measuring no figure measured on this machine yet', 'measuring no figure measured on this machine yet', 'measuring no figure measured on this machine yet', 'remembered 7700', 'measuring -']);
   });
 });

@@ -1,11 +1,10 @@
-// The benchmark reference's throughput, remembered per machine (issue 14). A standard grade compares the
-// submission's `load` throughput with the challenge's fastest reference on the same machine. Measuring the
-// reference costs a scenario run in every grade; a figure measured here before — same gauntlet version, same
-// reference code, same scenario, profile and instance count, same machine (CPU, cores, memory, Node, OS, PostgreSQL
-// and Redis) — is taken instead while it is fresh and the machine was about as quiet when this grade began as when
-// that one did (how busy its CPUs were just before the grade began: other work, not the grade's own). Otherwise the
-// reference runs as before and its figure is remembered (in the run store).
-
+// A reference's figure on this machine, remembered per machine (issue 14): the benchmark reference's `load`
+// throughput (reference-throughput.ts) and the convoy reference's slowest answer (convoy-yardstick.ts). Measuring one
+// costs a scenario run in a grade; a figure measured here before — same gauntlet version, same reference code, same
+// scenario, profile and instance count, same machine (CPU, cores, memory, Node, OS, PostgreSQL and Redis), same
+// measure — is taken instead while it is fresh and the machine was about as quiet when this grade began as when that
+// one did (how busy its CPUs were just before the grade began: other work, not the grade's own). Otherwise the
+// reference runs and its figure is remembered (in the run store).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +26,12 @@ export interface ReferenceFigure {
 export interface ReferenceFigures {
   get(key: string): Promise<ReferenceFigure | undefined>;
   put(key: string, figure: ReferenceFigure): Promise<void>;
+}
+
+/** Remembered figures, and how busy the machine was with other work as this grade began (none: always measure). */
+export interface FigureMemory {
+  figures: ReferenceFigures;
+  busy: number;
 }
 
 /** A remembered figure is taken for this long, */
@@ -59,8 +64,19 @@ export async function machineBusy(ms = 250): Promise<number> {
   return total > 0 ? Math.round(Math.min(1, Math.max(0, 1 - (b.idle - a.idle) / total)) * 100) / 100 : 0;
 }
 
+/** What a figure depends on. */
+export interface FigureKeyParts {
+  reference: string;
+  challenge: string;
+  scenario: string;
+  profile: string;
+  instances: number;
+  infra: MachineInfra;
+  measure?: 'slowest-answer';
+}
+
 /** What a figure depends on, hashed: the same key means the same measurement would be repeated. */
-export function figureKey(o: { reference: string; challenge: string; scenario: string; profile: string; instances: number; infra: MachineInfra; measure?: 'slowest-answer' }): string {
+export function figureKey(o: FigureKeyParts): string {
   // The machine as the bench describes it, but for its load (a figure's busyness is judged apart: reusable()).
   const { loadAverage: _load, ...machine } = machineFacts(o.infra, 0);
   const parts = {
@@ -87,6 +103,31 @@ export function reusable(f: ReferenceFigure | undefined, now: { at: number; busy
   if (now.busy > MAX_BUSY) return { ok: false, why: `other work keeps the machine busy (${pct(now.busy)} of its CPUs)` };
   if (Math.abs(now.busy - f.busy) > BUSY_TOLERANCE) return { ok: false, why: `the machine is ${pct(now.busy)} busy with other work, ${pct(f.busy)} when the figure was measured` };
   return { ok: true };
+}
+
+/**
+ * A reference's figure on this machine: the remembered one when it stands for a measurement now (reusable()), else
+ * `measure()`'s — kept in the memory when positive and measured on a machine quiet enough for a later grade to take it.
+ * `tell` hears which it is: the remembered figure, or that it is being measured and why a remembered one would not do.
+ * `measured` is "now" or the ISO time of the remembered measurement; `value` 0 when `measure()` had none.
+ */
+export async function rememberedOrMeasured(
+  memory: FigureMemory | undefined,
+  keyParts: FigureKeyParts,
+  measure: () => Promise<number>,
+  tell: { remembered(f: ReferenceFigure): void; measuring(why: string | undefined): void },
+): Promise<{ value: number; measured: string }> {
+  const key = memory ? await safely(() => figureKey(keyParts)) : undefined;
+  const remembered = key ? await safely(() => memory!.figures.get(key)) : undefined;
+  const verdict = reusable(remembered, { at: Date.now(), busy: memory?.busy ?? 1 });
+  if (remembered && verdict.ok) {
+    tell.remembered(remembered);
+    return { value: remembered.value, measured: remembered.measuredAt };
+  }
+  tell.measuring(memory && !verdict.ok ? verdict.why : undefined);
+  const value = await measure();
+  if (key && value > 0 && memory!.busy <= MAX_BUSY) await safely(() => memory!.figures.put(key, { value, busy: memory!.busy, measuredAt: new Date().toISOString() }));
+  return { value, measured: 'now' };
 }
 
 /** A store that cannot be read or written costs the remembered figure, never the grade. */
