@@ -205,7 +205,7 @@ flip rate (verdicts that differ from the expected one; expected 0) and the seeds
 
   program
     .command('bench')
-    .description('measure this machine: grade wall time and memory, burst fidelity, load-driver overhead, each seat reference under load')
+    .description('measure this machine: full grades (issue 14\'s three challenges, then every challenge) against the speed targets, grade wall time and memory, burst fidelity, load-driver overhead, each seat reference under load')
     .option('--quick', 'fewer repetitions and shorter runs (a smoke run)')
     .option('--thorough', 'also time a grade with the thorough profile')
     .option('--only <sections>', `only these sections, comma-separated: ${BENCH_SECTION_IDS.join(', ')}`, (v: string) => {

@@ -1,4 +1,4 @@
-// `gauntlet bench`: measures this machine (a full grade of every challenge, grade wall time and memory, burst fidelity, load-driver overhead,
+// `gauntlet bench`: measures this machine (full grades: issue 14's three challenges, then every challenge; grade wall time and memory, burst fidelity, load-driver overhead,
 // each seat reference under load) on one acquired infrastructure, and returns the figures with their targets.
 
 import fs from 'node:fs';
