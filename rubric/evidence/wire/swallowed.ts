@@ -1,12 +1,14 @@
 // Errors swallowed, as the wire shows them: a call answered ok while a write (or the COMMIT) it sent was refused
 // by the server and the same statement was never sent again by its instance. Errors a correct program expects
 // and answers by design are not counted: integrity violations (23xxx: the duplicate an idempotent insert meets),
-// bad input (22xxx), NOWAIT and statement timeouts.
+// bad input (22xxx), NOWAIT and statement timeouts. "The same statement" is the same text, or — sent for the same
+// call (in a unit attributed to it, or carrying its telling values) — the same shape with other constants: a retry
+// may carry a fresh id or timestamp, and a driver that inlines its parameters (psycopg2) sends them in the text.
 
 import type { Op } from '../../../harness/types.ts';
-import type { Attribution } from '../../../harness/wire/attribute.ts';
+import { tellingValues, type Attribution } from '../../../harness/wire/attribute.ts';
 import type { WireStatement, WireUnit } from '../../../harness/wire/sql-units.ts';
-import { analyzeSql, isWrite } from '../sql/shape.ts';
+import { analyzeSql, isWrite, shapeKey } from '../sql/shape.ts';
 import { note, opLine, statementLine } from './format.ts';
 import type { FindingList, WireFinding } from './types.ts';
 
@@ -28,12 +30,26 @@ export function findSwallowedErrors(units: WireUnit[], attribution: Attribution,
       (succeeded.get(key) ?? succeeded.set(key, []).get(key)!).push(s.t);
     }
   }
-  const retriedLater = (u: WireUnit, s: WireStatement) => (succeeded.get(`${u.tag}\u0000${s.sql}`) ?? []).some((t) => t > s.t);
+  const sameText = (u: WireUnit, s: WireStatement) => (succeeded.get(`${u.tag}\u0000${s.sql}`) ?? []).some((t) => t > s.t);
+  // Every unit of an instance, for the retries of a call sent with other constants (in the call or after it).
+  const unitsOfInstance = new Map<string | undefined, WireUnit[]>();
+  for (const u of units) (unitsOfInstance.get(u.tag) ?? unitsOfInstance.set(u.tag, []).get(u.tag)!).push(u);
+  const telling = tellingValues(ops);
+  const carries = (x: WireStatement, values: string[]) => values.some((v) => x.sql.includes(v) || !!x.params?.some((p) => p !== null && p.includes(v)));
+  const sameShapeForCall = (u: WireUnit, s: WireStatement, index: number, mine: WireUnit[]) => {
+    const key = shapeKey(s.sql);
+    if (key === null) return false;
+    const values = telling.get(index) ?? [];
+    return (unitsOfInstance.get(u.tag) ?? []).some((w) => {
+      const ours = mine.includes(w);
+      return w.statements.some((x) => x.t > s.t && !x.error && !!x.result && (ours || carries(x, values)) && shapeKey(x.sql) === key);
+    });
+  };
   for (const [index, mine] of attribution.byOp) {
     const op = opByIndex.get(index);
     if (!op || op.type !== 'ok') continue;
     for (const u of mine) {
-      const bad = u.statements.find((s) => s.error && !EXPECTED.test(s.error.code) && writesOrCommits(s.sql) && !retriedLater(u, s));
+      const bad = u.statements.find((s) => s.error && !EXPECTED.test(s.error.code) && writesOrCommits(s.sql) && !sameText(u, s) && !sameShapeForCall(u, s, index, mine));
       if (!bad) continue;
       note(out, { what: `the call was answered ok, but its ${/^\s*commit/i.test(bad.sql) ? 'COMMIT' : 'write'} failed with ${bad.error!.code} (${bad.error!.message.slice(0, 80)}) and was never sent again: the success it reported was not stored`, statements: [statementLine(u, bad)], op: opLine(op) } satisfies WireFinding);
       break;

@@ -146,6 +146,28 @@ describe('swallowed errors', () => {
     const units = unitsOf(w.records);
     expect(findSwallowedErrors(units, attributeUnits(ops, units), ops).count).toBe(0);
   });
+
+  it('does not flag a write the same call sent again with other constants (a fresh id, a driver that inlines its parameters), in the call or after it', () => {
+    // psycopg2 sends parameters inside the text: the retry on a fresh connection carries a new subscription id.
+    const ops = [op(0, 0, { paymentId: 'pay_f2002_f25068', userId: 'user-31' }, 0, 10_000), op(1, 1, { paymentId: 'pay_f2003_aa0001', userId: 'user-32' }, 0, 10_000)];
+    const w = wire().at(100).stmt(12, '0', `INSERT INTO subscriptions (id, payment_id, user_id) VALUES ('sub-1a2b', 'pay_f2002_f25068', 'user-31')`, [], { code: '57P01' });
+    w.at(300).stmt(21, '0', `INSERT INTO subscriptions (id, payment_id, user_id) VALUES ('sub-9f8e', 'pay_f2002_f25068', 'user-31')`, [], { result: 'INSERT 0 1' });
+    // Another instance's call whose write failed was sent again after its call had answered (a background retry), with a fresh id too.
+    w.at(400).stmt(30, '1', `INSERT INTO subscriptions (id, payment_id, user_id) VALUES ('sub-0001', 'pay_f2003_aa0001', 'user-32')`, [], { code: '57P01' });
+    w.at(20_000).stmt(31, '1', `INSERT INTO subscriptions (id, payment_id, user_id) VALUES ('sub-0002', 'pay_f2003_aa0001', 'user-32')`, [], { result: 'INSERT 0 1' });
+    const units = unitsOf(w.records);
+    expect(findSwallowedErrors(units, attributeUnits(ops, units), ops).count).toBe(0);
+  });
+
+  it('still flags a write never sent again when other calls send statements of the same shape', () => {
+    const ops = [op(0, 0, { paymentId: 'pay_lost_0001', userId: 'user-41' }, 0, 10_000), op(1, 0, { paymentId: 'pay_next_0002', userId: 'user-42' }, 0, 10_000)];
+    const w = wire().at(100).stmt(12, '0', `INSERT INTO subscriptions (id, payment_id, user_id) VALUES ('sub-1', 'pay_lost_0001', 'user-41')`, [], { code: '57P01' });
+    w.at(300).stmt(13, '0', `INSERT INTO subscriptions (id, payment_id, user_id) VALUES ('sub-2', 'pay_next_0002', 'user-42')`, [], { result: 'INSERT 0 1' });
+    const units = unitsOf(w.records);
+    const r = findSwallowedErrors(units, attributeUnits(ops, units), ops);
+    expect(r.count).toBe(1);
+    expect(r.examples[0].statements[0]).toMatch(/pay_lost_0001/);
+  });
 });
 
 describe('injection probes', () => {
