@@ -9,7 +9,8 @@ import { analyzeSql } from '../sql/shape.ts';
 import { oneLine, statementLine } from './format.ts';
 import type { ScenarioWireEvidence } from './types.ts';
 
-const CONTROL = /^\s*(BEGIN|START|COMMIT|END|ROLLBACK|SET|SAVEPOINT|RELEASE)\b/i;
+/** Transaction control and session settings: not the data work a retry repeats. */
+export const CONTROL = /^\s*(BEGIN|START|COMMIT|END|ROLLBACK|SET|SAVEPOINT|RELEASE)\b/i;
 const TRANSIENT = /^(40001|40P01|57P01|57P02|57P03|08\w{3})$/;
 /** A retry comes within this long of the error. */
 const RETRY_WINDOW_US = 10_000_000;

@@ -3,13 +3,16 @@
 // and answers by design are not counted: integrity violations (23xxx: the duplicate an idempotent insert meets),
 // bad input (22xxx), NOWAIT and statement timeouts. "The same statement" is the same text, or — sent for the same
 // call (in a unit attributed to it, or carrying its telling values) — the same shape with other constants: a retry
-// may carry a fresh id or timestamp, and a driver that inlines its parameters (psycopg2) sends them in the text.
+// may carry a fresh id or timestamp, and a driver that inlines its parameters (psycopg2) sends them in the text. A
+// call that retried the whole transaction (its first data statement sent again and answered) handled the error too:
+// the retry may rightly write nothing (a concurrent duplicate already did the work: ON CONFLICT DO NOTHING).
 
 import type { Op } from '../../../harness/types.ts';
 import { tellingValues, type Attribution } from '../../../harness/wire/attribute.ts';
 import type { WireStatement, WireUnit } from '../../../harness/wire/sql-units.ts';
 import { analyzeSql, isWrite, shapeKey } from '../sql/shape.ts';
 import { note, opLine, statementLine } from './format.ts';
+import { CONTROL } from './observed.ts';
 import type { FindingList, WireFinding } from './types.ts';
 
 const EXPECTED = /^(23|22)|^55P03$|^57014$|^25P01$|^42P07$|^42710$/;
@@ -37,12 +40,17 @@ export function findSwallowedErrors(units: WireUnit[], attribution: Attribution,
   const telling = tellingValues(ops);
   const carries = (x: WireStatement, values: string[]) => values.some((v) => x.sql.includes(v) || !!x.params?.some((p) => p !== null && p.includes(v)));
   const sameShapeForCall = (u: WireUnit, s: WireStatement, index: number, mine: WireUnit[]) => {
+    // The failed statement, or the transaction's first data statement (the whole transaction retried).
+    const first = u.statements.find((x) => !CONTROL.test(x.sql));
+    return [s, ...(first && first !== s ? [first] : [])].some((again) => sentAgainForCall(u, again, s.t, index, mine));
+  };
+  const sentAgainForCall = (u: WireUnit, s: WireStatement, after: number, index: number, mine: WireUnit[]) => {
     const key = shapeKey(s.sql);
     if (key === null) return false;
     const values = telling.get(index) ?? [];
     return (unitsOfInstance.get(u.tag) ?? []).some((w) => {
       const ours = mine.includes(w);
-      return w.statements.some((x) => x.t > s.t && !x.error && !!x.result && (ours || carries(x, values)) && shapeKey(x.sql) === key);
+      return w.statements.some((x) => x.t > after && !x.error && !!x.result && (ours || carries(x, values)) && shapeKey(x.sql) === key);
     });
   };
   for (const [index, mine] of attribution.byOp) {

@@ -159,6 +159,19 @@ describe('swallowed errors', () => {
     expect(findSwallowedErrors(units, attributeUnits(ops, units), ops).count).toBe(0);
   });
 
+  it('does not flag a call that retried the whole transaction, whose retry rightly wrote nothing (a concurrent duplicate had done it)', () => {
+    const ops = [op(0, 1, { paymentId: 'pay_f2004_6c9c06', idempotencyKey: 'evt_d184e8584725' }, 0, 10_000)];
+    const w = wire().at(100).stmt(15, '1', 'BEGIN', [], { status: 'T' });
+    w.stmt(15, '1', `INSERT INTO processed_events (idempotency_key, payment_id) VALUES ('evt_d184e8584725', 'pay_f2004_6c9c06') ON CONFLICT DO NOTHING`, [], { result: 'INSERT 0 1', status: 'T' });
+    w.stmt(15, '1', `INSERT INTO subscriptions (id, payment_id) VALUES ('sub_0b2b', 'pay_f2004_6c9c06')`, [], { code: '57P01' });
+    // The retry on a fresh connection meets the event already recorded by another delivery: nothing more to write.
+    w.at(5_000).stmt(27, '1', 'BEGIN', [], { status: 'T' });
+    w.stmt(27, '1', `INSERT INTO processed_events (idempotency_key, payment_id) VALUES ('evt_d184e8584725', 'pay_f2004_6c9c06') ON CONFLICT DO NOTHING`, [], { result: 'INSERT 0 0', status: 'T' });
+    w.stmt(27, '1', 'COMMIT', [], { result: 'COMMIT' });
+    const units = unitsOf(w.records);
+    expect(findSwallowedErrors(units, attributeUnits(ops, units), ops).count).toBe(0);
+  });
+
   it('still flags a write never sent again when other calls send statements of the same shape', () => {
     const ops = [op(0, 0, { paymentId: 'pay_lost_0001', userId: 'user-41' }, 0, 10_000), op(1, 0, { paymentId: 'pay_next_0002', userId: 'user-42' }, 0, 10_000)];
     const w = wire().at(100).stmt(12, '0', `INSERT INTO subscriptions (id, payment_id, user_id) VALUES ('sub-1', 'pay_lost_0001', 'user-41')`, [], { code: '57P01' });
