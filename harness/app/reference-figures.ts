@@ -5,6 +5,7 @@
 // measure — is taken instead while it is fresh and the machine was about as quiet when this grade began as when that
 // one did (how busy its CPUs were just before the grade began: other work, not the grade's own). Otherwise the
 // reference runs and its figure is remembered (in the run store).
+
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';

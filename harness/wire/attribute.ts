@@ -5,7 +5,7 @@
 // attribution never guesses.
 
 import type { Op } from '../types.ts';
-import type { WireUnit } from './sql-units.ts';
+import type { WireStatement, WireUnit } from './sql-units.ts';
 
 export interface Attribution {
   /** Units by op index. */
@@ -42,11 +42,14 @@ export function tellingValues(ops: Op[]): Map<number, string[]> {
   return per;
 }
 
+/** Whether a statement carries a value: bound as (part of) a parameter, or in its text. */
+export function carries(s: WireStatement, v: string): boolean {
+  return !!s.params?.some((p) => p !== null && p.includes(v)) || s.sql.includes(v);
+}
+
 function carried(unit: WireUnit, values: string[]): number {
   let n = 0;
-  for (const v of values) {
-    if (unit.statements.some((s) => s.params?.some((p) => p !== null && (p === v || p.includes(v))) || s.sql.includes(v))) n++;
-  }
+  for (const v of values) if (unit.statements.some((s) => carries(s, v))) n++;
   return n;
 }
 

@@ -49,8 +49,9 @@ async function timeFullGrade(ctx: BenchContext, profile: ProfileName, set: Grade
   const outsideS = wallS - steps.workload / 1000;
   const split = STEPS.filter((k) => k !== 'workload' && steps[k] >= 50).map((k) => `${k} ${(steps[k] / 1000).toFixed(1)}`).join(', ');
   // The workloads as the scenarios measured them (metric workloadMs): what no overlap of the steps around them can hide.
-  const workloadsS = result.challenges.reduce((t, c) => t + c.scenarios.reduce((u, x) => u + (typeof x.metrics.workloadMs === 'number' ? x.metrics.workloadMs : 0), 0), 0) / 1000;
-  const perChallengeWorkload = result.challenges.map((c) => `${c.id} ${(c.scenarios.reduce((t, x) => t + (typeof x.metrics.workloadMs === 'number' ? x.metrics.workloadMs : 0), 0) / 1000).toFixed(1)}`).join(', ');
+  const workloads = result.challenges.map((c) => ({ id: c.id, s: c.scenarios.reduce((t, x) => t + (typeof x.metrics.workloadMs === 'number' ? x.metrics.workloadMs : 0), 0) / 1000 }));
+  const workloadsS = workloads.reduce((t, w) => t + w.s, 0);
+  const perChallengeWorkload = workloads.map((w) => `${w.id} ${w.s.toFixed(1)}`).join(', ');
   const target = WALL[profile];
   return [
     line(`${set.id}-${profile}`, `${set.label}, profile ${profile}`, round(wallS), 's', 1, target, `${scenarios} scenarios; verdict ${result.verdict}${failures.length ? ` (${failures.join('; ')})` : ''}; per challenge, scenarios summed (s): ${perChallenge}`),

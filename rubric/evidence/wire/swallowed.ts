@@ -8,7 +8,7 @@
 // the retry may rightly write nothing (a concurrent duplicate already did the work: ON CONFLICT DO NOTHING).
 
 import type { Op } from '../../../harness/types.ts';
-import { tellingValues, type Attribution } from '../../../harness/wire/attribute.ts';
+import { carries, tellingValues, type Attribution } from '../../../harness/wire/attribute.ts';
 import type { WireStatement, WireUnit } from '../../../harness/wire/sql-units.ts';
 import { analyzeSql, isWrite, shapeKey } from '../sql/shape.ts';
 import { note, opLine, statementLine } from './format.ts';
@@ -38,26 +38,22 @@ export function findSwallowedErrors(units: WireUnit[], attribution: Attribution,
   const unitsOfInstance = new Map<string | undefined, WireUnit[]>();
   for (const u of units) (unitsOfInstance.get(u.tag) ?? unitsOfInstance.set(u.tag, []).get(u.tag)!).push(u);
   const telling = tellingValues(ops);
-  const carries = (x: WireStatement, values: string[]) => values.some((v) => x.sql.includes(v) || !!x.params?.some((p) => p !== null && p.includes(v)));
-  const sameShapeForCall = (u: WireUnit, s: WireStatement, index: number, mine: WireUnit[]) => {
-    // The failed statement, or the transaction's first data statement (the whole transaction retried).
+  // Sent again for the call by shape: the failed statement, or its transaction's first data statement (the whole
+  // transaction retried), answered later on the instance in a unit of the call or in a statement carrying its values.
+  const sentAgainForCall = (u: WireUnit, s: WireStatement, values: string[], mine: WireUnit[]) => {
     const first = u.statements.find((x) => !CONTROL.test(x.sql));
-    return [s, ...(first && first !== s ? [first] : [])].some((again) => sentAgainForCall(u, again, s.t, index, mine));
-  };
-  const sentAgainForCall = (u: WireUnit, s: WireStatement, after: number, index: number, mine: WireUnit[]) => {
-    const key = shapeKey(s.sql);
-    if (key === null) return false;
-    const values = telling.get(index) ?? [];
+    const shapes = new Set([s, first].flatMap((x) => (x ? [shapeKey(x.sql)] : [])).filter((k): k is string => k !== null));
+    if (!shapes.size) return false;
     return (unitsOfInstance.get(u.tag) ?? []).some((w) => {
       const ours = mine.includes(w);
-      return w.statements.some((x) => x.t > after && !x.error && !!x.result && (ours || carries(x, values)) && shapeKey(x.sql) === key);
+      return w.statements.some((x) => x.t > s.t && !x.error && !!x.result && shapes.has(shapeKey(x.sql) ?? '') && (ours || values.some((v) => carries(x, v))));
     });
   };
   for (const [index, mine] of attribution.byOp) {
     const op = opByIndex.get(index);
     if (!op || op.type !== 'ok') continue;
     for (const u of mine) {
-      const bad = u.statements.find((s) => s.error && !EXPECTED.test(s.error.code) && writesOrCommits(s.sql) && !sameText(u, s) && !sameShapeForCall(u, s, index, mine));
+      const bad = u.statements.find((s) => s.error && !EXPECTED.test(s.error.code) && writesOrCommits(s.sql) && !sameText(u, s) && !sentAgainForCall(u, s, telling.get(index) ?? [], mine));
       if (!bad) continue;
       note(out, { what: `the call was answered ok, but its ${/^\s*commit/i.test(bad.sql) ? 'COMMIT' : 'write'} failed with ${bad.error!.code} (${bad.error!.message.slice(0, 80)}) and was never sent again: the success it reported was not stored`, statements: [statementLine(u, bad)], op: opLine(op) } satisfies WireFinding);
       break;
